@@ -1,0 +1,142 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Every target is Swift 6 with complete checking, plus the two upcoming features that
+// Hummingbird and swift-jobs turn on (STYLE.md section 4).
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "jobd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "jobd", targets: ["jobd"]),
+        .executable(name: "jobctl", targets: ["jobctl"]),
+        .library(name: "JobdClient", targets: ["JobdClient"]),
+        .library(name: "JobdModel", targets: ["JobdModel"]),
+    ],
+    dependencies: [
+        // Exact versions: the machine's package mirror holds only these.
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+    ],
+    targets: [
+        .target(
+            name: "JobdModel",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "JobdStore",
+            dependencies: [
+                "JobdModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "JobdRuntime",
+            dependencies: [
+                "JobdModel",
+                "JobdStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "JobdServer",
+            dependencies: [
+                "JobdModel",
+                "JobdStore",
+                "JobdRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "JobdClient",
+            dependencies: [
+                "JobdModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "jobd",
+            dependencies: [
+                "JobdModel",
+                "JobdStore",
+                "JobdRuntime",
+                "JobdServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "jobctl",
+            dependencies: [
+                "JobdModel",
+                "JobdClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "JobdModelTests", dependencies: ["JobdModel"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "JobdStoreTests",
+            dependencies: ["JobdModel", "JobdStore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "JobdRuntimeTests",
+            dependencies: ["JobdModel", "JobdStore", "JobdRuntime", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "JobdServerTests",
+            dependencies: [
+                "JobdModel", "JobdStore", "JobdRuntime", "JobdServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "JobdClientTests",
+            dependencies: ["JobdModel", "JobdClient"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "JobdModel", "JobdClient", "jobd", "jobctl",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

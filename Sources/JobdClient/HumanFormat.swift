@@ -1,0 +1,136 @@
+import Foundation
+import JobdModel
+
+/// Formatting of times, durations, sizes and job summaries for human-readable output.
+///
+/// Pure functions, so `jobctl`'s tables and messages can be tested without a daemon.
+public enum HumanFormat {
+    /// Formats a date as local time `yyyy-MM-dd HH:mm:ss`.
+    ///
+    /// - Parameters:
+    ///   - date: The time to format.
+    ///   - timeZone: The zone to show it in; the process's zone by default.
+    /// - Returns: For example `2026-11-25 15:25:04`.
+    public static func date(_ date: Date, timeZone: TimeZone = .current) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        func pad(_ value: Int?, _ width: Int) -> String {
+            let text = String(value ?? 0)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(parts.year, 4))-\(pad(parts.month, 2))-\(pad(parts.day, 2)) "
+            + "\(pad(parts.hour, 2)):\(pad(parts.minute, 2)):\(pad(parts.second, 2))"
+    }
+
+    /// Formats an optional date, `-` when there is none.
+    ///
+    /// - Parameters:
+    ///   - date: The time to format, or nil.
+    ///   - timeZone: The zone to show it in.
+    /// - Returns: `date(_:timeZone:)`'s text, or `-`.
+    public static func date(_ date: Date?, timeZone: TimeZone = .current) -> String {
+        guard let date else { return "-" }
+        return Self.date(date, timeZone: timeZone)
+    }
+
+    /// Formats a number of seconds compactly: `0.25s`, `1.5s`, `12s`, `5m 3s`, `2h 1m`, `3d 4h`.
+    ///
+    /// Below a minute, up to two decimals are kept; from a minute on, the two largest
+    /// units, rounded down.
+    ///
+    /// - Parameter seconds: A duration in seconds; negative values count as 0.
+    /// - Returns: The text.
+    public static func seconds(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "-" }
+        let seconds = max(0, seconds)
+        if seconds < 60 {
+            return trimmedDecimal(seconds, digits: 2) + "s"
+        }
+        let whole = Int(seconds)
+        let (days, hours, minutes, rest) = (whole / 86_400, whole % 86_400 / 3600, whole % 3600 / 60, whole % 60)
+        if days > 0 { return hours > 0 ? "\(days)d \(hours)h" : "\(days)d" }
+        if hours > 0 { return minutes > 0 ? "\(hours)h \(minutes)m" : "\(hours)h" }
+        return rest > 0 ? "\(minutes)m \(rest)s" : "\(minutes)m"
+    }
+
+    /// Formats a `Duration` compactly, as `seconds(_:)` does.
+    ///
+    /// - Parameter duration: The duration.
+    /// - Returns: The text, such as `30s`.
+    public static func seconds(_ duration: Duration) -> String {
+        seconds(secondsValue(duration))
+    }
+
+    /// Formats a byte count: `512 B`, `1.5 KiB`, `10 MiB`.
+    ///
+    /// - Parameter bytes: The size in bytes.
+    /// - Returns: The text, with at most one decimal.
+    public static func bytes(_ bytes: Int) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) B" : "\(trimmedDecimal(value, digits: 1)) \(units[unit])"
+    }
+
+    /// Formats milliseconds: `12 ms`, `1.5 s`.
+    ///
+    /// - Parameter milliseconds: The duration in milliseconds.
+    /// - Returns: The text.
+    public static func milliseconds(_ milliseconds: Double) -> String {
+        milliseconds < 1000
+            ? "\(trimmedDecimal(milliseconds, digits: 1)) ms"
+            : "\(trimmedDecimal(milliseconds / 1000, digits: 2)) s"
+    }
+
+    /// A one-line description of what a job does: its URL, or `delay 1.5s`.
+    ///
+    /// - Parameter spec: The job's spec.
+    /// - Returns: The fetch URL, or `delay <seconds>` with ` (fails)` when the delay
+    ///   has a `fail` message.
+    public static func summary(_ spec: JobSpec) -> String {
+        switch spec.payload {
+        case .fetch(let fetch):
+            return fetch.url
+        case .delay(let delay):
+            return "delay \(seconds(delay.seconds))" + (delay.fail == nil ? "" : " (fails)")
+        }
+    }
+
+    /// The value of a `timeout` query parameter: whole seconds where possible,
+    /// else seconds with up to three decimals, rounded up to the millisecond.
+    ///
+    /// - Parameter duration: The duration; negative values count as 0.
+    /// - Returns: For example `60`, `0.5`, `0`.
+    public static func secondsParameter(_ duration: Duration) -> String {
+        let value = max(0, secondsValue(duration))
+        let milliseconds = (value * 1000).rounded(.up)
+        if milliseconds.truncatingRemainder(dividingBy: 1000) == 0 {
+            return String(Int64(milliseconds / 1000))
+        }
+        return trimmedDecimal(milliseconds / 1000, digits: 3)
+    }
+
+    /// A duration as a number of seconds.
+    ///
+    /// - Parameter duration: The duration.
+    /// - Returns: Its length in seconds, fractions included.
+    public static func secondsValue(_ duration: Duration) -> Double {
+        let parts = duration.components
+        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+    }
+
+    /// `value` with at most `digits` decimals and no trailing zeros: `1.5`, `2`, `0.25`.
+    static func trimmedDecimal(_ value: Double, digits: Int) -> String {
+        var text = String(format: "%.\(digits)f", value)
+        if text.contains(".") {
+            while text.hasSuffix("0") { text.removeLast() }
+            if text.hasSuffix(".") { text.removeLast() }
+        }
+        return text
+    }
+}

@@ -1,0 +1,71 @@
+/// A plain-text table whose columns are padded to their widest cell.
+///
+/// Columns are separated by two spaces; the last column is not padded, so no line ends
+/// in spaces. Widths count `Character`s, which is right for the ASCII that jobd's
+/// tables mostly hold.
+public struct TextTable: Sendable, Hashable {
+    /// The header row, or nil for a table without one (a key/value view).
+    public var header: [String]?
+    /// The body rows. Rows shorter than the widest row are padded with empty cells.
+    public var rows: [[String]]
+
+    /// Makes a table.
+    ///
+    /// - Parameters:
+    ///   - header: The column titles, or nil for none.
+    ///   - rows: The body rows.
+    public init(header: [String]? = nil, rows: [[String]] = []) {
+        self.header = header
+        self.rows = rows
+    }
+
+    /// Makes a two-column key/value view: `key:` padded, then the value.
+    ///
+    /// - Parameter pairs: The keys and values, in display order.
+    /// - Returns: A table without a header.
+    public static func keyValue(_ pairs: [(String, String)]) -> TextTable {
+        TextTable(rows: pairs.map { [$0.0 + ":", $0.1] })
+    }
+
+    /// Appends a body row.
+    ///
+    /// - Parameter row: The cells, one per column.
+    public mutating func append(_ row: [String]) {
+        rows.append(row)
+    }
+
+    /// The table's lines, without line terminators.
+    ///
+    /// - Returns: The header line (if any) followed by one line per row.
+    public func lines() -> [String] {
+        let all = (header.map { [$0] } ?? []) + rows
+        let columns = all.map(\.count).max() ?? 0
+        guard columns > 0 else { return all.map { _ in "" } }
+        var widths = Array(repeating: 0, count: columns)
+        for row in all {
+            for (index, cell) in row.enumerated() {
+                widths[index] = max(widths[index], cell.count)
+            }
+        }
+        return all.map { row in
+            var line = ""
+            for index in 0..<columns {
+                let cell = index < row.count ? row[index] : ""
+                if index == columns - 1 {
+                    line += cell
+                } else {
+                    line += cell + String(repeating: " ", count: widths[index] - cell.count) + "  "
+                }
+            }
+            while line.hasSuffix(" ") { line.removeLast() }
+            return line
+        }
+    }
+
+    /// The table as text: its lines joined, each ending with a newline.
+    ///
+    /// - Returns: The rendered table, empty when it has no header and no rows.
+    public func render() -> String {
+        lines().map { $0 + "\n" }.joined()
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+
+/// The body of `POST /v1/jobs`: one job spec, or `{"jobs":[...]}` for a batch.
+///
+/// A batch is stored in one transaction: all of it or none of it.
+public enum SubmitJobsRequest: Codable, Hashable, Sendable {
+    case single(JobSpec)
+    case batch([JobSpec])
+
+    enum CodingKeys: String, CodingKey { case jobs }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        if container.contains(.jobs) {
+            self = .batch(try container.decode([JobSpec].self, forKey: .jobs))
+        } else {
+            self = .single(try JobSpec(from: decoder))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .single(let spec): try spec.encode(to: encoder)
+        case .batch(let specs):
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(specs, forKey: .jobs)
+        }
+    }
+}
+
+/// The answer to a batch submit: the new jobs' ids, in submit order.
+///
+/// A single submit answers with the full `JobRecord` instead.
+public struct SubmitBatchResponse: Codable, Hashable, Sendable {
+    /// One id per submitted spec, in the order of the request.
+    public var ids: [JobID]
+    public init(ids: [JobID]) { self.ids = ids }
+}
+
+/// The answer to `GET /v1/jobs`: one page, newest first.
+public struct JobListResponse: Codable, Hashable, Sendable {
+    /// The jobs on this page, without their attempt lists.
+    public var jobs: [JobRecord]
+    /// Pass as `after` to get the next (older) page; nil on the last page.
+    public var nextAfter: JobID?
+
+    public init(jobs: [JobRecord], nextAfter: JobID?) {
+        self.jobs = jobs
+        self.nextAfter = nextAfter
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case jobs
+        case nextAfter = "next_after"
+    }
+}
+
+/// The answer to `POST /v1/jobs/{id}/cancel`.
+public struct CancelResponse: Codable, Hashable, Sendable {
+    /// The job's id.
+    public var id: JobID
+    /// `cancelled` when it was queued; `running` when its attempt was asked to stop
+    /// (the state becomes `cancelled` once the attempt has stopped).
+    public var state: JobState
+
+    public init(id: JobID, state: JobState) {
+        self.id = id
+        self.state = state
+    }
+}
+
+/// The answer to `GET /v1/stats`.
+public struct StatsResponse: Codable, Hashable, Sendable {
+    /// Jobs per state, over the whole database.
+    public var queued: Int
+    public var running: Int
+    public var succeeded: Int
+    public var failed: Int
+    public var cancelled: Int
+    /// The global worker limit.
+    public var workers: Int
+    /// The highest number of jobs seen running at once since the daemon started.
+    public var maxRunning: Int
+    /// Jobs accepted since the daemon started.
+    public var submitted: Int
+    /// Attempts finished since the daemon started.
+    public var finished: Int
+    /// Write transactions committed since the daemon started (group commit: many
+    /// operations share one).
+    public var commits: Int
+    /// Seconds since the daemon started.
+    public var uptimeSeconds: Double
+
+    public init(
+        queued: Int, running: Int, succeeded: Int, failed: Int, cancelled: Int, workers: Int,
+        maxRunning: Int, submitted: Int, finished: Int, commits: Int, uptimeSeconds: Double
+    ) {
+        self.queued = queued
+        self.running = running
+        self.succeeded = succeeded
+        self.failed = failed
+        self.cancelled = cancelled
+        self.workers = workers
+        self.maxRunning = maxRunning
+        self.submitted = submitted
+        self.finished = finished
+        self.commits = commits
+        self.uptimeSeconds = uptimeSeconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case queued
+        case running
+        case succeeded
+        case failed
+        case cancelled
+        case workers
+        case maxRunning = "max_running"
+        case submitted
+        case finished
+        case commits
+        case uptimeSeconds = "uptime_seconds"
+    }
+}
+
+/// The answer to `GET /v1/health`.
+public struct HealthResponse: Codable, Hashable, Sendable {
+    /// `ok`, or `stopping` during a graceful shutdown.
+    public var status: String
+    /// The daemon's version.
+    public var version: String
+    /// The daemon's process id.
+    public var pid: Int32
+    /// Seconds since the daemon started.
+    public var uptimeSeconds: Double
+    /// The database file in use.
+    public var database: String
+
+    public init(status: String, version: String, pid: Int32, uptimeSeconds: Double, database: String) {
+        self.status = status
+        self.version = version
+        self.pid = pid
+        self.uptimeSeconds = uptimeSeconds
+        self.database = database
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case status
+        case version
+        case pid
+        case uptimeSeconds = "uptime_seconds"
+        case database
+    }
+}
+
+/// The route paths of API v1, shared by the server and the client.
+public enum APIRoutes {
+    /// `POST` submit, `GET` list.
+    public static let jobs = "/v1/jobs"
+    /// `GET` one job.
+    public static func job(_ id: JobID) -> String { "/v1/jobs/\(id)" }
+    /// `GET` long-poll until terminal.
+    public static func wait(_ id: JobID) -> String { "/v1/jobs/\(id)/wait" }
+    /// `POST` cancel.
+    public static func cancel(_ id: JobID) -> String { "/v1/jobs/\(id)/cancel" }
+    /// `GET` counts.
+    public static let stats = "/v1/stats"
+    /// `GET` liveness.
+    public static let health = "/v1/health"
+}
+
+/// The daemon's version, reported by `health` and `--version`.
+public let jobdVersion = "0.1.0"

@@ -1,0 +1,83 @@
+/// The error the API answers with: `{"error":{"code","message","field"}}`.
+///
+/// Codes are stable strings that scripts match on. Adding a code is not a breaking
+/// change; renaming or reusing one is.
+public struct APIError: Error, Codable, Hashable, Sendable, CustomStringConvertible {
+    /// A stable error code, compared by its raw string.
+    public struct Code: RawRepresentable, Codable, Hashable, Sendable, CustomStringConvertible {
+        public var rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+
+        public init(from decoder: any Decoder) throws {
+            rawValue = try decoder.singleValueContainer().decode(String.self)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(rawValue)
+        }
+
+        public var description: String { rawValue }
+
+        /// The body is not valid JSON (or not UTF-8). 400.
+        public static let invalidJSON = Code(rawValue: "invalid_json")
+        /// The `kind` field names no known job kind. 400.
+        public static let unknownKind = Code(rawValue: "unknown_kind")
+        /// A field of the job spec is missing or out of range; `field` names it. 400.
+        public static let invalidSpec = Code(rawValue: "invalid_spec")
+        /// A fetch URL is not an absolute `http`/`https` URL with a host. 400.
+        public static let invalidURL = Code(rawValue: "invalid_url")
+        /// A query parameter is malformed; `field` names it. 400.
+        public static let invalidQuery = Code(rawValue: "invalid_query")
+        /// No job has this id. 404.
+        public static let jobNotFound = Code(rawValue: "job_not_found")
+        /// No route matches the method and path. 404.
+        public static let routeNotFound = Code(rawValue: "route_not_found")
+        /// The job is not in a state that allows the action. 409.
+        public static let invalidState = Code(rawValue: "invalid_state")
+        /// The request body is over the size limit. 413.
+        public static let payloadTooLarge = Code(rawValue: "payload_too_large")
+        /// A batch holds more jobs than the batch limit. 413.
+        public static let batchTooLarge = Code(rawValue: "batch_too_large")
+        /// The daemon is stopping and takes no new work. 503.
+        public static let shuttingDown = Code(rawValue: "shutting_down")
+        /// The database's disk is full; nothing was stored. 507.
+        public static let diskFull = Code(rawValue: "disk_full")
+        /// An unexpected server-side failure; details are in the daemon's log. 500.
+        public static let `internal` = Code(rawValue: "internal")
+    }
+
+    /// The stable code.
+    public var code: Code
+    /// A human-readable explanation.
+    public var message: String
+    /// The request field at fault, when there is one (`seconds`, `url`, `jobs[3].kind`).
+    public var field: String?
+
+    public init(_ code: Code, _ message: String, field: String? = nil) {
+        self.code = code
+        self.message = message
+        self.field = field
+    }
+
+    public var description: String { "\(message) [\(code)]" }
+
+    /// The HTTP status the server answers this error with.
+    public var httpStatus: Int {
+        switch code {
+        case .invalidJSON, .unknownKind, .invalidSpec, .invalidURL, .invalidQuery: 400
+        case .jobNotFound, .routeNotFound: 404
+        case .invalidState: 409
+        case .payloadTooLarge, .batchTooLarge: 413
+        case .shuttingDown: 503
+        case .diskFull: 507
+        default: 500
+        }
+    }
+}
+
+/// The error body on the wire: `{"error":{...}}`.
+public struct APIErrorResponse: Codable, Hashable, Sendable {
+    public var error: APIError
+    public init(error: APIError) { self.error = error }
+}

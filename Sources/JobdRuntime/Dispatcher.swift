@@ -1,0 +1,407 @@
+import Foundation
+import JobdModel
+import JobdStore
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Runs jobs from the database under a worker limit: the heart of the daemon.
+///
+/// The database is the queue. `run()` claims due jobs in batches as worker slots free
+/// up and runs each as a child task of one task group. It wakes on a submit, on a
+/// finished job and at the earliest future `run_at`; it never polls. Each attempt races
+/// its executor against its timeout and a stop request (cancel or shutdown), then
+/// records the outcome through the attempt's fencing token.
+///
+/// On graceful shutdown it stops claiming, lets running jobs finish for
+/// `shutdownGrace`, interrupts the rest (re-queued without using an attempt) and
+/// returns when every outcome is committed.
+public final class Dispatcher: Service, Sendable {
+    /// Counters of the dispatcher since start.
+    public struct Statistics: Sendable, Hashable {
+        /// Jobs running now.
+        public var running: Int
+        /// The highest `running` seen.
+        public var maxRunning: Int
+        /// The worker limit.
+        public var workers: Int
+        /// Jobs accepted by `submit`.
+        public var submitted: Int
+        /// Attempts recorded.
+        public var finished: Int
+        /// True once a graceful shutdown began.
+        public var isShuttingDown: Bool
+    }
+
+    private enum StopReason: Sendable {
+        case cancelRequested
+        case shutdown
+    }
+
+    private struct Running {
+        var attemptID: Int64
+        var stop: OneShot<StopReason>
+    }
+
+    private struct State {
+        var running: [JobID: Running] = [:]
+        var maxRunning = 0
+        var workers: Int
+        var submitted = 0
+        var finished = 0
+        var isShuttingDown = false
+        var graceArmed = false
+        /// Cancels that found the job running in the database before its task registered.
+        var pendingCancels: Set<JobID> = []
+        /// The `run_at` the armed timer wakes for, so a later one is not armed twice.
+        var timerDeadline: Date?
+    }
+
+    let store: JobStore
+    let executors: [JobKind: any JobExecutor]
+    let options: RuntimeOptions
+    let events: EventBroadcaster
+    let clock: any Clock<Duration>
+    let logger: Logger
+    private let state: Mutex<State>
+    private let wakeups: AsyncStream<Void>
+    private let wakeup: AsyncStream<Void>.Continuation
+
+    /// Makes a dispatcher; it does nothing until `run()`.
+    ///
+    /// - Parameters:
+    ///   - store: The open store (recovery must have run).
+    ///   - executors: One executor per job kind.
+    ///   - options: Worker limit, defaults, grace period, retry backoff.
+    ///   - events: Where terminal states are announced.
+    ///   - clock: The clock for timeouts, timers and the grace period.
+    ///   - logger: The logger.
+    public init(
+        store: JobStore,
+        executors: [JobKind: any JobExecutor],
+        options: RuntimeOptions,
+        events: EventBroadcaster,
+        clock: any Clock<Duration> = ContinuousClock(),
+        logger: Logger
+    ) {
+        self.store = store
+        self.executors = executors
+        self.options = options
+        self.events = events
+        self.clock = clock
+        self.logger = logger
+        self.state = Mutex(State(workers: max(1, options.workers)))
+        // One pending wake-up is enough: a wake means "look again", and one look sees all.
+        (wakeups, wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        wakeup.yield()
+    }
+
+    /// The current counters.
+    public var statistics: Statistics {
+        state.withLock { state in
+            Statistics(
+                running: state.running.count, maxRunning: state.maxRunning, workers: state.workers,
+                submitted: state.submitted, finished: state.finished, isShuttingDown: state.isShuttingDown)
+        }
+    }
+
+    /// Stores new jobs with the daemon's defaults filled in, then wakes the loop.
+    ///
+    /// Returns only after the jobs are committed.
+    ///
+    /// - Parameters:
+    ///   - specs: Validated specs.
+    ///   - submitterUID: The submitting peer's uid, when known.
+    /// - Returns: One outcome per spec, in order.
+    /// - Throws: `APIError` `shutting_down` during a shutdown; `StoreError` when the store
+    ///   cannot commit (then nothing was stored).
+    public func submit(_ specs: [JobSpec], submitterUID: UInt32? = nil) async throws -> [InsertOutcome] {
+        guard !state.withLock({ $0.isShuttingDown }) else {
+            throw APIError(.shuttingDown, "jobd is shutting down and accepts no new jobs")
+        }
+        let now = Date()
+        let jobs = specs.map { spec in
+            NewJob(
+                spec: spec, priority: spec.priority ?? 0, runAt: spec.runAt ?? now,
+                maxAttempts: spec.maxAttempts ?? options.defaultMaxAttempts,
+                timeout: spec.timeout
+                    ?? (spec.kind == .fetch ? options.defaultFetchTimeout : options.defaultDelayTimeout),
+                onInterrupt: spec.onInterrupt ?? .retry, submitterUID: submitterUID)
+        }
+        let outcomes = try await store.insert(jobs, now: now)
+        let created = outcomes.count { $0.created }
+        state.withLock { $0.submitted += created }
+        if created > 0 { wakeup.yield() }
+        return outcomes
+    }
+
+    /// Cancels a job: a queued one at once, a running one by stopping its attempt.
+    ///
+    /// - Returns: `cancelled` when it was queued; `running` when its attempt was asked to
+    ///   stop (it ends `cancelled` once stopped).
+    /// - Throws: `APIError` `job_not_found` or `invalid_state` (already terminal);
+    ///   `StoreError`.
+    public func cancel(_ jobID: JobID) async throws -> JobState {
+        if let stop = state.withLock({ $0.running[jobID]?.stop }) {
+            stop.fulfil(.cancelRequested)
+            return .running
+        }
+        switch try await store.cancel(jobID) {
+        case .cancelled:
+            events.jobFinished(jobID)
+            return .cancelled
+        case .running:
+            // Claimed, but its task has not registered yet (or it registered after the
+            // check above): leave a note the registration picks up.
+            let stop: OneShot<StopReason>? = state.withLock { state in
+                if let running = state.running[jobID] { return running.stop }
+                state.pendingCancels.insert(jobID)
+                return nil
+            }
+            stop?.fulfil(.cancelRequested)
+            return .running
+        case .alreadyTerminal(let terminal):
+            throw APIError(.invalidState, "job \(jobID) already \(terminal.rawValue)")
+        case .notFound:
+            throw APIError(.jobNotFound, "no job has id \(jobID)")
+        }
+    }
+
+    /// Runs the dispatch loop until a graceful shutdown has drained every running job.
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await self.dispatchLoop()
+        } onGracefulShutdown: {
+            self.beginShutdown()
+        }
+        events.close()
+    }
+
+    /// Stops claiming and starts the grace period. Safe to call more than once.
+    public func beginShutdown() {
+        let first = state.withLock { state in
+            defer { state.isShuttingDown = true }
+            return !state.isShuttingDown
+        }
+        if first {
+            logger.info("shutdown: no new jobs, draining running ones", metadata: ["grace.seconds": "\(options.shutdownGrace.components.seconds)"])
+            wakeup.yield()
+        }
+    }
+
+    private func dispatchLoop() async {
+        await withDiscardingTaskGroup { group in
+            for await _ in wakeups {
+                let (shuttingDown, armGrace, running, free) = state.withLock { state in
+                    let arm = state.isShuttingDown && !state.graceArmed
+                    if arm { state.graceArmed = true }
+                    return (state.isShuttingDown, arm, state.running.count, state.workers - state.running.count)
+                }
+                if shuttingDown {
+                    if armGrace {
+                        group.addTask { await self.interruptAfterGrace() }
+                    }
+                    if running == 0 { break }
+                    continue
+                }
+                guard free > 0 else { continue }
+                let claimed: [ClaimedJob]
+                do {
+                    claimed = try await store.claimReady(limit: free)
+                } catch {
+                    logger.error("cannot claim jobs; trying again in 1s", metadata: ["error": "\(error)"])
+                    arm(timerFor: Date().addingTimeInterval(1), in: &group)
+                    continue
+                }
+                for job in claimed {
+                    let stop = OneShot<StopReason>()
+                    let cancelPending = state.withLock { state in
+                        state.running[job.id] = Running(attemptID: job.attemptID, stop: stop)
+                        state.maxRunning = max(state.maxRunning, state.running.count)
+                        return state.pendingCancels.remove(job.id) != nil
+                    }
+                    if cancelPending { stop.fulfil(.cancelRequested) }
+                    group.addTask { await self.runAttempt(job, stop: stop) }
+                }
+                if claimed.count < free {
+                    // Nothing else is due now: sleep until the earliest future run_at.
+                    do {
+                        if let next = try await store.earliestRunAt() {
+                            if next <= Date() { wakeup.yield() } else { arm(timerFor: next, in: &group) }
+                        }
+                    } catch {
+                        logger.error("cannot read the queue; trying again in 1s", metadata: ["error": "\(error)"])
+                        arm(timerFor: Date().addingTimeInterval(1), in: &group)
+                    }
+                }
+            }
+            // Every job has finished; what is left are timers, which must not hold up the stop.
+            group.cancelAll()
+        }
+    }
+
+    /// Arms a wake-up at `deadline` unless one at or before it is armed already.
+    private func arm(timerFor deadline: Date, in group: inout DiscardingTaskGroup) {
+        let needed = state.withLock { state in
+            if let armed = state.timerDeadline, armed <= deadline, armed > Date() { return false }
+            state.timerDeadline = deadline
+            return true
+        }
+        guard needed else { return }
+        let delay = max(0, deadline.timeIntervalSinceNow)
+        group.addTask {
+            // A cancelled timer (shutdown) must not wake anything.
+            guard (try? await self.clock.sleep(for: .nanoseconds(Int64(delay * 1e9)))) != nil else { return }
+            self.state.withLock { state in
+                if state.timerDeadline == deadline { state.timerDeadline = nil }
+            }
+            self.wakeup.yield()
+        }
+    }
+
+    private func interruptAfterGrace() async {
+        try? await clock.sleep(for: options.shutdownGrace)
+        let stops = state.withLock { $0.running.values.map(\.stop) }
+        if !stops.isEmpty {
+            logger.info("shutdown: grace period over, interrupting running jobs", metadata: ["jobs": "\(stops.count)"])
+        }
+        for stop in stops { stop.fulfil(.shutdown) }
+    }
+
+    private enum RaceResult: Sendable {
+        case finished(Result<JobResult, any Error>)
+        case timedOut
+        case stopped(StopReason)
+    }
+
+    private func runAttempt(_ job: ClaimedJob, stop: OneShot<StopReason>) async {
+        var logger = self.logger
+        logger[metadataKey: "job.id"] = "\(job.id)"
+        logger[metadataKey: "job.kind"] = "\(job.spec.kind)"
+        logger[metadataKey: "job.attempt"] = "\(job.attemptNumber)"
+        logger.debug("job started")
+        let outcome = await race(job, stop: stop)
+        let end = decideEnd(job, outcome)
+        await record(job, end: end, logger: logger)
+        state.withLock { state in
+            state.running[job.id] = nil
+            state.finished += 1
+        }
+        wakeup.yield()
+    }
+
+    /// Runs the executor against the timeout and the stop signal; the first to finish wins.
+    private func race(_ job: ClaimedJob, stop: OneShot<StopReason>) async -> RaceResult {
+        guard let executor = executors[job.spec.kind] else {
+            return .finished(.failure(ExecutionFailure(.internal, "no executor for \(job.spec.kind) jobs")))
+        }
+        return await withTaskGroup(of: RaceResult?.self) { group in
+            group.addTask {
+                do {
+                    return .finished(.success(try await executor.execute(job)))
+                } catch {
+                    return .finished(.failure(error))
+                }
+            }
+            if let timeout = job.timeout {
+                group.addTask {
+                    guard (try? await self.clock.sleep(for: .nanoseconds(Int64(timeout * 1e9)))) != nil else { return nil }
+                    return .timedOut
+                }
+            }
+            group.addTask { await stop.wait().map(RaceResult.stopped) }
+            var winner: RaceResult?
+            while winner == nil, let next = await group.next() {
+                winner = next
+            }
+            group.cancelAll()
+            guard let winner else {
+                preconditionFailure("the executor child always returns a result")
+            }
+            return winner
+        }
+    }
+
+    private func decideEnd(_ job: ClaimedJob, _ outcome: RaceResult) -> AttemptEnd {
+        let failure: ExecutionFailure
+        switch outcome {
+        case .finished(.success(let result)):
+            return .succeeded(result)
+        case .finished(.failure(let error as ExecutionFailure)):
+            failure = error
+        case .finished(.failure(let error)):
+            failure = ExecutionFailure(.internal, "the attempt failed: \(error)")
+        case .timedOut:
+            let seconds = job.timeout.map { String(format: "%g", $0) } ?? "?"
+            failure = ExecutionFailure(.timeout, "the attempt ran past its \(seconds)s timeout")
+        case .stopped(.cancelRequested):
+            return .cancelled(JobError(.cancelled, "cancelled by request while running"))
+        case .stopped(.shutdown):
+            let error = JobError(.interrupted, "the daemon stopped while this attempt ran")
+            if (job.spec.onInterrupt ?? .retry) == .fail {
+                return .failed(error, result: nil, retryAt: nil)
+            }
+            return .interrupted(error)
+        }
+        var retryAt: Date?
+        if failure.error.isRetryable, job.attemptsUsed < job.maxAttempts {
+            let delay = options.retryDelay(afterAttempt: job.attemptsUsed)
+            retryAt = Date().addingTimeInterval(
+                Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
+        }
+        return .failed(failure.error, result: failure.result, retryAt: retryAt)
+    }
+
+    /// Writes the attempt's end, retrying while the store cannot commit.
+    ///
+    /// A result that cannot be written yet (disk full, database locked) stays in memory
+    /// and is tried again with backoff; nothing acknowledged is dropped. If the daemon stops
+    /// first, the attempt stays `running` on disk and start-up recovery re-queues it.
+    private func record(_ job: ClaimedJob, end: AttemptEnd, logger: Logger) async {
+        var pause = Duration.milliseconds(100)
+        while true {
+            do {
+                let recorded = try await store.finish(job.id, attemptID: job.attemptID, end: end)
+                log(end, recorded: recorded, logger: logger)
+                if recorded, case let terminal = end, Self.isTerminal(terminal) {
+                    events.jobFinished(job.id)
+                }
+                return
+            } catch {
+                let stopping = state.withLock { $0.isShuttingDown }
+                logger.error(
+                    "cannot record the attempt; keeping it in memory", metadata: ["error": "\(error)"])
+                if stopping && pause > options.shutdownGrace { return }
+                try? await clock.sleep(for: pause)
+                pause = min(pause * 2, .seconds(5))
+            }
+        }
+    }
+
+    private static func isTerminal(_ end: AttemptEnd) -> Bool {
+        switch end {
+        case .succeeded, .cancelled: true
+        case .failed(_, _, let retryAt): retryAt == nil
+        case .interrupted: false
+        }
+    }
+
+    private func log(_ end: AttemptEnd, recorded: Bool, logger: Logger) {
+        guard recorded else {
+            logger.info("attempt ended after its job moved on; outcome dropped (fenced)")
+            return
+        }
+        switch end {
+        case .succeeded:
+            logger.debug("job succeeded")
+        case .failed(let error, _, let retryAt):
+            var metadata: Logger.Metadata = ["error.code": "\(error.code)", "error.message": "\(error.message)"]
+            if let retryAt { metadata["retry.at"] = "\(RFC3339.string(from: retryAt))" }
+            logger.info(retryAt == nil ? "job failed" : "attempt failed; retry scheduled", metadata: metadata)
+        case .cancelled:
+            logger.info("job cancelled while running")
+        case .interrupted:
+            logger.info("attempt interrupted by shutdown; job re-queued")
+        }
+    }
+}

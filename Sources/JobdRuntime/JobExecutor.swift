@@ -1,0 +1,34 @@
+import JobdModel
+import JobdStore
+
+/// Runs one attempt of one kind of job.
+///
+/// - Important: An executor must observe task cancellation promptly: the runtime
+///   cancels it for a timeout, a cancel request or a shutdown, and waits for it to
+///   return before it records the attempt.
+public protocol JobExecutor: Sendable {
+    /// Runs the attempt and returns its result.
+    ///
+    /// - Parameter job: The claimed job; its spec's payload is of this executor's kind.
+    /// - Returns: The result to store.
+    /// - Throws: `ExecutionFailure` for a failure to record (any other error is recorded
+    ///   as `internal`), or `CancellationError` when cancelled.
+    func execute(_ job: ClaimedJob) async throws -> JobResult
+}
+
+/// A failed attempt: the error to record and, for `http_status`, the response to keep.
+public struct ExecutionFailure: Error, Sendable {
+    /// The recorded error.
+    public var error: JobError
+    /// A result worth keeping despite the failure.
+    public var result: JobResult?
+
+    public init(_ error: JobError, result: JobResult? = nil) {
+        self.error = error
+        self.result = result
+    }
+
+    public init(_ code: JobError.Code, _ message: String) {
+        self.init(JobError(code, message))
+    }
+}

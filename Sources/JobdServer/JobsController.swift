@@ -1,0 +1,128 @@
+import Foundation
+import Hummingbird
+import JobdModel
+import JobdRuntime
+import JobdStore
+
+/// The `/v1/jobs` resource: submit, get, list, wait, cancel.
+struct JobsController<Context: RequestContext>: Sendable {
+    let store: JobStore
+    let dispatcher: Dispatcher
+    let events: EventBroadcaster
+    let options: ServerOptions
+
+    func add(to router: Router<Context>) {
+        router.post("/v1/jobs", use: submit)
+        router.get("/v1/jobs", use: list)
+        router.get("/v1/jobs/:id", use: get)
+        router.get("/v1/jobs/:id/wait", use: wait)
+        router.post("/v1/jobs/:id/cancel", use: cancel)
+    }
+
+    /// `POST /v1/jobs`: 201 after the commit (200 when every job's key already existed).
+    @Sendable func submit(_ request: Request, context: Context) async throws -> Response {
+        // Refuse a declared oversize body before reading a byte of it.
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > options.maxBodyBytes {
+            throw APIError(.payloadTooLarge, "the request body is \(length) bytes; the limit is \(options.maxBodyBytes)")
+        }
+        let body = try await request.body.collect(upTo: options.maxBodyBytes)
+        let submit = try SubmitJobsRequest.decode(body.readableBytesView, maxBatch: options.maxBatch)
+        switch submit {
+        case .single(let spec):
+            let outcomes = try await dispatcher.submit([spec])
+            guard let outcome = outcomes.first, let record = try await store.job(outcome.id) else {
+                throw APIError(.internal, "the submitted job could not be read back")
+            }
+            return try JSONBody.response(record, status: outcome.created ? .created : .ok)
+        case .batch(let specs):
+            let outcomes = try await dispatcher.submit(specs)
+            let anyCreated = outcomes.contains { $0.created }
+            return try JSONBody.response(SubmitBatchResponse(ids: outcomes.map(\.id)), status: anyCreated ? .created : .ok)
+        }
+    }
+
+    /// `GET /v1/jobs/{id}`: the full record with attempts.
+    @Sendable func get(_ request: Request, context: Context) async throws -> Response {
+        let id = try jobID(context)
+        guard let record = try await store.job(id) else { throw Self.notFound(id) }
+        return try JSONBody.response(record)
+    }
+
+    /// `GET /v1/jobs?state=&kind=&limit=&after=`: newest first, cursor-paginated.
+    @Sendable func list(_ request: Request, context: Context) async throws -> Response {
+        let query = request.uri.queryParameters
+        var state: JobState?
+        if let text = query.get("state") {
+            guard let value = JobState(rawValue: text) else {
+                throw APIError(.invalidQuery, "state must be one of \(JobState.allCases.map(\.rawValue).joined(separator: ", "))", field: "state")
+            }
+            state = value
+        }
+        var kind: JobKind?
+        if let text = query.get("kind") {
+            guard let value = JobKind(rawValue: text) else {
+                throw APIError(.invalidQuery, "kind must be one of \(JobKind.allCases.map(\.rawValue).joined(separator: ", "))", field: "kind")
+            }
+            kind = value
+        }
+        var limit = 100
+        if let text = query.get("limit") {
+            guard let value = Int(text), (1...options.maxListLimit).contains(value) else {
+                throw APIError(.invalidQuery, "limit must be 1 to \(options.maxListLimit)", field: "limit")
+            }
+            limit = value
+        }
+        var after: JobID?
+        if let text = query.get("after") {
+            guard let value = JobID(text) else {
+                throw APIError(.invalidQuery, "after must be a job id", field: "after")
+            }
+            after = value
+        }
+        let jobs = try await store.list(state: state, kind: kind, limit: limit, before: after)
+        let next = jobs.count == limit ? jobs.last?.id : nil
+        return try JSONBody.response(JobListResponse(jobs: jobs, nextAfter: next))
+    }
+
+    /// `GET /v1/jobs/{id}/wait?timeout=`: long-polls until terminal or the timeout passes,
+    /// then answers the record as it is.
+    @Sendable func wait(_ request: Request, context: Context) async throws -> Response {
+        let id = try jobID(context)
+        var timeout = options.defaultWait
+        if let text = request.uri.queryParameters.get("timeout") {
+            guard let seconds = Double(text), seconds.isFinite, seconds >= 0 else {
+                throw APIError(.invalidQuery, "timeout must be a number of seconds", field: "timeout")
+            }
+            timeout = min(.nanoseconds(Int64(min(seconds, 1e6) * 1e9)), options.maxWait)
+        }
+        // Register before reading, so a finish between the read and the wait still wakes us.
+        let registration = events.register(id)
+        defer { events.cancel(registration) }
+        guard let first = try await store.job(id) else { throw Self.notFound(id) }
+        if first.state.isTerminal || timeout == .zero {
+            return try JSONBody.response(first)
+        }
+        _ = await events.wait(registration, timeout: timeout)
+        guard let record = try await store.job(id) else { throw Self.notFound(id) }
+        return try JSONBody.response(record)
+    }
+
+    /// `POST /v1/jobs/{id}/cancel`.
+    @Sendable func cancel(_ request: Request, context: Context) async throws -> Response {
+        let id = try jobID(context)
+        let state = try await dispatcher.cancel(id)
+        return try JSONBody.response(CancelResponse(id: id, state: state))
+    }
+
+    private func jobID(_ context: Context) throws -> JobID {
+        let text = context.parameters.get("id") ?? ""
+        guard let id = JobID(text) else {
+            throw APIError(.jobNotFound, "no job has id \(text.debugDescription)", field: "id")
+        }
+        return id
+    }
+
+    static func notFound(_ id: JobID) -> APIError {
+        APIError(.jobNotFound, "no job has id \(id)")
+    }
+}

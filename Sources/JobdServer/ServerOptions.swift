@@ -1,0 +1,34 @@
+/// Settings of the API server.
+public struct ServerOptions: Sendable {
+    /// The Unix socket path.
+    public var socketPath: String
+    /// The socket file's mode.
+    public var socketMode: UInt16
+    /// The largest request body, in bytes.
+    public var maxBodyBytes: Int
+    /// The most jobs in one batch submit.
+    public var maxBatch: Int
+    /// The default and the longest long-poll of `wait`.
+    public var defaultWait: Duration
+    public var maxWait: Duration
+    /// The most jobs a list page returns.
+    public var maxListLimit: Int
+
+    public init(
+        socketPath: String,
+        socketMode: UInt16 = 0o660,
+        maxBodyBytes: Int = 16 * 1024 * 1024,
+        maxBatch: Int = 10_000,
+        defaultWait: Duration = .seconds(30),
+        maxWait: Duration = .seconds(300),
+        maxListLimit: Int = 1000
+    ) {
+        self.socketPath = socketPath
+        self.socketMode = socketMode
+        self.maxBodyBytes = maxBodyBytes
+        self.maxBatch = maxBatch
+        self.defaultWait = defaultWait
+        self.maxWait = maxWait
+        self.maxListLimit = maxListLimit
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The socket file's life: refuse a live one, remove a stale one, remove ours at exit.
+public enum SocketFile {
+    /// Why the socket path cannot be used.
+    public struct InUse: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Makes `path` ready to bind: creates its directory (mode 0755), refuses to go on if a
+    /// process answers on it, and removes it if it is a stale socket.
+    ///
+    /// Runs its blocking system calls on NIO's thread pool.
+    ///
+    /// - Throws: `InUse` when a live server answers, or the path is not a socket, or the
+    ///   directory cannot be made.
+    public static func prepare(path: String) async throws {
+        try await NIOThreadPool.singleton.runIfActive {
+            try prepareBlocking(path: path)
+        }
+    }
+
+    /// Removes the socket file if it is still a socket. Errors are ignored: at exit there
+    /// is nothing better to do.
+    public static func remove(path: String) {
+        var info = stat()
+        if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFSOCK {
+            unlink(path)
+        }
+    }
+
+    private static func prepareBlocking(path: String) throws {
+        guard path.utf8.count < 108 else {
+            throw InUse(description: "the socket path \(path) is \(path.utf8.count) bytes; Unix socket paths must be under 108")
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            } catch {
+                throw InUse(description: "cannot create the socket directory \(directory): \(error.localizedDescription)")
+            }
+        }
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        guard (info.st_mode & S_IFMT) == S_IFSOCK else {
+            throw InUse(description: "\(path) exists and is not a socket; remove it or choose another --socket")
+        }
+        if isAnswering(path) {
+            throw InUse(description: "another jobd is already serving on \(path)")
+        }
+        unlink(path)
+    }
+
+    /// True when something accepts connections on the socket at `path`.
+    static func isAnswering(_ path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            buffer.initializeMemory(as: UInt8.self, repeating: 0)
+            buffer.copyBytes(from: path.utf8.prefix(buffer.count - 1))
+        }
+        let result = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        return result == 0
+    }
+}

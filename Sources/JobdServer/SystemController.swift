@@ -1,0 +1,43 @@
+import Foundation
+import Hummingbird
+import JobdModel
+import JobdRuntime
+import JobdStore
+
+/// Daemon-wide routes: `/v1/stats` and `/v1/health`.
+struct SystemController<Context: RequestContext>: Sendable {
+    let store: JobStore
+    let dispatcher: Dispatcher
+    let startedAt: ContinuousClock.Instant
+
+    func add(to router: Router<Context>) {
+        router.get("/v1/stats", use: stats)
+        router.get("/v1/health", use: health)
+    }
+
+    /// `GET /v1/stats`: jobs per state plus the dispatcher's counters.
+    @Sendable func stats(_ request: Request, context: Context) async throws -> Response {
+        let counts = try await store.counts()
+        let dispatcher = dispatcher.statistics
+        let writes = store.writeStatistics
+        return try JSONBody.response(
+            StatsResponse(
+                queued: counts.queued, running: counts.running, succeeded: counts.succeeded, failed: counts.failed,
+                cancelled: counts.cancelled, workers: dispatcher.workers, maxRunning: dispatcher.maxRunning,
+                submitted: dispatcher.submitted, finished: dispatcher.finished, commits: writes.commits,
+                uptimeSeconds: uptime))
+    }
+
+    /// `GET /v1/health`: answers without touching the database, so it stays fast under load.
+    @Sendable func health(_ request: Request, context: Context) async throws -> Response {
+        try JSONBody.response(
+            HealthResponse(
+                status: dispatcher.statistics.isShuttingDown ? "stopping" : "ok", version: jobdVersion,
+                pid: getpid(), uptimeSeconds: uptime, database: store.path))
+    }
+
+    private var uptime: Double {
+        let elapsed = ContinuousClock.now - startedAt
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+}

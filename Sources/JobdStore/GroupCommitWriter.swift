@@ -1,0 +1,138 @@
+import GRDB
+import Synchronization
+
+/// The single write path: queued operations commit together, many per transaction.
+///
+/// Callers hand in a closure and suspend. The first caller to find the writer idle
+/// schedules a drain on GRDB's writer queue (the one thread that owns the write
+/// connection); the drain takes everything queued so far, runs each operation in its
+/// own savepoint inside one `BEGIN IMMEDIATE … COMMIT`, then resumes every caller. Work
+/// that arrives during a commit waits for the next round, so under load many operations
+/// share one fsync, and an idle writer costs nothing (no polling thread).
+///
+/// - Important: A caller resumes only after its transaction committed (or failed), so a
+///   submit answered from `write` is on disk.
+final class GroupCommitWriter: Sendable {
+    private struct State {
+        var pending: [any PendingWrite] = []
+        var isDraining = false
+    }
+
+    private let pool: DatabasePool
+    private let state = Mutex(State())
+    private let counters = Mutex((commits: 0, operations: 0))
+    /// The most operations one transaction takes; bounds the time a transaction holds the
+    /// write lock and the latency of the first caller in it.
+    private let maxBatch: Int
+
+    init(pool: DatabasePool, maxBatch: Int = 4096) {
+        self.pool = pool
+        self.maxBatch = maxBatch
+    }
+
+    /// Transactions committed and operations run since start.
+    var statistics: (commits: Int, operations: Int) { counters.withLock { $0 } }
+
+    /// Runs `operation` in the next group transaction and returns its value after the commit.
+    ///
+    /// The operation runs in a savepoint: if it throws, only its own changes roll back and
+    /// only its caller sees the error. If the commit itself fails, every operation of the
+    /// group gets that error and none of their changes is stored.
+    ///
+    /// - Throws: What `operation` threw, or the commit's `DatabaseError`.
+    func write<T: Sendable>(_ operation: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        // Not cancellable on purpose: once queued, the operation may already be part of a
+        // transaction, and its caller must learn whether it committed.
+        try await withCheckedThrowingContinuation { continuation in
+            let item = TypedPendingWrite(operation: operation, continuation: continuation)
+            let startDrain = state.withLock { state in
+                state.pending.append(item)
+                if state.isDraining { return false }
+                state.isDraining = true
+                return true
+            }
+            if startDrain {
+                pool.asyncWriteWithoutTransaction { db in self.drain(db) }
+            }
+        }
+    }
+
+    /// Runs on GRDB's writer queue until nothing is pending.
+    private func drain(_ db: Database) {
+        while true {
+            let batch: [any PendingWrite] = state.withLock { state in
+                if state.pending.isEmpty {
+                    state.isDraining = false
+                    return []
+                }
+                if state.pending.count <= maxBatch {
+                    defer { state.pending.removeAll(keepingCapacity: true) }
+                    return state.pending
+                }
+                let head = Array(state.pending.prefix(maxBatch))
+                state.pending.removeFirst(maxBatch)
+                return head
+            }
+            if batch.isEmpty { return }
+            do {
+                try db.inTransaction(.immediate) {
+                    for item in batch { try item.run(in: db) }
+                    return .commit
+                }
+                counters.withLock {
+                    $0.commits += 1
+                    $0.operations += batch.count
+                }
+                for item in batch { item.resumeAfterCommit() }
+            } catch {
+                for item in batch { item.resume(throwing: error) }
+            }
+        }
+    }
+}
+
+/// One queued operation, type-erased so one queue holds every result type.
+private protocol PendingWrite: AnyObject, Sendable {
+    /// Runs the operation in a savepoint and keeps its outcome.
+    func run(in db: Database) throws
+    /// Resumes the caller with the kept outcome.
+    func resumeAfterCommit()
+    /// Resumes the caller with the transaction's error.
+    func resume(throwing error: any Error)
+}
+
+// @unchecked: `outcome` is written and read only on the writer queue, inside one drain
+// round, and the continuation is resumed exactly once at the end of that round.
+private final class TypedPendingWrite<T: Sendable>: PendingWrite, @unchecked Sendable {
+    let operation: @Sendable (Database) throws -> T
+    let continuation: CheckedContinuation<T, any Error>
+    var outcome: Result<T, any Error>?
+
+    init(operation: @escaping @Sendable (Database) throws -> T, continuation: CheckedContinuation<T, any Error>) {
+        self.operation = operation
+        self.continuation = continuation
+    }
+
+    func run(in db: Database) throws {
+        try db.inSavepoint {
+            do {
+                outcome = .success(try operation(db))
+                return .commit
+            } catch {
+                outcome = .failure(error)
+                return .rollback
+            }
+        }
+    }
+
+    func resumeAfterCommit() {
+        guard let outcome else {
+            preconditionFailure("a pending write was resumed without having run")
+        }
+        continuation.resume(with: outcome)
+    }
+
+    func resume(throwing error: any Error) {
+        continuation.resume(throwing: error)
+    }
+}

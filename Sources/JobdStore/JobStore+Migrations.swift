@@ -1,0 +1,57 @@
+import GRDB
+
+extension JobStore {
+    /// The schema, one migration per version. Never edit a shipped migration: add one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            // Times are REAL unix seconds: cheap to compare in the claim query.
+            try db.execute(
+                sql: """
+                    CREATE TABLE jobs (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        kind TEXT NOT NULL,
+                        spec TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        priority INTEGER NOT NULL DEFAULT 0,
+                        run_at REAL NOT NULL,
+                        created_at REAL NOT NULL,
+                        updated_at REAL NOT NULL,
+                        finished_at REAL,
+                        max_attempts INTEGER NOT NULL,
+                        attempt_count INTEGER NOT NULL DEFAULT 0,
+                        interrupted_count INTEGER NOT NULL DEFAULT 0,
+                        current_attempt_id INTEGER,
+                        timeout REAL,
+                        on_interrupt TEXT NOT NULL DEFAULT 'retry',
+                        idempotency_key TEXT UNIQUE,
+                        submitter_uid INTEGER,
+                        result TEXT,
+                        error_code TEXT,
+                        error_message TEXT,
+                        error_http_status INTEGER
+                    );
+                    -- The ready queue, in claim order.
+                    CREATE INDEX jobs_queue ON jobs(priority DESC, run_at, id) WHERE state = 'queued';
+                    -- The earliest future run_at, for the dispatcher's timer.
+                    CREATE INDEX jobs_due ON jobs(run_at) WHERE state = 'queued';
+                    CREATE INDEX jobs_state ON jobs(state, id);
+                    CREATE INDEX jobs_kind ON jobs(kind, id);
+                    CREATE TABLE attempts (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+                        number INTEGER NOT NULL,
+                        started_at REAL NOT NULL,
+                        finished_at REAL,
+                        outcome TEXT NOT NULL,
+                        error_code TEXT,
+                        error_message TEXT,
+                        error_http_status INTEGER
+                    );
+                    CREATE INDEX attempts_job ON attempts(job_id, id);
+                    CREATE INDEX attempts_running ON attempts(outcome) WHERE outcome = 'running';
+                    """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import GRDB
+import JobdModel
+
+extension JobStore {
+    /// The job with this id and all its attempts, or nil.
+    ///
+    /// - Throws: `StoreError`.
+    public func job(_ id: JobID) async throws -> JobRecord? {
+        try await read("cannot read job \(id)") { db in
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT \(Self.jobColumns) FROM jobs WHERE id = ?"),
+                    arguments: [id.rawValue])
+            else { return nil }
+            var record = try Self.record(from: row)
+            record.attempts = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT id, number, started_at, finished_at, outcome, error_code, error_message,
+                            error_http_status
+                        FROM attempts WHERE job_id = ? ORDER BY id
+                        """), arguments: [id.rawValue]
+            ).map(Self.attempt(from:))
+            return record
+        }
+    }
+
+    /// A page of jobs, newest first, without attempt lists.
+    ///
+    /// - Parameters:
+    ///   - state: Only jobs in this state.
+    ///   - kind: Only jobs of this kind.
+    ///   - limit: At most this many.
+    ///   - before: Only jobs with a smaller id (the cursor of the previous page).
+    /// - Throws: `StoreError`.
+    public func list(state: JobState? = nil, kind: JobKind? = nil, limit: Int, before: JobID? = nil) async throws
+        -> [JobRecord]
+    {
+        try await read("cannot list jobs") { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let state {
+                conditions.append("state = ?")
+                arguments += [state.rawValue]
+            }
+            if let kind {
+                conditions.append("kind = ?")
+                arguments += [kind.rawValue]
+            }
+            if let before {
+                conditions.append("id < ?")
+                arguments += [before.rawValue]
+            }
+            arguments += [limit]
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            return try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT \(Self.jobColumns) FROM jobs \(whereClause) ORDER BY id DESC LIMIT ?"),
+                arguments: arguments
+            ).map(Self.record(from:))
+        }
+    }
+
+    /// How many jobs are in each state.
+    ///
+    /// - Throws: `StoreError`.
+    public func counts() async throws -> JobCounts {
+        try await read("cannot count jobs") { db in
+            var counts = JobCounts()
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT state, count(*) FROM jobs GROUP BY state")) {
+                let count: Int = row[1]
+                switch JobState(rawValue: row[0]) {
+                case .queued: counts.queued = count
+                case .running: counts.running = count
+                case .succeeded: counts.succeeded = count
+                case .failed: counts.failed = count
+                case .cancelled: counts.cancelled = count
+                case nil: break
+                }
+            }
+            return counts
+        }
+    }
+
+    /// The earliest `run_at` of any queued job, or nil when nothing is queued.
+    ///
+    /// The dispatcher sleeps until then when no job is due now.
+    ///
+    /// - Throws: `StoreError`.
+    public func earliestRunAt() async throws -> Date? {
+        try await read("cannot read the queue") { db in
+            try Double.fetchOne(db.cachedStatement(sql: "SELECT min(run_at) FROM jobs WHERE state = 'queued'"))
+                .map(Date.init(timeIntervalSince1970:))
+        }
+    }
+
+    static let jobColumns = """
+        id, kind, spec, state, priority, run_at, max_attempts, attempt_count, created_at, updated_at,
+        finished_at, submitter_uid, result, error_code, error_message, error_http_status
+        """
+
+    static func record(from row: Row) throws -> JobRecord {
+        let id: Int64 = row["id"]
+        let decoder = JSONCoding.makeDecoder()
+        func decode<T: Decodable>(_ type: T.Type, _ text: String, _ what: String) throws -> T {
+            do {
+                return try decoder.decode(type, from: Data(text.utf8))
+            } catch {
+                throw StoreError(.badData, "job \(id) has a \(what) that does not decode: \(error)")
+            }
+        }
+        guard let kind = JobKind(rawValue: row["kind"]), let state = JobState(rawValue: row["state"]) else {
+            throw StoreError(.badData, "job \(id) has an unknown kind or state")
+        }
+        let resultText: String? = row["result"]
+        let errorCode: String? = row["error_code"]
+        let finishedAt: Double? = row["finished_at"]
+        let uid: Int64? = row["submitter_uid"]
+        return JobRecord(
+            id: JobID(id), kind: kind, spec: try decode(JobSpec.self, row["spec"], "spec"), state: state,
+            priority: row["priority"], runAt: Date(timeIntervalSince1970: row["run_at"]),
+            maxAttempts: row["max_attempts"], attemptCount: row["attempt_count"],
+            createdAt: Date(timeIntervalSince1970: row["created_at"]),
+            updatedAt: Date(timeIntervalSince1970: row["updated_at"]),
+            finishedAt: finishedAt.map(Date.init(timeIntervalSince1970:)),
+            submitterUID: uid.map { UInt32(truncatingIfNeeded: $0) },
+            result: try resultText.map { try decode(JobResult.self, $0, "result") },
+            error: errorCode.map {
+                JobError(.init(rawValue: $0), row["error_message"] ?? "", httpStatus: row["error_http_status"])
+            },
+            attempts: nil)
+    }
+
+    static func attempt(from row: Row) -> JobAttempt {
+        let finishedAt: Double? = row["finished_at"]
+        let errorCode: String? = row["error_code"]
+        return JobAttempt(
+            id: row["id"], number: row["number"], startedAt: Date(timeIntervalSince1970: row["started_at"]),
+            finishedAt: finishedAt.map(Date.init(timeIntervalSince1970:)),
+            outcome: AttemptOutcome(rawValue: row["outcome"]) ?? .failed,
+            error: errorCode.map {
+                JobError(.init(rawValue: $0), row["error_message"] ?? "", httpStatus: row["error_http_status"])
+            })
+    }
+}

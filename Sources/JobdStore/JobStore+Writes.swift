@@ -1,0 +1,293 @@
+import Foundation
+import GRDB
+import JobdModel
+
+extension JobStore {
+    /// How many times an `on_interrupt: retry` job may be interrupted before it fails
+    /// with `interrupted`: a job that crashes the daemon every time must not loop forever.
+    public static let maxInterruptions = 10
+
+    /// Stores new jobs, all in one transaction, and returns after the commit.
+    ///
+    /// A job whose idempotency `key` is already taken is not stored again: its outcome
+    /// names the existing job with `created == false`.
+    ///
+    /// - Returns: One outcome per job, in order.
+    /// - Throws: `StoreError` (`disk_full`, `busy`, …); then nothing of the batch is stored.
+    public func insert(_ jobs: [NewJob], now: Date = Date()) async throws -> [InsertOutcome] {
+        // Encode outside the writer: the writer thread is the bottleneck, JSON is not SQL.
+        let encoder = JSONCoding.makeEncoder()
+        let rows: [(NewJob, String)] = try jobs.map { job in
+            (job, String(decoding: try encoder.encode(job.spec), as: UTF8.self))
+        }
+        let nowSeconds = now.timeIntervalSince1970
+        return try await write("cannot store the jobs") { db in
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO jobs (kind, spec, state, priority, run_at, created_at, updated_at,
+                        max_attempts, timeout, on_interrupt, idempotency_key, submitter_uid)
+                    VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            var outcomes: [InsertOutcome] = []
+            outcomes.reserveCapacity(rows.count)
+            for (job, specJSON) in rows {
+                if let key = job.spec.key,
+                    let existing = try Int64.fetchOne(
+                        db.cachedStatement(sql: "SELECT id FROM jobs WHERE idempotency_key = ?"), arguments: [key])
+                {
+                    outcomes.append(InsertOutcome(id: JobID(existing), created: false))
+                    continue
+                }
+                try insert.execute(arguments: [
+                    job.spec.kind.rawValue, specJSON, job.priority, job.runAt.timeIntervalSince1970,
+                    nowSeconds, nowSeconds, job.maxAttempts, job.timeout, job.onInterrupt.rawValue,
+                    job.spec.key, job.submitterUID.map { Int64($0) },
+                ])
+                outcomes.append(InsertOutcome(id: JobID(db.lastInsertedRowID), created: true))
+            }
+            return outcomes
+        }
+    }
+
+    /// Claims up to `limit` due jobs, highest priority first, then earliest `run_at`, then id.
+    ///
+    /// Each claimed job moves to `running` with a new attempt row, whose id is the
+    /// fencing token that `finish` must present.
+    ///
+    /// - Returns: The claimed jobs in claim order (possibly none).
+    /// - Throws: `StoreError`.
+    public func claimReady(limit: Int, now: Date = Date()) async throws -> [ClaimedJob] {
+        guard limit > 0 else { return [] }
+        let nowSeconds = now.timeIntervalSince1970
+        let rows: [(row: ClaimRow, attemptID: Int64)] = try await write("cannot claim jobs") { db in
+            let claim = try db.cachedStatement(
+                sql: """
+                    UPDATE jobs SET state = 'running', attempt_count = attempt_count + 1, updated_at = ?
+                    WHERE id IN (
+                        SELECT id FROM jobs WHERE state = 'queued' AND run_at <= ?
+                        ORDER BY priority DESC, run_at, id LIMIT ?)
+                    RETURNING id, spec, attempt_count, interrupted_count, max_attempts, timeout, priority, run_at
+                    """)
+            var claimed = try Row.fetchAll(claim, arguments: [nowSeconds, nowSeconds, limit]).map(ClaimRow.init)
+            guard !claimed.isEmpty else { return [] }
+            claimed.sort { ($0.priority, -$0.runAt, -$0.id) > ($1.priority, -$1.runAt, -$1.id) }
+            let insertAttempt = try db.cachedStatement(
+                sql: "INSERT INTO attempts (job_id, number, started_at, outcome) VALUES (?, ?, ?, 'running')")
+            let own = try db.cachedStatement(sql: "UPDATE jobs SET current_attempt_id = ? WHERE id = ?")
+            var result: [(row: ClaimRow, attemptID: Int64)] = []
+            result.reserveCapacity(claimed.count)
+            for row in claimed {
+                try insertAttempt.execute(arguments: [row.id, row.attemptCount, nowSeconds])
+                let attemptID = db.lastInsertedRowID
+                try own.execute(arguments: [attemptID, row.id])
+                result.append((row, attemptID))
+            }
+            return result
+        }
+        let decoder = JSONCoding.makeDecoder()
+        return try rows.map { row, attemptID in
+            let spec: JobSpec
+            do {
+                spec = try decoder.decode(JobSpec.self, from: Data(row.spec.utf8))
+            } catch {
+                throw StoreError(.badData, "job \(row.id) has a spec that does not decode: \(error)")
+            }
+            return ClaimedJob(
+                id: JobID(row.id), attemptID: attemptID, attemptNumber: row.attemptCount,
+                attemptsUsed: row.attemptCount - row.interruptedCount, maxAttempts: row.maxAttempts,
+                timeout: row.timeout, priority: row.priority,
+                runAt: Date(timeIntervalSince1970: row.runAt), spec: spec)
+        }
+    }
+
+    /// Records how an attempt ended, if that attempt still owns its job.
+    ///
+    /// The attempt id is a fencing token: when the job has moved on (it was cancelled
+    /// while queued for a retry, or recovered after a crash), nothing is written.
+    ///
+    /// - Returns: True when the end was recorded; false when the attempt was fenced out.
+    /// - Throws: `StoreError`.
+    public func finish(_ jobID: JobID, attemptID: Int64, end: AttemptEnd, now: Date = Date()) async throws -> Bool {
+        let write = try FinishWrite(end: end, now: now)
+        return try await self.write("cannot record the end of job \(jobID)") { db in
+            let updateJob = try db.cachedStatement(
+                sql: """
+                    UPDATE jobs SET state = ?, result = coalesce(?, result), error_code = ?, error_message = ?,
+                        error_http_status = ?, finished_at = ?, updated_at = ?, run_at = coalesce(?, run_at),
+                        interrupted_count = interrupted_count + ?, current_attempt_id = NULL
+                    WHERE id = ? AND current_attempt_id = ? AND state = 'running'
+                    """)
+            try updateJob.execute(arguments: [
+                write.state.rawValue, write.resultJSON, write.jobError?.code.rawValue, write.jobError?.message,
+                write.jobError?.httpStatus, write.finishedAt, write.now, write.runAt, write.interrupted ? 1 : 0,
+                jobID.rawValue, attemptID,
+            ])
+            guard db.changesCount == 1 else { return false }
+            let updateAttempt = try db.cachedStatement(
+                sql: """
+                    UPDATE attempts SET finished_at = ?, outcome = ?, error_code = ?, error_message = ?,
+                        error_http_status = ?
+                    WHERE id = ?
+                    """)
+            try updateAttempt.execute(arguments: [
+                write.now, write.outcome.rawValue, write.attemptError?.code.rawValue, write.attemptError?.message,
+                write.attemptError?.httpStatus, attemptID,
+            ])
+            return true
+        }
+    }
+
+    /// Cancels a queued job at once, or reports the running attempt the runtime must stop.
+    ///
+    /// - Returns: What the job's state called for.
+    /// - Throws: `StoreError`.
+    public func cancel(_ jobID: JobID, now: Date = Date()) async throws -> CancelOutcome {
+        let nowSeconds = now.timeIntervalSince1970
+        return try await write("cannot cancel job \(jobID)") { db in
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT state, current_attempt_id FROM jobs WHERE id = ?"),
+                    arguments: [jobID.rawValue])
+            else { return .notFound }
+            let stateText: String = row["state"]
+            guard let state = JobState(rawValue: stateText) else {
+                throw StoreError(.badData, "job \(jobID) has an unknown state \(stateText)")
+            }
+            switch state {
+            case .queued:
+                try db.cachedStatement(
+                    sql: """
+                        UPDATE jobs SET state = 'cancelled', error_code = 'cancelled', error_message = ?,
+                            finished_at = ?, updated_at = ?
+                        WHERE id = ?
+                        """
+                ).execute(arguments: ["cancelled while queued", nowSeconds, nowSeconds, jobID.rawValue])
+                return .cancelled
+            case .running:
+                let attemptID: Int64? = row["current_attempt_id"]
+                guard let attemptID else {
+                    throw StoreError(.badData, "job \(jobID) is running without an attempt")
+                }
+                return .running(attemptID: attemptID)
+            case .succeeded, .failed, .cancelled:
+                return .alreadyTerminal(state)
+            }
+        }
+    }
+
+    /// Start-up recovery: every attempt a crash left `running` becomes `interrupted`.
+    ///
+    /// Its job goes back to `queued` (policy `retry`, fewer than `maxInterruptions`
+    /// interruptions) or ends `failed` with `interrupted` (policy `fail`, or too many).
+    /// An interrupted attempt does not use up one of `max_attempts`.
+    ///
+    /// - Important: Call it once, before the dispatcher starts: it assumes no attempt of
+    ///   this process is running.
+    /// - Throws: `StoreError`.
+    public func recoverInterrupted(now: Date = Date()) async throws -> RecoveryReport {
+        let nowSeconds = now.timeIntervalSince1970
+        let message = "the daemon stopped while this attempt ran"
+        return try await write("cannot recover interrupted jobs") { db in
+            try db.execute(
+                sql: """
+                    UPDATE attempts SET outcome = 'interrupted', finished_at = ?, error_code = 'interrupted',
+                        error_message = ?
+                    WHERE outcome = 'running'
+                    """, arguments: [nowSeconds, message])
+            let attempts = db.changesCount
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET state = 'queued', interrupted_count = interrupted_count + 1,
+                        current_attempt_id = NULL, updated_at = ?
+                    WHERE state = 'running' AND on_interrupt = 'retry' AND interrupted_count + 1 < ?
+                    """, arguments: [nowSeconds, Self.maxInterruptions])
+            let requeued = db.changesCount
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET state = 'failed', interrupted_count = interrupted_count + 1,
+                        current_attempt_id = NULL, error_code = 'interrupted', error_message = ?,
+                        finished_at = ?, updated_at = ?
+                    WHERE state = 'running'
+                    """, arguments: [message, nowSeconds, nowSeconds])
+            return RecoveryReport(interruptedAttempts: attempts, requeuedJobs: requeued, failedJobs: db.changesCount)
+        }
+    }
+}
+
+/// The columns a claim returns.
+private struct ClaimRow: Sendable {
+    var id: Int64
+    var spec: String
+    var attemptCount: Int
+    var interruptedCount: Int
+    var maxAttempts: Int
+    var timeout: Double?
+    var priority: Int
+    var runAt: Double
+
+    init(_ row: Row) {
+        id = row[0]
+        spec = row[1]
+        attemptCount = row[2]
+        interruptedCount = row[3]
+        maxAttempts = row[4]
+        timeout = row[5]
+        priority = row[6]
+        runAt = row[7]
+    }
+}
+
+/// The column values of a finish, computed before the writer runs.
+private struct FinishWrite: Sendable {
+    var state: JobState
+    var outcome: AttemptOutcome
+    var resultJSON: String?
+    var jobError: JobError?
+    var attemptError: JobError?
+    var finishedAt: Double?
+    var runAt: Double?
+    var interrupted: Bool
+    var now: Double
+
+    init(end: AttemptEnd, now date: Date) throws {
+        now = date.timeIntervalSince1970
+        interrupted = false
+        runAt = nil
+        resultJSON = nil
+        finishedAt = now
+        switch end {
+        case .succeeded(let result):
+            state = .succeeded
+            outcome = .succeeded
+            resultJSON = try Self.encode(result)
+        case .failed(let error, let result, let retryAt):
+            outcome = .failed
+            attemptError = error
+            resultJSON = try result.map(Self.encode)
+            if let retryAt {
+                state = .queued
+                runAt = retryAt.timeIntervalSince1970
+                finishedAt = nil
+            } else {
+                state = .failed
+                jobError = error
+            }
+        case .cancelled(let error):
+            state = .cancelled
+            outcome = .cancelled
+            attemptError = error
+            jobError = error
+        case .interrupted(let error):
+            state = .queued
+            outcome = .interrupted
+            attemptError = error
+            interrupted = true
+            finishedAt = nil
+            runAt = now
+        }
+    }
+
+    static func encode(_ result: JobResult) throws -> String {
+        String(decoding: try JSONCoding.makeEncoder().encode(result), as: UTF8.self)
+    }
+}

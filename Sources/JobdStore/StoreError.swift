@@ -1,0 +1,64 @@
+import GRDB
+
+/// A failure of the store, holding the SQLite result code when SQLite raised it.
+///
+/// The server maps `disk_full` to 507 and everything else to `internal`; the runtime
+/// keeps results in memory and retries writes that fail with `disk_full` or `busy`.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    /// A stable error code, compared by its raw string.
+    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        public var rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// `SQLITE_FULL`: the disk (or the quota) is full.
+        public static let diskFull = Code(rawValue: "disk_full")
+        /// `SQLITE_BUSY`/`SQLITE_LOCKED`: another connection or process holds a lock.
+        public static let busy = Code(rawValue: "busy")
+        /// `SQLITE_READONLY`/`SQLITE_PERM`/`SQLITE_CANTOPEN`: the file cannot be written or opened.
+        public static let readOnly = Code(rawValue: "read_only")
+        /// `SQLITE_CORRUPT`/`SQLITE_NOTADB`: the file is not a healthy SQLite database.
+        public static let corrupt = Code(rawValue: "corrupt")
+        /// Stored data did not decode (a bug or a hand-edited row).
+        public static let badData = Code(rawValue: "bad_data")
+        /// Any other SQLite failure.
+        public static let sqlite = Code(rawValue: "sqlite")
+    }
+
+    /// The stable code.
+    public var code: Code
+    /// What failed, with SQLite's message.
+    public var message: String
+    /// SQLite's primary result code, when SQLite raised the error.
+    public var sqliteCode: Int32?
+
+    public init(_ code: Code, _ message: String, sqliteCode: Int32? = nil) {
+        self.code = code
+        self.message = message
+        self.sqliteCode = sqliteCode
+    }
+
+    /// Wraps any error thrown while talking to SQLite; a `StoreError` passes through.
+    public init(wrapping error: any Error, context: String) {
+        if let error = error as? StoreError {
+            self = error
+            return
+        }
+        guard let error = error as? DatabaseError else {
+            self.init(.sqlite, "\(context): \(error)")
+            return
+        }
+        let primary = error.resultCode
+        let code: Code =
+            switch primary {
+            case .SQLITE_FULL: .diskFull
+            case .SQLITE_BUSY, .SQLITE_LOCKED: .busy
+            case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN, .SQLITE_AUTH: .readOnly
+            case .SQLITE_CORRUPT, .SQLITE_NOTADB: .corrupt
+            default: .sqlite
+            }
+        self.init(code, "\(context): \(error.message ?? "\(error)")", sqliteCode: primary.rawValue)
+    }
+
+    public var description: String { "\(message) [\(code)]" }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import JobdModel
+
+/// A job ready to insert: the spec with every default resolved.
+public struct NewJob: Sendable {
+    /// The spec as submitted (stored as JSON, returned by `GET /v1/jobs/{id}`).
+    public var spec: JobSpec
+    /// The priority in force.
+    public var priority: Int
+    /// The earliest start.
+    public var runAt: Date
+    /// How many attempts the job may use.
+    public var maxAttempts: Int
+    /// The per-attempt time limit, if any.
+    public var timeout: Double?
+    /// What an interrupted attempt leads to.
+    public var onInterrupt: InterruptPolicy
+    /// The submitter's uid, when known.
+    public var submitterUID: UInt32?
+
+    public init(
+        spec: JobSpec, priority: Int, runAt: Date, maxAttempts: Int, timeout: Double?,
+        onInterrupt: InterruptPolicy, submitterUID: UInt32?
+    ) {
+        self.spec = spec
+        self.priority = priority
+        self.runAt = runAt
+        self.maxAttempts = maxAttempts
+        self.timeout = timeout
+        self.onInterrupt = onInterrupt
+        self.submitterUID = submitterUID
+    }
+}
+
+/// What an insert did with one job.
+public struct InsertOutcome: Sendable, Hashable {
+    /// The job's id: new, or the existing job's when its idempotency key was taken.
+    public var id: JobID
+    /// False when a job with the same `key` already existed and was returned instead.
+    public var created: Bool
+
+    public init(id: JobID, created: Bool) {
+        self.id = id
+        self.created = created
+    }
+}
+
+/// A job the dispatcher has claimed: its row moved to `running` and an attempt row exists.
+public struct ClaimedJob: Sendable {
+    /// The job.
+    public var id: JobID
+    /// The attempt's row id: the fencing token for `finish`.
+    public var attemptID: Int64
+    /// The attempt's number (1-based, counting interrupted attempts).
+    public var attemptNumber: Int
+    /// Attempts used so far including this one, not counting interrupted ones.
+    public var attemptsUsed: Int
+    /// The job's attempt budget.
+    public var maxAttempts: Int
+    /// The per-attempt time limit, if any.
+    public var timeout: Double?
+    /// The priority (claims come highest first).
+    public var priority: Int
+    /// When the job was due.
+    public var runAt: Date
+    /// The spec to execute.
+    public var spec: JobSpec
+
+    public init(
+        id: JobID, attemptID: Int64, attemptNumber: Int, attemptsUsed: Int, maxAttempts: Int,
+        timeout: Double?, priority: Int, runAt: Date, spec: JobSpec
+    ) {
+        self.id = id
+        self.attemptID = attemptID
+        self.attemptNumber = attemptNumber
+        self.attemptsUsed = attemptsUsed
+        self.maxAttempts = maxAttempts
+        self.timeout = timeout
+        self.priority = priority
+        self.runAt = runAt
+        self.spec = spec
+    }
+}
+
+/// How an attempt ended, as the runtime decided it; `JobStore.finish` writes it.
+public enum AttemptEnd: Sendable, Hashable {
+    /// The job succeeded with this result.
+    case succeeded(JobResult)
+    /// The attempt failed. With `retryAt` the job goes back to `queued` until then;
+    /// without, the job ends `failed`. `result` keeps an `http_status` response.
+    case failed(JobError, result: JobResult?, retryAt: Date?)
+    /// A user cancelled the running attempt: the job ends `cancelled`.
+    case cancelled(JobError)
+    /// The daemon stopped the attempt while shutting down: the attempt is recorded
+    /// `interrupted` and the job is re-queued without using one of its attempts.
+    case interrupted(JobError)
+}
+
+/// What a cancel request found.
+public enum CancelOutcome: Sendable, Hashable {
+    /// The job was queued and is now `cancelled`.
+    case cancelled
+    /// The job is running this attempt; the runtime must stop it.
+    case running(attemptID: Int64)
+    /// The job had already finished in this state.
+    case alreadyTerminal(JobState)
+    /// No job has this id.
+    case notFound
+}
+
+/// What start-up recovery did with attempts a crash left `running`.
+public struct RecoveryReport: Sendable, Hashable {
+    /// Attempts marked `interrupted`.
+    public var interruptedAttempts: Int
+    /// Jobs put back to `queued`.
+    public var requeuedJobs: Int
+    /// Jobs failed with `interrupted` (policy `fail`, or too many interruptions).
+    public var failedJobs: Int
+
+    public init(interruptedAttempts: Int, requeuedJobs: Int, failedJobs: Int) {
+        self.interruptedAttempts = interruptedAttempts
+        self.requeuedJobs = requeuedJobs
+        self.failedJobs = failedJobs
+    }
+}
+
+/// Jobs per state.
+public struct JobCounts: Sendable, Hashable {
+    public var queued = 0
+    public var running = 0
+    public var succeeded = 0
+    public var failed = 0
+    public var cancelled = 0
+
+    public init() {}
+}

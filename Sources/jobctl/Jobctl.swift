@@ -1,0 +1,53 @@
+import ArgumentParser
+import JobdModel
+
+/// The `jobctl` command: submits jobs to jobd, waits for them and shows their state.
+///
+/// `main()` is written out instead of inherited so that usage errors exit 2 (not
+/// argument-parser's 64) and API and connection errors get jobd's exit codes.
+@main
+struct Jobctl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jobctl",
+        abstract: "Submit jobs to jobd, wait for them and inspect them.",
+        discussion: """
+            jobctl talks to the jobd daemon over its Unix socket (--socket, $JOBD_SOCKET, \
+            else the default path for your user).
+
+            Errors print as 'error: <message> [<code>]' on stderr. Exit codes: 0 ok, \
+            1 a job failed or jobd refused the request, 2 usage, 69 jobd unreachable.
+            """,
+        version: jobdVersion,
+        subcommands: [
+            SubmitCommand.self,
+            ResultCommand.self,
+            GatherCommand.self,
+            StatusCommand.self,
+            ListCommand.self,
+            WaitCommand.self,
+            CancelCommand.self,
+            StatsCommand.self,
+            HealthCommand.self,
+        ]
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    static func main() async {
+        var command: any ParsableCommand
+        do {
+            command = try await asyncParseAsRoot()
+        } catch {
+            ExitCodes.exit(forParseError: error)
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            ExitCodes.exit(forRunError: error)
+        }
+    }
+}

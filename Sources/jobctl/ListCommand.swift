@@ -1,0 +1,66 @@
+import ArgumentParser
+import JobdClient
+import JobdModel
+
+/// `jobctl list`: a table of jobs, newest first.
+struct ListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List jobs, newest first.",
+        discussion: """
+            Shows one page. When there are more, stderr says which --after gets the next \
+            one. With --json, prints the API's response (jobs and next_after).
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: ArgumentHelp("Only jobs in this state.", valueName: "state"))
+    var state: StateArgument?
+
+    @Option(help: ArgumentHelp("Only jobs of this kind.", valueName: "kind"))
+    var kind: KindArgument?
+
+    @Option(help: ArgumentHelp("At most this many jobs. Default: the daemon's page size.", valueName: "n"))
+    var limit: Int?
+
+    @Option(help: ArgumentHelp("Only jobs older than this id (the next page's cursor).", valueName: "id"))
+    var after: JobIDArgument?
+
+    func validate() throws {
+        if let limit, limit < 1 {
+            throw ValidationError("--limit must be 1 or more, got \(limit).")
+        }
+    }
+
+    func run() async throws {
+        let page = try await global.withClient { client in
+            try await client.list(state: state?.state, kind: kind?.kind, limit: limit, after: after?.id)
+        }
+        if global.json {
+            try Output.json(page)
+            return
+        }
+        Output.table(Self.table(page.jobs))
+        if let next = page.nextAfter {
+            Output.error("more jobs: jobctl list --after \(next)")
+        }
+    }
+
+    /// The table `ID  STATE  KIND  ATTEMPTS  CREATED  SUMMARY`.
+    static func table(_ jobs: [JobRecord]) -> TextTable {
+        TextTable(
+            header: ["ID", "STATE", "KIND", "ATTEMPTS", "CREATED", "SUMMARY"],
+            rows: jobs.map { job in
+                [
+                    String(describing: job.id),
+                    job.state.rawValue,
+                    job.kind.rawValue,
+                    "\(job.attemptCount)/\(job.maxAttempts)",
+                    HumanFormat.date(job.createdAt),
+                    HumanFormat.summary(job.spec),
+                ]
+            }
+        )
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import JobdClient
+import JobdModel
+
+/// Writing to stdout and stderr.
+///
+/// Both go straight to the file descriptors (no stdio buffering), so lines on the two
+/// streams keep their order and nothing is lost when the process exits.
+enum Output {
+    /// Writes bytes to stdout as they are.
+    static func write(_ data: Data) {
+        guard !data.isEmpty else { return }
+        FileHandle.standardOutput.write(data)
+    }
+
+    /// Writes a line to stdout.
+    static func line(_ text: String) {
+        write(Data((text + "\n").utf8))
+    }
+
+    /// Writes a line to stderr (a newline is added when `text` has none).
+    static func error(_ text: String) {
+        let text = text.hasSuffix("\n") ? text : text + "\n"
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    /// Writes a table to stdout.
+    static func table(_ table: TextTable) {
+        write(Data(table.render().utf8))
+    }
+
+    /// Writes a value as the API's JSON, pretty-printed with sorted keys.
+    static func json(_ value: some Encodable) throws {
+        let encoder = JSONCoding.makeEncoder()
+        encoder.outputFormatting.insert(.prettyPrinted)
+        encoder.outputFormatting.insert(.sortedKeys)
+        write(try encoder.encode(value) + Data("\n".utf8))
+    }
+
+    /// Prints a job the way `jobctl result` does and returns whether it succeeded.
+    ///
+    /// With `json`, the record is printed; otherwise the result alone. Either way the
+    /// error line of a job that did not succeed goes to stderr.
+    @discardableResult
+    static func result(of record: JobRecord, json: Bool) throws -> Bool {
+        let rendering = ResultRenderer.render(record)
+        if json {
+            try Output.json(record)
+        } else {
+            write(rendering.output)
+        }
+        if let line = rendering.errorLine {
+            error(line)
+        }
+        return rendering.isSuccess
+    }
+}

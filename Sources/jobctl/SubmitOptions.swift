@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import JobdClient
+import JobdModel
+
+/// The options `submit fetch` and `submit delay` share: the common job fields and `--wait`.
+struct SubmitOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The time limit of each attempt (1.5, 500ms, 2m). Default: the daemon's.", valueName: "seconds"))
+    var timeout: SecondsArgument?
+
+    @Option(
+        help: ArgumentHelp(
+            "The total number of attempts (max_attempts), not the number of extra ones: 1 runs once, 3 runs at most three times. Default: the daemon's.",
+            valueName: "n"
+        )
+    )
+    var retries: Int?
+
+    @Option(help: ArgumentHelp("Higher runs first. Default: 0.", valueName: "n"))
+    var priority: Int?
+
+    @Option(name: .customLong("in"), help: ArgumentHelp("Do not start before this long from now (30, 5m, 1h).", valueName: "seconds"))
+    var runIn: SecondsArgument?
+
+    @Option(help: ArgumentHelp("Do not start before this RFC 3339 time (2026-11-25T14:25:04Z).", valueName: "time"))
+    var at: String?
+
+    @Option(help: ArgumentHelp("An idempotency key: a second submit with the same key returns the first job.", valueName: "key"))
+    var key: String?
+
+    @Flag(help: "Wait for the job, then print its result as 'jobctl result' does.")
+    var wait = false
+
+    func validate() throws {
+        if runIn != nil, at != nil {
+            throw ValidationError("--in and --at cannot be used together.")
+        }
+        if let at, RFC3339.date(from: at) == nil {
+            throw ValidationError("--at must be an RFC 3339 time such as 2026-11-25T14:25:04Z, got '\(at)'.")
+        }
+    }
+
+    /// The spec for a payload with these options, validated as the daemon would.
+    ///
+    /// - Throws: `ValidationError` naming the bad field (exit 2).
+    func spec(_ payload: JobPayload) throws -> JobSpec {
+        var runAt: Date?
+        if let runIn {
+            runAt = Date(timeIntervalSinceNow: runIn.seconds)
+        } else if let at {
+            runAt = RFC3339.date(from: at)
+        }
+        let spec = JobSpec(
+            payload,
+            timeout: timeout?.seconds,
+            maxAttempts: retries,
+            priority: priority,
+            runAt: runAt,
+            key: key
+        )
+        do throws(APIError) {
+            try spec.validate()
+        } catch {
+            let option = Self.optionNames[error.field ?? ""].map { "\($0): " } ?? ""
+            throw ValidationError(option + error.message)
+        }
+        return spec
+    }
+
+    /// Submits the spec and prints the id, the record (`--json`) or, with `--wait`, the result.
+    ///
+    /// - Throws: `ExitCode(1)` when `--wait` finds the job failed or cancelled;
+    ///   `APIError` and `ClientError` from the client.
+    func submit(_ spec: JobSpec, global: GlobalOptions) async throws {
+        let succeeded = try await global.withClient { client in
+            let record = try await client.submit(spec)
+            guard wait else {
+                if global.json {
+                    try Output.json(record)
+                } else {
+                    Output.line(String(describing: record.id))
+                }
+                return true
+            }
+            let finished = try await client.wait(record.id)
+            return try Output.result(of: finished, json: global.json)
+        }
+        if !succeeded {
+            throw ExitCode(ExitCodes.failure)
+        }
+    }
+
+    /// The command-line option behind each spec field, for validation messages.
+    private static let optionNames: [String: String] = [
+        "timeout": "--timeout",
+        "max_attempts": "--retries",
+        "key": "--key",
+        "headers": "--header",
+        "seconds": "SECONDS",
+        "url": "URL",
+    ]
+}
