@@ -104,7 +104,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "JobdModelTests", dependencies: ["JobdModel"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "JobdModelTests", dependencies: ["JobdModel"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(
             name: "JobdStoreTests",
             dependencies: ["JobdModel", "JobdStore", .product(name: "GRDB", package: "GRDB.swift")],

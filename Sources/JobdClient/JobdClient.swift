@@ -74,6 +74,7 @@ public struct JobdClient: Sendable {
     ///
     /// - Parameters:
     ///   - socketPath: The daemon's socket.
+    ///   - isolation: The actor `body` runs on; the caller's by default.
     ///   - body: The work to do with the client.
     /// - Returns: What `body` returns.
     /// - Throws: What `body` throws; otherwise an error from shutting the `HTTPClient` down.
@@ -82,7 +83,8 @@ public struct JobdClient: Sendable {
         isolation: isolated (any Actor)? = #isolation,
         _ body: (JobdClient) async throws -> Result
     ) async throws -> Result {
-        try await HTTPClient.withHTTPClient(configuration: httpClientConfiguration, isolation: isolation) { httpClient in
+        let configuration = httpClientConfiguration
+        return try await HTTPClient.withHTTPClient(configuration: configuration, isolation: isolation) { httpClient in
             try await body(JobdClient(socketPath: socketPath, httpClient: httpClient))
         }
     }

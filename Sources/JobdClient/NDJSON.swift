@@ -40,7 +40,8 @@ public enum NDJSON {
         var specs: [JobSpec] = []
         // Split on the byte 0x0A, not on Character.isNewline: "\r\n" is one Character,
         // and U+2028 may appear raw inside a JSON string.
-        for (index, rawLine) in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+        let lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        for (index, rawLine) in lines.enumerated() {
             let line = String(Substring(rawLine)).trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty { continue }
             let number = index + 1

@@ -33,7 +33,12 @@ public enum JSONCoding {
 public enum RFC3339 {
     /// Formats a date as UTC with milliseconds: `2026-11-25T14:25:04.123Z`.
     public static func string(from date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        // The formatter truncates the fraction, and most millisecond values are not exact
+        // as a Double: round to the millisecond, then nudge up so truncation keeps it.
+        let milliseconds = (date.timeIntervalSinceReferenceDate * 1000).rounded()
+        let rounded = Date(timeIntervalSinceReferenceDate: milliseconds / 1000 + 0.000_1)
+        return rounded.formatted(
+            .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
     }
 
     /// Parses RFC 3339 with or without fractional seconds, with `Z` or an offset.

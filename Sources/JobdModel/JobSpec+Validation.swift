@@ -31,7 +31,8 @@ extension JobSpec {
             }
             for (name, value) in fetch.headers ?? [:] {
                 let nameIsToken =
-                    !name.isEmpty && name.utf8.allSatisfy { byte in
+                    !name.isEmpty
+                    && name.utf8.allSatisfy { byte in
                         byte > 32 && byte < 127 && !"()<>@,;:\\\"/[]?={}".utf8.contains(byte)
                     }
                 guard nameIsToken, !value.contains("\r"), !value.contains("\n") else {
@@ -65,7 +66,10 @@ extension JobSpec {
             scheme == "http" || scheme == "https",
             let host = components.host, !host.isEmpty
         else {
-            throw APIError(.invalidURL, "url must be an absolute http:// or https:// URL with a host, got \(text.debugDescription)", field: field)
+            throw APIError(
+                .invalidURL,
+                "url must be an absolute http:// or https:// URL with a host, got \(text.debugDescription)",
+                field: field)
         }
     }
 }
@@ -97,7 +101,8 @@ extension SubmitJobsRequest {
                 throw APIError(.invalidSpec, "a batch needs at least one job", field: "jobs")
             }
             guard specs.count <= maxBatch else {
-                throw APIError(.batchTooLarge, "a batch may hold at most \(maxBatch) jobs, got \(specs.count)", field: "jobs")
+                throw APIError(
+                    .batchTooLarge, "a batch may hold at most \(maxBatch) jobs, got \(specs.count)", field: "jobs")
             }
             for (index, spec) in specs.enumerated() {
                 try spec.validate(fieldPrefix: "jobs[\(index)].")
@@ -129,7 +134,9 @@ extension APIError {
                 let kinds = JobKind.allCases.map(\.rawValue).joined(separator: ", ")
                 self.init(.unknownKind, "unknown job kind; expected one of: \(kinds)", field: path(context.codingPath))
             } else {
-                self.init(.invalidSpec, "\(path(context.codingPath)) has an invalid value: \(context.debugDescription)", field: path(context.codingPath))
+                self.init(
+                    .invalidSpec, "\(path(context.codingPath)) has an invalid value: \(context.debugDescription)",
+                    field: path(context.codingPath))
             }
         case .keyNotFound(let key, let context):
             let field = path(context.codingPath + [key])

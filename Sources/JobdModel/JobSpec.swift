@@ -20,6 +20,28 @@ public struct FetchSpec: Codable, Hashable, Sendable {
         case headers
         case maxBodyBytes = "max_body_bytes"
     }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        url = try container.decode(String.self, forKey: .url)
+        headers = try container.decodeIfPresent([String: String].self, forKey: .headers)
+        maxBodyBytes = try container.decodeWholeNumberIfPresent(forKey: .maxBodyBytes)
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// Decodes an integer field, naming the field when the number is fractional or out of
+    /// range (Foundation would report that as invalid JSON with no field on Linux).
+    func decodeWholeNumberIfPresent(forKey key: Key) throws -> Int? {
+        guard contains(key), try !decodeNil(forKey: key) else { return nil }
+        if let value = try? decode(Int.self, forKey: key) { return value }
+        let number = try decode(Double.self, forKey: key)
+        guard number.rounded() == number, let value = Int(exactly: number) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: key, in: self, debugDescription: "\(key.stringValue) must be a whole number, got \(number)")
+        }
+        return value
+    }
 }
 
 /// What a delay job does: sleep, then return `value` or raise `fail`.
@@ -112,8 +134,8 @@ public struct JobSpec: Codable, Hashable, Sendable {
         case .delay: payload = .delay(try DelaySpec(from: decoder))
         }
         timeout = try container.decodeIfPresent(Double.self, forKey: .timeout)
-        maxAttempts = try container.decodeIfPresent(Int.self, forKey: .maxAttempts)
-        priority = try container.decodeIfPresent(Int.self, forKey: .priority)
+        maxAttempts = try container.decodeWholeNumberIfPresent(forKey: .maxAttempts)
+        priority = try container.decodeWholeNumberIfPresent(forKey: .priority)
         runAt = try container.decodeIfPresent(Date.self, forKey: .runAt)
         onInterrupt = try container.decodeIfPresent(InterruptPolicy.self, forKey: .onInterrupt)
         key = try container.decodeIfPresent(String.self, forKey: .key)

@@ -184,7 +184,9 @@ public final class Dispatcher: Service, Sendable {
             return !state.isShuttingDown
         }
         if first {
-            logger.info("shutdown: no new jobs, draining running ones", metadata: ["grace.seconds": "\(options.shutdownGrace.components.seconds)"])
+            logger.info(
+                "shutdown: no new jobs, draining running ones",
+                metadata: ["grace.seconds": "\(options.shutdownGrace.components.seconds)"])
             wakeup.yield()
         }
     }
@@ -305,7 +307,9 @@ public final class Dispatcher: Service, Sendable {
             }
             if let timeout = job.timeout {
                 group.addTask {
-                    guard (try? await self.clock.sleep(for: .nanoseconds(Int64(timeout * 1e9)))) != nil else { return nil }
+                    guard (try? await self.clock.sleep(for: .nanoseconds(Int64(timeout * 1e9)))) != nil else {
+                        return nil
+                    }
                     return .timedOut
                 }
             }

@@ -98,7 +98,9 @@ public struct FetchExecutor: JobExecutor {
             guard (200..<300).contains(result.status) else {
                 let status = response.status
                 throw ExecutionFailure(
-                    JobError(.httpStatus, "the server answered \(status.code) \(status.reasonPhrase)", httpStatus: result.status),
+                    JobError(
+                        .httpStatus, "the server answered \(status.code) \(status.reasonPhrase)",
+                        httpStatus: result.status),
                     result: .fetch(result))
             }
             return .fetch(result)
@@ -114,11 +116,17 @@ public struct FetchExecutor: JobExecutor {
 
     /// Names a client failure with a job error code.
     static func jobError(for error: any Error, url: String, timeout: Double?) -> JobError {
-        let host = URLComponents(string: url)?.host ?? url
+        let components = URLComponents(string: url)
+        let host = components.map { ($0.host ?? url) + ($0.port.map { ":\($0)" } ?? "") } ?? url
+        func reason(_ error: any Error) -> String {
+            if let error = error as? IOError { return String(cString: strerror(error.errnoCode)).lowercased() }
+            return "\(error)"
+        }
         if let error = error as? HTTPClientError {
             switch error {
             case .deadlineExceeded, .readTimeout, .writeTimeout:
-                return JobError(.timeout, "no complete answer from \(host) within \(timeout.map { "\($0)s" } ?? "the deadline")")
+                return JobError(
+                    .timeout, "no complete answer from \(host) within \(timeout.map { "\($0)s" } ?? "the deadline")")
             case .connectTimeout:
                 return JobError(.connectFailed, "connecting to \(host) timed out")
             case .redirectLimitReached:
@@ -142,15 +150,15 @@ public struct FetchExecutor: JobExecutor {
             if !resolved || (error.connectionErrors.isEmpty && (error.dnsAError != nil || error.dnsAAAAError != nil)) {
                 return JobError(.dnsFailed, "cannot resolve \(host)")
             }
-            let reason = error.connectionErrors.first.map { "\($0.error)" } ?? "no address answered"
-            return JobError(.connectFailed, "cannot connect to \(host): \(reason)")
+            let why = error.connectionErrors.first.map { reason($0.error) } ?? "no address answered"
+            return JobError(.connectFailed, "cannot connect to \(host): \(why)")
         }
         if let error = error as? IOError {
             switch error.errnoCode {
             case ECONNRESET, EPIPE:
                 return JobError(.connectionReset, "\(host) reset the connection")
             default:
-                return JobError(.connectFailed, "cannot connect to \(host): \(error)")
+                return JobError(.connectFailed, "cannot connect to \(host): \(reason(error))")
             }
         }
         if error is SocketAddressError {

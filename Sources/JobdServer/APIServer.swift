@@ -45,7 +45,8 @@ public enum APIServer {
             configuration: ApplicationConfiguration(address: .unixDomainSocket(path: path), serverName: "jobd"),
             onServerRunning: { _ in
                 if chmod(path, mode_t(mode)) != 0 {
-                    logger.warning("cannot set the socket mode", metadata: ["socket.path": "\(path)", "errno": "\(errno)"])
+                    logger.warning(
+                        "cannot set the socket mode", metadata: ["socket.path": "\(path)", "errno": "\(errno)"])
                 }
                 await onReady()
             },

@@ -23,7 +23,8 @@ struct JobsController<Context: RequestContext>: Sendable {
     @Sendable func submit(_ request: Request, context: Context) async throws -> Response {
         // Refuse a declared oversize body before reading a byte of it.
         if let length = request.headers[.contentLength].flatMap(Int.init), length > options.maxBodyBytes {
-            throw APIError(.payloadTooLarge, "the request body is \(length) bytes; the limit is \(options.maxBodyBytes)")
+            throw APIError(
+                .payloadTooLarge, "the request body is \(length) bytes; the limit is \(options.maxBodyBytes)")
         }
         let body = try await request.body.collect(upTo: options.maxBodyBytes)
         let submit = try SubmitJobsRequest.decode(body.readableBytesView, maxBatch: options.maxBatch)
@@ -37,7 +38,8 @@ struct JobsController<Context: RequestContext>: Sendable {
         case .batch(let specs):
             let outcomes = try await dispatcher.submit(specs)
             let anyCreated = outcomes.contains { $0.created }
-            return try JSONBody.response(SubmitBatchResponse(ids: outcomes.map(\.id)), status: anyCreated ? .created : .ok)
+            return try JSONBody.response(
+                SubmitBatchResponse(ids: outcomes.map(\.id)), status: anyCreated ? .created : .ok)
         }
     }
 
@@ -54,14 +56,18 @@ struct JobsController<Context: RequestContext>: Sendable {
         var state: JobState?
         if let text = query.get("state") {
             guard let value = JobState(rawValue: text) else {
-                throw APIError(.invalidQuery, "state must be one of \(JobState.allCases.map(\.rawValue).joined(separator: ", "))", field: "state")
+                throw APIError(
+                    .invalidQuery, "state must be one of \(JobState.allCases.map(\.rawValue).joined(separator: ", "))",
+                    field: "state")
             }
             state = value
         }
         var kind: JobKind?
         if let text = query.get("kind") {
             guard let value = JobKind(rawValue: text) else {
-                throw APIError(.invalidQuery, "kind must be one of \(JobKind.allCases.map(\.rawValue).joined(separator: ", "))", field: "kind")
+                throw APIError(
+                    .invalidQuery, "kind must be one of \(JobKind.allCases.map(\.rawValue).joined(separator: ", "))",
+                    field: "kind")
             }
             kind = value
         }

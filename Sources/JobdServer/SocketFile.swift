@@ -2,7 +2,7 @@ import Foundation
 import NIOPosix
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The socket file's life: refuse a live one, remove a stale one, remove ours at exit.
@@ -36,7 +36,8 @@ public enum SocketFile {
 
     private static func prepareBlocking(path: String) throws {
         guard path.utf8.count < 108 else {
-            throw InUse(description: "the socket path \(path) is \(path.utf8.count) bytes; Unix socket paths must be under 108")
+            throw InUse(
+                description: "the socket path \(path) is \(path.utf8.count) bytes; Unix socket paths must be under 108")
         }
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
@@ -44,7 +45,8 @@ public enum SocketFile {
                 try FileManager.default.createDirectory(
                     atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
             } catch {
-                throw InUse(description: "cannot create the socket directory \(directory): \(error.localizedDescription)")
+                throw InUse(
+                    description: "cannot create the socket directory \(directory): \(error.localizedDescription)")
             }
         }
         var info = stat()

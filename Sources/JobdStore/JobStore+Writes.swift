@@ -112,7 +112,7 @@ extension JobStore {
         return try await self.write("cannot record the end of job \(jobID)") { db in
             let updateJob = try db.cachedStatement(
                 sql: """
-                    UPDATE jobs SET state = ?, result = coalesce(?, result), error_code = ?, error_message = ?,
+                    UPDATE jobs SET state = ?, result = ?, error_code = ?, error_message = ?,
                         error_http_status = ?, finished_at = ?, updated_at = ?, run_at = coalesce(?, run_at),
                         interrupted_count = interrupted_count + ?, current_attempt_id = NULL
                     WHERE id = ? AND current_attempt_id = ? AND state = 'running'

@@ -54,13 +54,15 @@ public final class JobStore: Sendable {
                     atPath: directory, withIntermediateDirectories: true,
                     attributes: [.posixPermissions: 0o700])
             } catch {
-                throw StoreError(.readOnly, "cannot create the database directory \(directory): \(error.localizedDescription)")
+                throw StoreError(
+                    .readOnly, "cannot create the database directory \(directory): \(error.localizedDescription)")
             }
         }
         var configuration = Configuration()
         configuration.label = "jobd"
         configuration.maximumReaderCount = options.maxReaders
-        configuration.busyMode = .timeout(Double(options.busyTimeout.components.seconds))
+        let busy = options.busyTimeout.components
+        configuration.busyMode = .timeout(Double(busy.seconds) + Double(busy.attoseconds) / 1e18)
         let synchronous = options.synchronous.rawValue
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
@@ -89,7 +91,9 @@ public final class JobStore: Sendable {
     }
 
     /// Runs a write operation in the next group transaction, wrapping errors as `StoreError`.
-    func write<T: Sendable>(_ context: String, _ operation: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ context: String, _ operation: @escaping @Sendable (Database) throws -> T) async throws
+        -> T
+    {
         do {
             return try await writer.write(operation)
         } catch {
@@ -98,7 +102,8 @@ public final class JobStore: Sendable {
     }
 
     /// Runs a read on a reader connection, wrapping errors as `StoreError`.
-    func read<T: Sendable>(_ context: String, _ operation: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func read<T: Sendable>(_ context: String, _ operation: @escaping @Sendable (Database) throws -> T) async throws -> T
+    {
         do {
             return try await pool.read(operation)
         } catch {

@@ -92,7 +92,8 @@ struct GatherCommand: AsyncParsableCommand {
         do {
             specs = try NDJSON.parseSpecs(text)
         } catch {
-            throw CommandError.usage("\(name): line \(error.line): \(error.error.message)", code: error.error.code.rawValue)
+            throw CommandError.usage(
+                "\(name): line \(error.line): \(error.error.message)", code: error.error.code.rawValue)
         }
         guard !specs.isEmpty else {
             throw CommandError.usage("\(name) holds no jobs")

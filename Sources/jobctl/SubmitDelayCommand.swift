@@ -39,6 +39,7 @@ struct SubmitDelayCommand: AsyncParsableCommand {
     }
 
     private func spec() throws -> JobSpec {
-        try options.spec(.delay(DelaySpec(seconds: seconds.seconds, value: value.map(ArgumentText.jsonValue), fail: fail)))
+        try options.spec(
+            .delay(DelaySpec(seconds: seconds.seconds, value: value.map(ArgumentText.jsonValue), fail: fail)))
     }
 }

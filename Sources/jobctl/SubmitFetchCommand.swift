@@ -16,7 +16,9 @@ struct SubmitFetchCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The http:// or https:// URL to GET.", valueName: "url"))
     var url: String
 
-    @Option(name: .customLong("header"), help: ArgumentHelp("An extra request header; repeatable.", valueName: "Name: value"))
+    @Option(
+        name: .customLong("header"),
+        help: ArgumentHelp("An extra request header; repeatable.", valueName: "Name: value"))
     var headers: [String] = []
 
     func validate() throws {

@@ -5,7 +5,9 @@ import JobdModel
 
 /// The options `submit fetch` and `submit delay` share: the common job fields and `--wait`.
 struct SubmitOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The time limit of each attempt (1.5, 500ms, 2m). Default: the daemon's.", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "The time limit of each attempt (1.5, 500ms, 2m). Default: the daemon's.", valueName: "seconds"))
     var timeout: SecondsArgument?
 
     @Option(
@@ -19,13 +21,17 @@ struct SubmitOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Higher runs first. Default: 0.", valueName: "n"))
     var priority: Int?
 
-    @Option(name: .customLong("in"), help: ArgumentHelp("Do not start before this long from now (30, 5m, 1h).", valueName: "seconds"))
+    @Option(
+        name: .customLong("in"),
+        help: ArgumentHelp("Do not start before this long from now (30, 5m, 1h).", valueName: "seconds"))
     var runIn: SecondsArgument?
 
     @Option(help: ArgumentHelp("Do not start before this RFC 3339 time (2026-11-25T14:25:04Z).", valueName: "time"))
     var at: String?
 
-    @Option(help: ArgumentHelp("An idempotency key: a second submit with the same key returns the first job.", valueName: "key"))
+    @Option(
+        help: ArgumentHelp(
+            "An idempotency key: a second submit with the same key returns the first job.", valueName: "key"))
     var key: String?
 
     @Flag(help: "Wait for the job, then print its result as 'jobctl result' does.")
@@ -96,7 +102,5 @@ struct SubmitOptions: ParsableArguments {
         "max_attempts": "--retries",
         "key": "--key",
         "headers": "--header",
-        "seconds": "SECONDS",
-        "url": "URL",
     ]
 }

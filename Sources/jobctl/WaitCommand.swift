@@ -16,7 +16,9 @@ struct WaitCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: ArgumentHelp("Give up after this long (30, 5m). Default: wait as long as it takes.", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp("Give up after this long (30, 5m). Default: wait as long as it takes.", valueName: "seconds")
+    )
     var timeout: SecondsArgument?
 
     @Argument(help: ArgumentHelp("The jobs' ids.", valueName: "id"))

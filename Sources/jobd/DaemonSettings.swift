@@ -42,7 +42,9 @@ struct DaemonSettings {
         if let workers {
             workerCount = workers
         } else if let text = value(nil, "JOBD_WORKERS") {
-            guard let parsed = Int(text) else { throw Invalid(key: "workers (JOBD_WORKERS)", reason: "\(text.debugDescription) is not a whole number") }
+            guard let parsed = Int(text) else {
+                throw Invalid(key: "workers (JOBD_WORKERS)", reason: "\(text.debugDescription) is not a whole number")
+            }
             workerCount = parsed
         }
         guard (1...100_000).contains(workerCount) else {
@@ -67,7 +69,9 @@ struct DaemonSettings {
         if let grace {
             graceSeconds = grace
         } else if let text = value(nil, "JOBD_GRACE") {
-            guard let parsed = Double(text) else { throw Invalid(key: "grace (JOBD_GRACE)", reason: "\(text.debugDescription) is not a number of seconds") }
+            guard let parsed = Double(text) else {
+                throw Invalid(key: "grace (JOBD_GRACE)", reason: "\(text.debugDescription) is not a number of seconds")
+            }
             graceSeconds = parsed
         }
         guard graceSeconds.isFinite, graceSeconds >= 0, graceSeconds <= 3600 else {

@@ -81,7 +81,8 @@ struct Jobd: AsyncParsableCommand {
         let (lock, store) = try await NIOThreadPool.singleton.runIfActive { () throws -> (DatabaseLock, JobStore) in
             do {
                 let lock = try DatabaseLock(databasePath: settings.databasePath)
-                let store = try JobStore(path: settings.databasePath, options: StoreOptions(synchronous: settings.synchronous))
+                let store = try JobStore(
+                    path: settings.databasePath, options: StoreOptions(synchronous: settings.synchronous))
                 return (lock, store)
             } catch {
                 throw StartFailure(message: "\(error)")
@@ -104,7 +105,8 @@ struct Jobd: AsyncParsableCommand {
         // the connect timeout; jobd's own retries (max_attempts) decide about trying again.
         clientConfiguration.connectionPool.retryConnectionEstablishment = false
         clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, settings.workers)
-        let httpClient = HTTPClient(eventLoopGroup: .singletonMultiThreadedEventLoopGroup, configuration: clientConfiguration)
+        let httpClient = HTTPClient(
+            eventLoopGroup: .singletonMultiThreadedEventLoopGroup, configuration: clientConfiguration)
 
         let events = EventBroadcaster()
         let dispatcher = Dispatcher(

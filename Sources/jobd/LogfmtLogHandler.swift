@@ -25,7 +25,8 @@ struct LogfmtLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var line = "ts=\(Self.quote(RFC3339Now.string())) level=\(event.level) msg=\(Self.quote(event.message.description))"
+        var line =
+            "ts=\(Self.quote(RFC3339Now.string())) level=\(event.level) msg=\(Self.quote(event.message.description))"
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         for key in merged.keys.sorted() {
             line += " \(key)=\(Self.quote("\(merged[key]!)"))"

@@ -19,6 +19,16 @@ struct JobdClientTests {
         #expect(error?.message.contains("jobd") == true)
     }
 
+    @Test("with the shared HTTPClient a missing socket is still daemon_unreachable, after the deadline")
+    func missingSocketSharedClient() async throws {
+        let path = "/tmp/jobdclient-missing-\(UUID().uuidString.prefix(8))/jobd.sock"
+        var client = JobdClient(socketPath: path)
+        client.requestTimeout = .milliseconds(200)
+        let error = await #expect(throws: ClientError.self) { try await client.health() }
+        #expect(error?.code == .daemonUnreachable)
+        #expect(error?.message.contains(path) == true)
+    }
+
     @Test("the unreachable message says how to start jobd, for the system or the user unit")
     func unreachableHint() {
         let system = ClientError.unreachable(socketPath: "/run/jobd/jobd.sock", reason: "no such file")
@@ -33,7 +43,7 @@ struct JobdClientTests {
     @Test("submit posts the spec as JSON and decodes the record")
     func submit() async throws {
         let spec = JobSpec(.delay(DelaySpec(seconds: 1.5, value: "Data 1")), maxAttempts: 2)
-        try await FakeDaemon.with({ _ in .json(201, Fixtures.record(id: 9, spec: spec, state: .queued)) }) { daemon in
+        try await FakeDaemon.with(answer: .json(201, Fixtures.record(id: 9, spec: spec, state: .queued))) { daemon in
             let record = try await JobdClient.withClient(socketPath: daemon.socketPath) { client in
                 try await client.submit(spec)
             }
@@ -51,7 +61,7 @@ struct JobdClientTests {
         let specs = [
             JobSpec(.delay(DelaySpec(seconds: 1))), JobSpec(.fetch(FetchSpec(url: "https://example.com/"))),
         ]
-        try await FakeDaemon.with({ _ in .json(201, SubmitBatchResponse(ids: [4, 5])) }) { daemon in
+        try await FakeDaemon.with(answer: .json(201, SubmitBatchResponse(ids: [4, 5]))) { daemon in
             let ids = try await JobdClient.withClient(socketPath: daemon.socketPath) { client in
                 try await client.submit(batch: specs)
             }
@@ -64,7 +74,7 @@ struct JobdClientTests {
     @Test("an error answer throws the decoded APIError")
     func apiError() async throws {
         let answer = APIErrorResponse(error: APIError(.jobNotFound, "no job has id 3"))
-        try await FakeDaemon.with({ _ in .json(404, answer) }) { daemon in
+        try await FakeDaemon.with(answer: .json(404, answer)) { daemon in
             let error = await #expect(throws: APIError.self) {
                 try await JobdClient.withClient(socketPath: daemon.socketPath) { client in try await client.job(3) }
             }
@@ -75,7 +85,7 @@ struct JobdClientTests {
 
     @Test("an error answer that is not an error body becomes internal with the status")
     func rawError() async throws {
-        try await FakeDaemon.with({ _ in .raw(502, "bad gateway") }) { daemon in
+        try await FakeDaemon.with(answer: .raw(502, "bad gateway")) { daemon in
             let error = await #expect(throws: APIError.self) {
                 try await JobdClient.withClient(socketPath: daemon.socketPath) { client in try await client.stats() }
             }
@@ -86,7 +96,7 @@ struct JobdClientTests {
 
     @Test("a 2xx body that does not decode throws bad_response")
     func badResponse() async throws {
-        try await FakeDaemon.with({ _ in .raw(200, #"{"status":"ok"}"#) }) { daemon in
+        try await FakeDaemon.with(answer: .raw(200, #"{"status":"ok"}"#)) { daemon in
             let error = await #expect(throws: ClientError.self) {
                 try await JobdClient.withClient(socketPath: daemon.socketPath) { client in try await client.health() }
             }
@@ -98,7 +108,7 @@ struct JobdClientTests {
     @Test("list sends its filters as query parameters")
     func list() async throws {
         let page = JobListResponse(jobs: [Fixtures.record()], nextAfter: 7)
-        try await FakeDaemon.with({ _ in .json(200, page) }) { daemon in
+        try await FakeDaemon.with(answer: .json(200, page)) { daemon in
             let answers = try await JobdClient.withClient(socketPath: daemon.socketPath) { client in
                 [
                     try await client.list(),
@@ -113,9 +123,10 @@ struct JobdClientTests {
     @Test("wait without a timeout long-polls in 60 s slices until the job is terminal")
     func waitUntilTerminal() async throws {
         let polls = Counter()
-        try await FakeDaemon.with({ _ in
+        let handler: @Sendable (FakeDaemon.Request) -> FakeDaemon.Response = { _ in
             .json(200, Fixtures.record(state: polls.next() < 2 ? .running : .succeeded))
-        }) { daemon in
+        }
+        try await FakeDaemon.with(handler: handler) { daemon in
             let record = try await JobdClient.withClient(socketPath: daemon.socketPath) { client in
                 try await client.wait(7)
             }
@@ -126,7 +137,7 @@ struct JobdClientTests {
 
     @Test("wait with a zero timeout asks once and returns the job as it is")
     func waitZero() async throws {
-        try await FakeDaemon.with({ _ in .json(200, Fixtures.record(state: .queued)) }) { daemon in
+        try await FakeDaemon.with(answer: .json(200, Fixtures.record(state: .queued))) { daemon in
             let record = try await JobdClient.withClient(socketPath: daemon.socketPath) { client in
                 try await client.wait(7, timeout: .zero)
             }
@@ -137,7 +148,7 @@ struct JobdClientTests {
 
     @Test("cancel posts to the job's cancel route")
     func cancel() async throws {
-        try await FakeDaemon.with({ _ in .json(200, CancelResponse(id: 8, state: .running)) }) { daemon in
+        try await FakeDaemon.with(answer: .json(200, CancelResponse(id: 8, state: .running))) { daemon in
             let answer = try await JobdClient.withClient(socketPath: daemon.socketPath) { client in
                 try await client.cancel(8)
             }

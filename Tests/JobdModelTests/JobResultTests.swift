@@ -37,7 +37,8 @@ import Testing
 
     @Test("a delay result is tagged with kind and keeps a null value explicit")
     func delayGoldenJSON() throws {
-        #expect(try encodeToString(JobResult.delay(DelayResult(value: "Data 1"))) == #"{"kind":"delay","value":"Data 1"}"#)
+        #expect(
+            try encodeToString(JobResult.delay(DelayResult(value: "Data 1"))) == #"{"kind":"delay","value":"Data 1"}"#)
         #expect(try encodeToString(JobResult.delay(DelayResult(value: .null))) == #"{"kind":"delay","value":null}"#)
     }
 

@@ -46,7 +46,9 @@ func json(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
     @Test("a single submit answers 201 with the stored record")
     func submitSingle() async throws {
         try await withTestAPI { client, _ in
-            try await client.execute(uri: "/v1/jobs", method: .post, body: json(#"{"kind":"delay","seconds":1,"value":"Data 1"}"#)) {
+            try await client.execute(
+                uri: "/v1/jobs", method: .post, body: json(#"{"kind":"delay","seconds":1,"value":"Data 1"}"#)
+            ) {
                 response in
                 #expect(response.status == .created)
                 #expect(response.headers[.contentType] == "application/json")
@@ -85,7 +87,11 @@ func json(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
             ("POST", "/v1/jobs", #"{"kind":"teleport"}"#, 400, "unknown_kind"),
             ("POST", "/v1/jobs", #"{"kind":"delay","seconds":-1}"#, 400, "invalid_spec"),
             ("POST", "/v1/jobs", #"{"kind":"fetch","url":"ftp://example.org/"}"#, 400, "invalid_url"),
-            ("POST", "/v1/jobs", #"{"jobs":[{"kind":"delay","seconds":0},{"kind":"delay","seconds":0},{"kind":"delay","seconds":0},{"kind":"delay","seconds":0},{"kind":"delay","seconds":0},{"kind":"delay","seconds":0},{"kind":"delay","seconds":0},{"kind":"delay","seconds":0},{"kind":"delay","seconds":0},{"kind":"delay","seconds":0},{"kind":"delay","seconds":0}]}"#, 413, "batch_too_large"),
+            (
+                "POST", "/v1/jobs",
+                #"{"jobs":[{"kind":"delay","seconds":0},{"kind":"delay","seconds":0},{"kind":"delay","seconds":0},{"kind":"delay","seconds":0},{"kind":"delay","seconds":0},{"kind":"delay","seconds":0},{"kind":"delay","seconds":0},{"kind":"delay","seconds":0},{"kind":"delay","seconds":0},{"kind":"delay","seconds":0},{"kind":"delay","seconds":0}]}"#,
+                413, "batch_too_large"
+            ),
             ("GET", "/v1/jobs/12345", "", 404, "job_not_found"),
             ("GET", "/v1/jobs/abc", "", 404, "job_not_found"),
             ("POST", "/v1/jobs/12345/cancel", "", 404, "job_not_found"),
@@ -143,7 +149,9 @@ func json(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
     @Test("cancel answers cancelled for a queued job and 409 invalid_state the second time")
     func cancel() async throws {
         try await withTestAPI { client, _ in
-            try await client.execute(uri: "/v1/jobs", method: .post, body: json(#"{"kind":"delay","seconds":5}"#)) { _ in }
+            try await client.execute(uri: "/v1/jobs", method: .post, body: json(#"{"kind":"delay","seconds":5}"#)) {
+                _ in
+            }
             try await client.execute(uri: "/v1/jobs/1/cancel", method: .post) { response in
                 #expect(response.status == .ok)
                 let decoded = try response.decode(CancelResponse.self)
@@ -165,7 +173,9 @@ func json(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
     @Test("wait with a timeout answers the record as it is when the job is not done")
     func waitTimeout() async throws {
         try await withTestAPI { client, _ in
-            try await client.execute(uri: "/v1/jobs", method: .post, body: json(#"{"kind":"delay","seconds":5}"#)) { _ in }
+            try await client.execute(uri: "/v1/jobs", method: .post, body: json(#"{"kind":"delay","seconds":5}"#)) {
+                _ in
+            }
             try await client.execute(uri: "/v1/jobs/1/wait?timeout=0.05", method: .get) { response in
                 #expect(response.status == .ok)
                 let decoded = try response.decode(JobRecord.self)
@@ -177,7 +187,9 @@ func json(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
     @Test("stats and health answer with their documented fields")
     func statsHealth() async throws {
         try await withTestAPI { client, _ in
-            try await client.execute(uri: "/v1/jobs", method: .post, body: json(#"{"kind":"delay","seconds":5}"#)) { _ in }
+            try await client.execute(uri: "/v1/jobs", method: .post, body: json(#"{"kind":"delay","seconds":5}"#)) {
+                _ in
+            }
             try await client.execute(uri: "/v1/stats", method: .get) { response in
                 let stats = try response.decode(StatsResponse.self)
                 #expect(stats.queued == 1)

@@ -67,12 +67,21 @@ final class FakeDaemon: Sendable {
         listener = fd
     }
 
+    /// Runs `body` with a fake daemon giving every request the same answer.
+    static func with<Result>(
+        answer: Response,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (FakeDaemon) async throws -> Result
+    ) async throws -> Result {
+        try await with(handler: { _ in answer }, isolation: isolation, body: body)
+    }
+
     /// Runs `body` with a fake daemon answering every request with `handler`; the
     /// daemon stops and its directory is removed on return, also when `body` throws.
     static func with<Result>(
-        _ handler: @escaping @Sendable (Request) -> Response,
+        handler: @escaping @Sendable (Request) -> Response,
         isolation: isolated (any Actor)? = #isolation,
-        _ body: (FakeDaemon) async throws -> Result
+        body: (FakeDaemon) async throws -> Result
     ) async throws -> Result {
         let daemon = try FakeDaemon(handler: handler)
         let thread = Thread { daemon.serve() }

@@ -1,0 +1,260 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Where the built `jobd` and `jobctl` are: beside the test bundle, or `$JOBD_BIN_DIR`.
+enum Binaries {
+    static let directory: URL = {
+        if let override = ProcessInfo.processInfo.environment["JOBD_BIN_DIR"] {
+            return URL(fileURLWithPath: override)
+        }
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        // The runner may be inside an .xctest bundle directory on some platforms.
+        while !FileManager.default.fileExists(atPath: url.appendingPathComponent("jobd").path), url.path != "/" {
+            url.deleteLastPathComponent()
+        }
+        return url
+    }()
+
+    static var jobd: URL { directory.appendingPathComponent("jobd") }
+    static var jobctl: URL { directory.appendingPathComponent("jobctl") }
+}
+
+/// What a finished process printed and returned.
+struct ProcessOutput: CustomStringConvertible {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+
+    var description: String { "exit \(status)\nstdout: \(stdout)\nstderr: \(stderr)" }
+}
+
+/// Runs a program to its end, output captured through files (no pipe can fill up).
+func run(
+    _ executable: URL, _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
+    timeout: Duration = .seconds(60)
+) async throws -> ProcessOutput {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jobd-run-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let outURL = directory.appendingPathComponent("out")
+    let errURL = directory.appendingPathComponent("err")
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    process.standardOutput = try FileHandle(forWritingTo: outURL)
+    process.standardError = try FileHandle(forWritingTo: errURL)
+    if let stdin {
+        let inURL = directory.appendingPathComponent("in")
+        try Data(stdin.utf8).write(to: inURL)
+        process.standardInput = try FileHandle(forReadingFrom: inURL)
+    } else {
+        process.standardInput = FileHandle.nullDevice
+    }
+    let status = try await runToEnd(process, timeout: timeout)
+    return ProcessOutput(
+        status: status,
+        stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+        stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+}
+
+/// Starts `process` (if not started) and waits for its exit; kills it past the timeout.
+func runToEnd(_ process: Process, timeout: Duration) async throws -> Int32 {
+    let exited = AsyncStream<Int32>.makeStream()
+    process.terminationHandler = { process in
+        exited.continuation.yield(process.terminationStatus)
+        exited.continuation.finish()
+    }
+    if !process.isRunning { try process.run() }
+    return try await withThrowingTaskGroup(of: Int32?.self) { group in
+        group.addTask {
+            for await status in exited.stream { return status }
+            return nil
+        }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            return nil
+        }
+        let first = try await group.next() ?? nil
+        group.cancelAll()
+        guard let first else {
+            kill(process.processIdentifier, SIGKILL)
+            Issue.record("\(process.executableURL?.lastPathComponent ?? "process") did not exit within \(timeout)")
+            throw CancellationError()
+        }
+        return first
+    }
+}
+
+/// A `jobd` process on a temporary socket and database.
+final class TestDaemon: @unchecked Sendable {
+    let directory: URL
+    let socketPath: String
+    let databasePath: String
+    let logPath: String
+    private(set) var process: Process?
+    private(set) var exitStatus: Int32?
+
+    init() throws {
+        // Short: sun_path holds 108 bytes.
+        let name = "jd-" + UUID().uuidString.prefix(8)
+        directory = URL(fileURLWithPath: "/tmp").appendingPathComponent(String(name))
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        socketPath = directory.appendingPathComponent("s.sock").path
+        databasePath = directory.appendingPathComponent("db/jobs.sqlite").path
+        logPath = directory.appendingPathComponent("jobd.log").path
+    }
+
+    /// Starts jobd and waits (deadline 15 s) until its socket accepts connections.
+    func start(_ arguments: [String] = [], environment: [String: String] = [:]) async throws {
+        let process = Process()
+        process.executableURL = Binaries.jobd
+        process.arguments = ["--socket", socketPath, "--database", databasePath] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        if !FileManager.default.fileExists(atPath: logPath) {
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        process.standardError = log
+        process.standardOutput = log
+        process.standardInput = FileHandle.nullDevice
+        exitStatus = nil
+        try process.run()
+        self.process = process
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline {
+            if socketAnswers(socketPath) { return }
+            if !process.isRunning {
+                throw DaemonFailed(
+                    message: "jobd exited with \(process.terminationStatus) before serving:\n\(self.log())")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw DaemonFailed(message: "jobd did not serve on \(socketPath) within 15 s:\n\(self.log())")
+    }
+
+    /// Sends a signal and waits for the exit status (deadline 30 s).
+    @discardableResult
+    func stop(signal: Int32 = SIGTERM) async throws -> Int32 {
+        guard let process else { return exitStatus ?? 0 }
+        self.process = nil
+        let exited = AsyncStream<Int32>.makeStream()
+        process.terminationHandler = { process in
+            exited.continuation.yield(process.terminationStatus)
+            exited.continuation.finish()
+        }
+        if process.isRunning { kill(process.processIdentifier, signal) }
+        if !process.isRunning {
+            exitStatus = process.terminationStatus
+            return process.terminationStatus
+        }
+        let status = try await runToEnd(process, timeout: .seconds(30))
+        exitStatus = status
+        return status
+    }
+
+    /// Runs `jobctl --socket SOCK args...`.
+    func jobctl(_ arguments: [String], stdin: String? = nil, timeout: Duration = .seconds(60)) async throws
+        -> ProcessOutput
+    {
+        guard let first = arguments.first else { return try await run(Binaries.jobctl, arguments) }
+        return try await run(
+            Binaries.jobctl, [first, "--socket", socketPath] + arguments.dropFirst(), stdin: stdin, timeout: timeout)
+    }
+
+    /// Runs jobctl with `--json` and decodes its output.
+    func jobctlJSON<T: Decodable>(_ type: T.Type, _ arguments: [String]) async throws -> T {
+        let output = try await jobctl(arguments + ["--json"])
+        do {
+            return try JSONCodingForTests.decoder.decode(type, from: Data(output.stdout.utf8))
+        } catch {
+            Issue.record("cannot decode jobctl \(arguments) output: \(output)")
+            throw error
+        }
+    }
+
+    /// The daemon's log so far.
+    func log() -> String {
+        (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+    }
+
+    func cleanUp() {
+        if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    struct DaemonFailed: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
+    }
+}
+
+/// Runs `body` with a started daemon; stops it with SIGTERM afterwards, expecting exit 0.
+func withTestDaemon(_ arguments: [String] = [], _ body: (TestDaemon) async throws -> Void) async throws {
+    let daemon = try TestDaemon()
+    defer { daemon.cleanUp() }
+    try await daemon.start(arguments)
+    do {
+        try await body(daemon)
+    } catch {
+        Issue.record("daemon log:\n\(daemon.log())")
+        throw error
+    }
+    let status = try await daemon.stop()
+    #expect(status == 0, "jobd exit status after SIGTERM; log:\n\(daemon.log())")
+    #expect(!FileManager.default.fileExists(atPath: daemon.socketPath), "jobd must remove its socket")
+}
+
+/// True when something accepts a connection on the Unix socket at `path`.
+func socketAnswers(_ path: String) -> Bool {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+        buffer.copyBytes(from: path.utf8.prefix(buffer.count - 1))
+    }
+    return withUnsafePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
+        }
+    }
+}
+
+/// Sends one raw HTTP/1.1 request over the Unix socket, as curl --unix-socket would.
+func rawHTTP(socketPath: String, _ request: String) throws -> String {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw POSIXError(.EIO) }
+    defer { close(fd) }
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+        buffer.copyBytes(from: socketPath.utf8.prefix(buffer.count - 1))
+    }
+    let connected = withUnsafePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
+        }
+    }
+    guard connected else { throw POSIXError(.ECONNREFUSED) }
+    var timeout = timeval(tv_sec: 10, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    let bytes = Array(request.utf8)
+    _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    var response: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count <= 0 { break }
+        response += buffer[0..<count]
+    }
+    return String(decoding: response, as: UTF8.self)
+}

@@ -1,0 +1,70 @@
+import Foundation
+import JobdModel
+import Testing
+
+@Suite struct SubmitBatchResponseTests {
+    @Test("a batch answer is the ids in submit order")
+    func wire() throws {
+        let response = SubmitBatchResponse(ids: [3, 4, 5])
+        #expect(try encodeToString(response) == #"{"ids":[3,4,5]}"#)
+        #expect(try roundTrip(response) == response)
+    }
+}
+
+@Suite struct JobListResponseTests {
+    @Test("a list page carries next_after, omitted on the last page")
+    func wire() throws {
+        let page = JobListResponse(jobs: [], nextAfter: 40)
+        #expect(try encodeToString(page) == #"{"jobs":[],"next_after":40}"#)
+        #expect(try roundTrip(page) == page)
+        #expect(try encodeToString(JobListResponse(jobs: [], nextAfter: nil)) == #"{"jobs":[]}"#)
+    }
+}
+
+@Suite struct CancelResponseTests {
+    @Test("a cancel answer is the id and the state")
+    func wire() throws {
+        let response = CancelResponse(id: 7, state: .running)
+        #expect(try encodeToString(response) == #"{"id":7,"state":"running"}"#)
+        #expect(try roundTrip(response) == response)
+    }
+}
+
+@Suite struct StatsResponseTests {
+    @Test("stats use snake_case keys")
+    func wire() throws {
+        let stats = StatsResponse(
+            queued: 1, running: 2, succeeded: 3, failed: 4, cancelled: 5, workers: 8, maxRunning: 6, submitted: 15,
+            finished: 12, commits: 9, uptimeSeconds: 1.5)
+        #expect(
+            try encodeToString(stats)
+                == #"{"cancelled":5,"commits":9,"failed":4,"finished":12,"max_running":6,"queued":1,"running":2,"submitted":15,"succeeded":3,"uptime_seconds":1.5,"workers":8}"#
+        )
+        #expect(try roundTrip(stats) == stats)
+    }
+}
+
+@Suite struct HealthResponseTests {
+    @Test("health uses snake_case keys")
+    func wire() throws {
+        let health = HealthResponse(
+            status: "ok", version: jobdVersion, pid: 4242, uptimeSeconds: 2.5, database: "/var/lib/jobd/jobd.sqlite")
+        #expect(
+            try encodeToString(health)
+                == #"{"database":"/var/lib/jobd/jobd.sqlite","pid":4242,"status":"ok","uptime_seconds":2.5,"version":"0.1.0"}"#
+        )
+        #expect(try roundTrip(health) == health)
+    }
+}
+
+@Suite struct APIRoutesTests {
+    @Test("route paths are the v1 paths")
+    func paths() {
+        #expect(APIRoutes.jobs == "/v1/jobs")
+        #expect(APIRoutes.job(17) == "/v1/jobs/17")
+        #expect(APIRoutes.wait(17) == "/v1/jobs/17/wait")
+        #expect(APIRoutes.cancel(17) == "/v1/jobs/17/cancel")
+        #expect(APIRoutes.stats == "/v1/stats")
+        #expect(APIRoutes.health == "/v1/health")
+    }
+}
