@@ -146,8 +146,11 @@ struct Jobd: AsyncParsableCommand {
         }
         SocketFile.remove(path: settings.socketPath)
         try await httpClient.shutdown()
-        try store.close()
-        withExtendedLifetime(lock) {}
+        // Closing checkpoints the WAL: blocking I/O, so off the cooperative pool.
+        try await NIOThreadPool.singleton.runIfActive {
+            try store.close()
+            withExtendedLifetime(lock) {}
+        }
         logger.info("jobd stopped")
     }
 }
