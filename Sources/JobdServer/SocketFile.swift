@@ -28,10 +28,7 @@ public enum SocketFile {
     /// Removes the socket file if it is still a socket. Errors are ignored: at exit there
     /// is nothing better to do.
     public static func remove(path: String) {
-        var info = stat()
-        if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFSOCK {
-            unlink(path)
-        }
+        if isSocket(path) { unlink(path) }
     }
 
     private static func prepareBlocking(path: String) throws {
@@ -42,22 +39,38 @@ public enum SocketFile {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
             do {
+                // Owner and group: the socket's group may connect, nobody else may look.
                 try FileManager.default.createDirectory(
-                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
             } catch {
                 throw InUse(
                     description: "cannot create the socket directory \(directory): \(error.localizedDescription)")
             }
+        } else if !directory.isEmpty,
+            let owner = (try? FileManager.default.attributesOfItem(atPath: directory))?[.ownerAccountID] as? NSNumber,
+            owner.uint32Value != geteuid(), owner.uint32Value != 0
+        {
+            // Another user made this directory (say /tmp/jobd-1000 on a shared machine):
+            // a socket there could be replaced or watched by them.
+            throw InUse(
+                description:
+                    "the socket directory \(directory) belongs to uid \(owner), not to this user; remove it or choose another --socket"
+            )
         }
-        var info = stat()
-        guard lstat(path, &info) == 0 else { return }
-        guard (info.st_mode & S_IFMT) == S_IFSOCK else {
+        guard FileManager.default.fileExists(atPath: path) || isSocket(path) else { return }
+        guard isSocket(path) else {
             throw InUse(description: "\(path) exists and is not a socket; remove it or choose another --socket")
         }
         if isAnswering(path) {
             throw InUse(description: "another jobd is already serving on \(path)")
         }
         unlink(path)
+    }
+
+    /// True when `path` is a socket file (not following a symlink).
+    static func isSocket(_ path: String) -> Bool {
+        let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
+        return type == .typeSocket
     }
 
     /// True when something accepts connections on the socket at `path`.

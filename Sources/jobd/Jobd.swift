@@ -45,6 +45,9 @@ struct Jobd: AsyncParsableCommand {
     var grace: Double?
 
     func run() async throws {
+        // The database holds job specs (headers may carry tokens): owner only. The socket
+        // gets its mode explicitly after binding.
+        umask(0o077)
         let settings: DaemonSettings
         do {
             settings = try DaemonSettings.resolve(
