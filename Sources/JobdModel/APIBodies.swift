@@ -69,6 +69,40 @@ public struct CancelResponse: Codable, Hashable, Sendable {
     }
 }
 
+/// The body of `PUT /v1/workers`.
+public struct WorkersRequest: Codable, Hashable, Sendable {
+    /// The new global worker limit (1 or more).
+    public var workers: Int
+    public init(workers: Int) { self.workers = workers }
+}
+
+/// The answer to `PUT /v1/workers`, `POST /v1/pause` and `POST /v1/resume`.
+public struct DispatchResponse: Codable, Hashable, Sendable {
+    /// The global worker limit.
+    public var workers: Int
+    /// True while dispatching is paused.
+    public var paused: Bool
+    public init(workers: Int, paused: Bool) {
+        self.workers = workers
+        self.paused = paused
+    }
+}
+
+/// The body of `POST /v1/prune`.
+public struct PruneRequest: Codable, Hashable, Sendable {
+    /// Delete finished jobs that finished more than this many seconds ago.
+    public var olderThan: Double
+    public init(olderThan: Double) { self.olderThan = olderThan }
+    enum CodingKeys: String, CodingKey { case olderThan = "older_than" }
+}
+
+/// The answer to `POST /v1/prune`.
+public struct PruneResponse: Codable, Hashable, Sendable {
+    /// How many jobs were deleted (with their attempts).
+    public var pruned: Int
+    public init(pruned: Int) { self.pruned = pruned }
+}
+
 /// The answer to `GET /v1/stats`.
 public struct StatsResponse: Codable, Hashable, Sendable {
     /// Jobs per state, over the whole database.
@@ -79,6 +113,8 @@ public struct StatsResponse: Codable, Hashable, Sendable {
     public var cancelled: Int
     /// The global worker limit.
     public var workers: Int
+    /// True while dispatching is paused.
+    public var paused: Bool
     /// The highest number of jobs seen running at once since the daemon started.
     public var maxRunning: Int
     /// Jobs accepted since the daemon started.
@@ -93,7 +129,7 @@ public struct StatsResponse: Codable, Hashable, Sendable {
 
     public init(
         queued: Int, running: Int, succeeded: Int, failed: Int, cancelled: Int, workers: Int,
-        maxRunning: Int, submitted: Int, finished: Int, commits: Int, uptimeSeconds: Double
+        paused: Bool = false, maxRunning: Int, submitted: Int, finished: Int, commits: Int, uptimeSeconds: Double
     ) {
         self.queued = queued
         self.running = running
@@ -101,6 +137,7 @@ public struct StatsResponse: Codable, Hashable, Sendable {
         self.failed = failed
         self.cancelled = cancelled
         self.workers = workers
+        self.paused = paused
         self.maxRunning = maxRunning
         self.submitted = submitted
         self.finished = finished
@@ -115,6 +152,7 @@ public struct StatsResponse: Codable, Hashable, Sendable {
         case failed
         case cancelled
         case workers
+        case paused
         case maxRunning = "max_running"
         case submitted
         case finished
@@ -163,6 +201,18 @@ public enum APIRoutes {
     public static func wait(_ id: JobID) -> String { "/v1/jobs/\(id)/wait" }
     /// `POST` cancel.
     public static func cancel(_ id: JobID) -> String { "/v1/jobs/\(id)/cancel" }
+    /// `POST` re-queue a finished job.
+    public static func retry(_ id: JobID) -> String { "/v1/jobs/\(id)/retry" }
+    /// `GET` server-sent events of every state change.
+    public static let events = "/v1/events"
+    /// `PUT` the global worker limit (`WorkersRequest`).
+    public static let workers = "/v1/workers"
+    /// `POST` stop dispatching (running jobs go on).
+    public static let pause = "/v1/pause"
+    /// `POST` start dispatching again.
+    public static let resume = "/v1/resume"
+    /// `POST` delete finished jobs older than a given age (`PruneRequest`).
+    public static let prune = "/v1/prune"
     /// `GET` counts.
     public static let stats = "/v1/stats"
     /// `GET` liveness.

@@ -39,6 +39,10 @@ public struct APIError: Error, Codable, Hashable, Sendable, CustomStringConverti
         public static let payloadTooLarge = Code(rawValue: "payload_too_large")
         /// A batch holds more jobs than the batch limit. 413.
         public static let batchTooLarge = Code(rawValue: "batch_too_large")
+        /// The peer's uid or gid is not allowed to use jobd. 403.
+        public static let forbidden = Code(rawValue: "forbidden")
+        /// The backlog is at `max_queued`; try again after `Retry-After`. Nothing was stored. 429.
+        public static let queueFull = Code(rawValue: "queue_full")
         /// The daemon is stopping and takes no new work. 503.
         public static let shuttingDown = Code(rawValue: "shutting_down")
         /// The database's disk is full; nothing was stored. 507.
@@ -67,7 +71,9 @@ public struct APIError: Error, Codable, Hashable, Sendable, CustomStringConverti
         switch code {
         case .invalidJSON, .unknownKind, .invalidSpec, .invalidURL, .invalidQuery: 400
         case .jobNotFound, .routeNotFound: 404
+        case .forbidden: 403
         case .invalidState: 409
+        case .queueFull: 429
         case .payloadTooLarge, .batchTooLarge: 413
         case .shuttingDown: 503
         case .diskFull: 507

@@ -43,7 +43,8 @@ public struct JobError: Error, Codable, Hashable, Sendable, CustomStringConverti
         /// The server closed or reset the connection before the response was complete.
         /// Retryable.
         public static let connectionReset = Code(rawValue: "connection_reset")
-        /// A delay job's `fail` message.
+        /// A delay job's `fail` message: the job's own code raised. Retryable (when the job
+        /// has attempts left), as an exception in a task is in arq or Celery.
         public static let jobFailed = Code(rawValue: "job_failed")
         /// Any other failure (the network reset the connection, an unexpected error).
         public static let `internal` = Code(rawValue: "internal")
@@ -63,10 +64,10 @@ public struct JobError: Error, Codable, Hashable, Sendable, CustomStringConverti
     }
 
     /// Whether another attempt may help: timeout, connect_failed, dns_failed,
-    /// connection_reset, interrupted, and http_status for 5xx and 429.
+    /// connection_reset, interrupted, job_failed, and http_status for 5xx and 429.
     public var isRetryable: Bool {
         switch code {
-        case .timeout, .connectFailed, .dnsFailed, .connectionReset, .interrupted: true
+        case .timeout, .connectFailed, .dnsFailed, .connectionReset, .interrupted, .jobFailed: true
         case .httpStatus:
             if let status = httpStatus { status >= 500 || status == 429 } else { false }
         default: false

@@ -29,6 +29,17 @@ public struct FetchSpec: Codable, Hashable, Sendable {
     }
 }
 
+extension FetchSpec {
+    /// The `host:port` the fetch connects to first (lower-cased, default port by scheme),
+    /// the key of the per-host limit; nil when the URL has no host.
+    public var hostKey: String? {
+        guard let components = URLComponents(string: url), let host = components.host?.lowercased(), !host.isEmpty
+        else { return nil }
+        let port = components.port ?? (components.scheme?.lowercased() == "https" ? 443 : 80)
+        return "\(host):\(port)"
+    }
+}
+
 extension KeyedDecodingContainer {
     /// Decodes an integer field, naming the field when the number is fractional or out of
     /// range (Foundation would report that as invalid JSON with no field on Linux).

@@ -31,6 +31,8 @@ public final class Dispatcher: Service, Sendable {
         public var finished: Int
         /// True once a graceful shutdown began.
         public var isShuttingDown: Bool
+        /// True while dispatching is paused.
+        public var isPaused: Bool
     }
 
     private enum StopReason: Sendable {
@@ -40,6 +42,8 @@ public final class Dispatcher: Service, Sendable {
 
     private struct Running {
         var attemptID: Int64
+        var kind: JobKind
+        var host: String?
         var stop: OneShot<StopReason>
     }
 
@@ -55,6 +59,10 @@ public final class Dispatcher: Service, Sendable {
         var pendingCancels: Set<JobID> = []
         /// The `run_at` the armed timer wakes for, so a later one is not armed twice.
         var timerDeadline: Date?
+        var isLoopRunning = false
+        var isPaused = false
+        var runningByKind: [JobKind: Int] = [:]
+        var runningByHost: [String: Int] = [:]
     }
 
     let store: JobStore
@@ -96,12 +104,74 @@ public final class Dispatcher: Service, Sendable {
         wakeup.yield()
     }
 
+    /// True while the dispatch loop runs (the watchdog's liveness check).
+    public var isLoopRunning: Bool { state.withLock { $0.isLoopRunning } }
+
+    /// Changes the global worker limit; takes effect at the next claim. Running jobs above
+    /// a lowered limit finish normally.
+    ///
+    /// - Parameter workers: The new limit, 1 or more.
+    public func setWorkers(_ workers: Int) {
+        state.withLock { $0.workers = max(1, workers) }
+        wakeup.yield()
+    }
+
+    /// Stops starting jobs; running jobs go on. Submits are still accepted.
+    public func pause() {
+        state.withLock { $0.isPaused = true }
+        logger.info("dispatching paused")
+    }
+
+    /// Starts dispatching again after `pause()`.
+    public func resume() {
+        state.withLock { $0.isPaused = false }
+        logger.info("dispatching resumed")
+        wakeup.yield()
+    }
+
+    /// Queues a finished job again with a fresh attempt budget.
+    ///
+    /// - Throws: `APIError` `job_not_found`, or `invalid_state` when the job is queued or
+    ///   running; `StoreError`.
+    public func retry(_ jobID: JobID) async throws {
+        switch try await store.retry(jobID, defaultMaxAttempts: options.defaultMaxAttempts) {
+        case .requeued:
+            events.publish(.requeued, jobID: jobID, state: .queued)
+            wakeup.yield()
+        case .notFinished(let state):
+            throw APIError(.invalidState, "job \(jobID) is \(state.rawValue); only a finished job can be retried")
+        case .notFound:
+            throw APIError(.jobNotFound, "no job has id \(jobID)")
+        }
+    }
+
+    /// Deletes finished jobs that finished more than `age` ago, in small transactions.
+    ///
+    /// - Returns: How many jobs were deleted.
+    /// - Throws: `StoreError`.
+    public func prune(olderThan age: Duration) async throws -> Int {
+        let cutoff = Date().addingTimeInterval(-Self.seconds(age))
+        var total = 0
+        while true {
+            let deleted = try await store.prune(finishedBefore: cutoff, limit: Self.pruneBatch)
+            total += deleted
+            if deleted < Self.pruneBatch { return total }
+        }
+    }
+
+    static let pruneBatch = 500
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
     /// The current counters.
     public var statistics: Statistics {
         state.withLock { state in
             Statistics(
                 running: state.running.count, maxRunning: state.maxRunning, workers: state.workers,
-                submitted: state.submitted, finished: state.finished, isShuttingDown: state.isShuttingDown)
+                submitted: state.submitted, finished: state.finished, isShuttingDown: state.isShuttingDown,
+                isPaused: state.isPaused)
         }
     }
 
@@ -128,9 +198,17 @@ public final class Dispatcher: Service, Sendable {
                     ?? (spec.kind == .fetch ? options.defaultFetchTimeout : options.defaultDelayTimeout),
                 onInterrupt: spec.onInterrupt ?? .retry, submitterUID: submitterUID)
         }
-        let outcomes = try await store.insert(jobs, now: now)
+        let outcomes: [InsertOutcome]
+        do {
+            outcomes = try await store.insert(jobs, maxQueued: options.maxQueued, now: now)
+        } catch let error as StoreError where error.code == .queueFull {
+            throw APIError(.queueFull, error.message)
+        }
         let created = outcomes.count { $0.created }
         state.withLock { $0.submitted += created }
+        for outcome in outcomes where outcome.created {
+            events.publish(.submitted, jobID: outcome.id, state: .queued)
+        }
         if created > 0 { wakeup.yield() }
         return outcomes
     }
@@ -148,6 +226,7 @@ public final class Dispatcher: Service, Sendable {
         }
         switch try await store.cancel(jobID) {
         case .cancelled:
+            events.publish(.cancelled, jobID: jobID, state: .cancelled)
             events.jobFinished(jobID)
             return .cancelled
         case .running:
@@ -192,12 +271,18 @@ public final class Dispatcher: Service, Sendable {
     }
 
     private func dispatchLoop() async {
+        state.withLock { $0.isLoopRunning = true }
+        defer { state.withLock { $0.isLoopRunning = false } }
+        var startPruning = true
         await withDiscardingTaskGroup { group in
             for await _ in wakeups {
-                let (shuttingDown, armGrace, running, free) = state.withLock { state in
+                let (shuttingDown, armGrace, running, free, paused) = state.withLock { state in
                     let arm = state.isShuttingDown && !state.graceArmed
                     if arm { state.graceArmed = true }
-                    return (state.isShuttingDown, arm, state.running.count, state.workers - state.running.count)
+                    return (
+                        state.isShuttingDown, arm, state.running.count, state.workers - state.running.count,
+                        state.isPaused
+                    )
                 }
                 if shuttingDown {
                     if armGrace {
@@ -206,30 +291,70 @@ public final class Dispatcher: Service, Sendable {
                     if running == 0 { break }
                     continue
                 }
-                guard free > 0 else { continue }
+                if startPruning {
+                    startPruning = false
+                    if let retention = options.retention {
+                        group.addTask { await self.pruneLoop(retention: retention) }
+                    }
+                }
+                guard free > 0, !paused else { continue }
+                let (excludedKinds, excludedHosts) = saturated()
                 let claimed: [ClaimedJob]
                 do {
-                    claimed = try await store.claimReady(limit: free)
+                    claimed = try await store.claimReady(
+                        limit: free, excludingKinds: excludedKinds, excludingHosts: excludedHosts)
                 } catch {
                     logger.error("cannot claim jobs; trying again in 1s", metadata: ["error": "\(error)"])
                     arm(timerFor: Date().addingTimeInterval(1), in: &group)
                     continue
                 }
+                var released: [(id: JobID, attemptID: Int64)] = []
                 for job in claimed {
                     let stop = OneShot<StopReason>()
-                    let cancelPending = state.withLock { state in
-                        state.running[job.id] = Running(attemptID: job.attemptID, stop: stop)
+                    let admission = state.withLock { state -> (admitted: Bool, cancelPending: Bool) in
+                        // One claim can return more jobs of a kind or host than it has free
+                        // slots: the extras go back to the queue untouched.
+                        let kind = job.spec.kind
+                        if let limit = options.kindLimits[kind], state.runningByKind[kind, default: 0] >= limit {
+                            return (false, false)
+                        }
+                        if let host = job.host, let limit = options.hostLimit,
+                            state.runningByHost[host, default: 0] >= limit
+                        {
+                            return (false, false)
+                        }
+                        state.running[job.id] = Running(
+                            attemptID: job.attemptID, kind: kind, host: job.host, stop: stop)
+                        state.runningByKind[kind, default: 0] += 1
+                        if let host = job.host { state.runningByHost[host, default: 0] += 1 }
                         state.maxRunning = max(state.maxRunning, state.running.count)
-                        return state.pendingCancels.remove(job.id) != nil
+                        return (true, state.pendingCancels.remove(job.id) != nil)
                     }
-                    if cancelPending { stop.fulfil(.cancelRequested) }
+                    guard admission.admitted else {
+                        released.append((job.id, job.attemptID))
+                        continue
+                    }
+                    if admission.cancelPending { stop.fulfil(.cancelRequested) }
+                    events.publish(.started, jobID: job.id, state: .running, attempt: job.attemptNumber)
                     group.addTask { await self.runAttempt(job, stop: stop) }
+                }
+                if !released.isEmpty {
+                    do {
+                        try await store.release(released)
+                    } catch {
+                        // They stay `running` on disk without a task: start-up recovery
+                        // re-queues them at the latest. Log loudly; it needs a failing disk.
+                        logger.error("cannot release over-limit claims", metadata: ["error": "\(error)"])
+                    }
+                    // Slots the released jobs seemed to take are free for other work.
+                    if released.count < claimed.count { wakeup.yield() }
                 }
                 if claimed.count < free {
                     // Nothing else is due now: sleep until the earliest future run_at.
                     do {
-                        if let next = try await store.earliestRunAt() {
-                            if next <= Date() { wakeup.yield() } else { arm(timerFor: next, in: &group) }
+                        let now = Date()
+                        if let next = try await store.earliestRunAt(after: now) {
+                            arm(timerFor: next, in: &group)
                         }
                     } catch {
                         logger.error("cannot read the queue; trying again in 1s", metadata: ["error": "\(error)"])
@@ -239,6 +364,36 @@ public final class Dispatcher: Service, Sendable {
             }
             // Every job has finished; what is left are timers, which must not hold up the stop.
             group.cancelAll()
+        }
+    }
+
+    /// The kinds and hosts at their limits, which the next claim skips.
+    private func saturated() -> (kinds: Set<JobKind>, hosts: Set<String>) {
+        state.withLock { state in
+            var kinds: Set<JobKind> = []
+            for (kind, limit) in options.kindLimits where state.runningByKind[kind, default: 0] >= limit {
+                kinds.insert(kind)
+            }
+            var hosts: Set<String> = []
+            if let limit = options.hostLimit {
+                for (host, count) in state.runningByHost where count >= limit { hosts.insert(host) }
+            }
+            return (kinds, hosts)
+        }
+    }
+
+    /// Deletes jobs past the retention age, in small batches, now and then.
+    private func pruneLoop(retention: Duration) async {
+        // A sweep per tenth of the retention (at most every 10 min, at least every 1 s).
+        let interval = min(max(Self.seconds(retention) / 10, 1), 600)
+        while !Task.isCancelled {
+            do {
+                let pruned = try await prune(olderThan: retention)
+                if pruned > 0 { logger.info("pruned finished jobs past retention", metadata: ["jobs": "\(pruned)"]) }
+            } catch {
+                logger.error("cannot prune finished jobs", metadata: ["error": "\(error)"])
+            }
+            guard (try? await clock.sleep(for: .nanoseconds(Int64(interval * 1e9)))) != nil else { return }
         }
     }
 
@@ -286,7 +441,13 @@ public final class Dispatcher: Service, Sendable {
         let end = decideEnd(job, outcome)
         await record(job, end: end, logger: logger)
         state.withLock { state in
-            state.running[job.id] = nil
+            if let running = state.running.removeValue(forKey: job.id) {
+                state.runningByKind[running.kind, default: 1] -= 1
+                if let host = running.host {
+                    state.runningByHost[host, default: 1] -= 1
+                    if state.runningByHost[host] == 0 { state.runningByHost[host] = nil }
+                }
+            }
             state.finished += 1
         }
         wakeup.yield()
@@ -349,9 +510,12 @@ public final class Dispatcher: Service, Sendable {
         }
         var retryAt: Date?
         if failure.error.isRetryable, job.attemptsUsed < job.maxAttempts {
-            let delay = options.retryDelay(afterAttempt: job.attemptsUsed)
-            retryAt = Date().addingTimeInterval(
-                Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
+            var delay = options.retryDelay(afterAttempt: job.attemptsUsed)
+            if let retryAfter = failure.retryAfter {
+                // The server said when to come back (429/503): never sooner, at most an hour.
+                delay = max(delay, min(retryAfter, .seconds(3600)))
+            }
+            retryAt = Date().addingTimeInterval(Self.seconds(delay))
         }
         return .failed(failure.error, result: failure.result, retryAt: retryAt)
     }
@@ -367,6 +531,7 @@ public final class Dispatcher: Service, Sendable {
             do {
                 let recorded = try await store.finish(job.id, attemptID: job.attemptID, end: end)
                 log(end, recorded: recorded, logger: logger)
+                if recorded { publish(end, job: job) }
                 if recorded, case let terminal = end, Self.isTerminal(terminal) {
                     events.jobFinished(job.id)
                 }
@@ -379,6 +544,27 @@ public final class Dispatcher: Service, Sendable {
                 try? await clock.sleep(for: pause)
                 pause = min(pause * 2, .seconds(5))
             }
+        }
+    }
+
+    private func publish(_ end: AttemptEnd, job: ClaimedJob) {
+        let attempt = job.attemptNumber
+        switch end {
+        case .succeeded:
+            events.publish(.succeeded, jobID: job.id, state: .succeeded, attempt: attempt)
+        case .failed(let error, _, let retryAt):
+            events.publish(
+                .attemptFailed, jobID: job.id, state: retryAt == nil ? .failed : .queued, attempt: attempt,
+                error: error)
+            if let retryAt {
+                events.publish(.retryScheduled, jobID: job.id, state: .queued, attempt: attempt, runAt: retryAt)
+            } else {
+                events.publish(.failed, jobID: job.id, state: .failed, attempt: attempt, error: error)
+            }
+        case .cancelled(let error):
+            events.publish(.cancelled, jobID: job.id, state: .cancelled, attempt: attempt, error: error)
+        case .interrupted(let error):
+            events.publish(.interrupted, jobID: job.id, state: .queued, attempt: attempt, error: error)
         }
     }
 

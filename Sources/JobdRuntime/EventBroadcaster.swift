@@ -2,20 +2,100 @@ import Foundation
 import JobdModel
 import Synchronization
 
-/// Tells waiting requests when a job reaches a terminal state.
+/// Tells waiting requests when a job reaches a terminal state, and streams every job
+/// event to `/v1/events` subscribers.
 ///
 /// `GET /v1/jobs/{id}/wait` registers before it reads the job, so a finish that lands
-/// between the read and the wait is never missed.
+/// between the read and the wait is never missed. Each subscriber has a bounded buffer:
+/// one that falls `subscriberBuffer` events behind is dropped (its stream ends and it is
+/// marked lagged) instead of slowing the daemon.
 public final class EventBroadcaster: Sendable {
     private struct State {
         var waiters: [JobID: [UInt64: OneShot<Void>]] = [:]
+        var subscribers: [UInt64: Subscriber] = [:]
         var nextToken: UInt64 = 0
+        var nextEventID: UInt64 = 0
         var isClosed = false
     }
 
+    private struct Subscriber {
+        var continuation: AsyncStream<JobEvent>.Continuation
+        var lagged: LaggedFlag
+    }
+
+    /// How many events a subscriber may fall behind before it is dropped.
+    public let subscriberBuffer: Int
+
     private let state = Mutex(State())
 
-    public init() {}
+    /// Makes a broadcaster.
+    ///
+    /// - Parameter subscriberBuffer: How many events a subscriber may fall behind.
+    public init(subscriberBuffer: Int = 4096) {
+        self.subscriberBuffer = subscriberBuffer
+    }
+
+    /// A live event subscription.
+    public struct Subscription: Sendable {
+        /// The events from the moment of subscribing. Ends when the daemon stops, or when
+        /// this subscriber lagged (`isLagged`).
+        public let events: AsyncStream<JobEvent>
+        let token: UInt64
+        let lagged: LaggedFlag
+
+        /// True when the stream ended because this subscriber fell too far behind.
+        public var isLagged: Bool { lagged.value }
+    }
+
+    /// Subscribes to every event from now on; `unsubscribe` when done.
+    public func subscribe() -> Subscription {
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: JobEvent.self, bufferingPolicy: .bufferingOldest(subscriberBuffer))
+        let lagged = LaggedFlag()
+        let (token, closed) = state.withLock { state in
+            state.nextToken += 1
+            if !state.isClosed {
+                state.subscribers[state.nextToken] = Subscriber(continuation: continuation, lagged: lagged)
+            }
+            return (state.nextToken, state.isClosed)
+        }
+        if closed { continuation.finish() }
+        return Subscription(events: stream, token: token, lagged: lagged)
+    }
+
+    /// Ends a subscription.
+    public func unsubscribe(_ subscription: Subscription) {
+        let subscriber = state.withLock { $0.subscribers.removeValue(forKey: subscription.token) }
+        subscriber?.continuation.finish()
+    }
+
+    /// Sends an event to every subscriber, numbering it.
+    ///
+    /// Never waits: a subscriber whose buffer is full is dropped.
+    public func publish(
+        _ type: JobEventType, jobID: JobID, state jobState: JobState, attempt: Int? = nil, error: JobError? = nil,
+        runAt: Date? = nil
+    ) {
+        var dropped: [Subscriber] = []
+        state.withLock { state in
+            state.nextEventID += 1
+            guard !state.subscribers.isEmpty else { return }
+            let event = JobEvent(
+                id: state.nextEventID, type: type, jobID: jobID, state: jobState, attempt: attempt, error: error,
+                runAt: runAt)
+            for (token, subscriber) in state.subscribers {
+                if case .dropped = subscriber.continuation.yield(event) {
+                    subscriber.lagged.set()
+                    dropped.append(subscriber)
+                    state.subscribers[token] = nil
+                }
+            }
+        }
+        for subscriber in dropped { subscriber.continuation.finish() }
+    }
+
+    /// The id the next event will get, minus one (the `lagged` event reuses it).
+    public var lastEventID: UInt64 { state.withLock { $0.nextEventID } }
 
     /// A registration for one job's end; `wait` on it, then `cancel` it.
     public struct Registration: Sendable {
@@ -68,13 +148,25 @@ public final class EventBroadcaster: Sendable {
         for signal in signals?.values ?? [:].values { signal.fulfil(()) }
     }
 
-    /// Wakes every waiter and makes future registrations return at once (daemon stop).
+    /// Wakes every waiter, ends every subscription, and makes future registrations return
+    /// at once (daemon stop).
     public func close() {
-        let all = state.withLock { state in
+        let (all, subscribers) = state.withLock { state in
             state.isClosed = true
-            defer { state.waiters = [:] }
-            return state.waiters
+            defer {
+                state.waiters = [:]
+                state.subscribers = [:]
+            }
+            return (state.waiters, state.subscribers)
         }
         for signals in all.values { for signal in signals.values { signal.fulfil(()) } }
+        for subscriber in subscribers.values { subscriber.continuation.finish() }
     }
+}
+
+/// A flag set once when a subscriber is dropped for lagging.
+final class LaggedFlag: Sendable {
+    private let flag = Mutex(false)
+    var value: Bool { flag.withLock { $0 } }
+    func set() { flag.withLock { $0 = true } }
 }

@@ -14,6 +14,9 @@ public struct FetchOptions: Sendable {
     public var userAgent: String
     /// The response headers kept in the result (lower-case names).
     public var keptHeaders: Set<String>
+    /// Networks (CIDR, e.g. `169.254.0.0/16`) a fetch may not connect to, checked on the
+    /// resolved address, redirects included.
+    public var deniedNetworks: [String]
 
     public init(
         maxBodyBytes: Int = 10 * 1024 * 1024,
@@ -21,8 +24,10 @@ public struct FetchOptions: Sendable {
         keptHeaders: Set<String> = [
             "content-type", "content-length", "content-encoding", "etag", "last-modified", "location",
             "retry-after", "cache-control", "date", "server",
-        ]
+        ],
+        deniedNetworks: [String] = ["169.254.0.0/16", "fe80::/10"]
     ) {
+        self.deniedNetworks = deniedNetworks
         self.maxBodyBytes = maxBodyBytes
         self.userAgent = userAgent
         self.keptHeaders = keptHeaders
@@ -97,11 +102,15 @@ public struct FetchExecutor: JobExecutor {
                 finalURL: response.url?.absoluteString ?? fetch.url)
             guard (200..<300).contains(result.status) else {
                 let status = response.status
+                var retryAfter: Duration?
+                if result.status == 429 || result.status == 503 {
+                    retryAfter = response.headers.first(name: "retry-after").flatMap { Self.parseRetryAfter($0) }
+                }
                 throw ExecutionFailure(
                     JobError(
                         .httpStatus, "the server answered \(status.code) \(status.reasonPhrase)",
                         httpStatus: result.status),
-                    result: .fetch(result))
+                    result: .fetch(result), retryAfter: retryAfter)
             }
             return .fetch(result)
         } catch let failure as ExecutionFailure {
@@ -112,6 +121,19 @@ public struct FetchExecutor: JobExecutor {
             if Task.isCancelled { throw CancellationError() }
             throw ExecutionFailure(Self.jobError(for: error, url: fetch.url, timeout: job.timeout))
         }
+    }
+
+    /// Parses a `Retry-After` value: delay-seconds or an HTTP-date (RFC 9110 10.2.3).
+    static func parseRetryAfter(_ text: String, now: Date = Date()) -> Duration? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let seconds = Int(trimmed), seconds >= 0 { return .seconds(seconds) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: trimmed) else { return nil }
+        let seconds = max(0, date.timeIntervalSince(now))
+        return .milliseconds(Int64(seconds * 1000))
     }
 
     /// Names a client failure with a job error code.

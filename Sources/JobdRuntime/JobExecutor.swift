@@ -22,10 +22,13 @@ public struct ExecutionFailure: Error, Sendable {
     public var error: JobError
     /// A result worth keeping despite the failure.
     public var result: JobResult?
+    /// How long the server asked us to wait before trying again (`Retry-After`).
+    public var retryAfter: Duration?
 
-    public init(_ error: JobError, result: JobResult? = nil) {
+    public init(_ error: JobError, result: JobResult? = nil, retryAfter: Duration? = nil) {
         self.error = error
         self.result = result
+        self.retryAfter = retryAfter
     }
 
     public init(_ code: JobError.Code, _ message: String) {

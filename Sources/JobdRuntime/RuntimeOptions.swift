@@ -1,4 +1,5 @@
 import Foundation
+import JobdModel
 
 /// Settings of the dispatcher.
 public struct RuntimeOptions: Sendable {
@@ -17,6 +18,14 @@ public struct RuntimeOptions: Sendable {
     public var retryBase: Duration
     /// The longest delay between retries.
     public var retryCap: Duration
+    /// Per-kind limits under the global one (a kind without an entry has none).
+    public var kindLimits: [JobKind: Int]
+    /// The most fetches running at once to one host (`host:port`); nil means no limit.
+    public var hostLimit: Int?
+    /// The most jobs waiting (`queued`) at once; a submit past it gets 429. Nil: no cap.
+    public var maxQueued: Int?
+    /// Finished jobs older than this are pruned in the background; nil keeps them forever.
+    public var retention: Duration?
 
     public init(
         workers: Int = 16,
@@ -25,7 +34,11 @@ public struct RuntimeOptions: Sendable {
         defaultMaxAttempts: Int = 1,
         shutdownGrace: Duration = .seconds(10),
         retryBase: Duration = .seconds(1),
-        retryCap: Duration = .seconds(300)
+        retryCap: Duration = .seconds(300),
+        kindLimits: [JobKind: Int] = [:],
+        hostLimit: Int? = nil,
+        maxQueued: Int? = nil,
+        retention: Duration? = .seconds(7 * 24 * 3600)
     ) {
         self.workers = workers
         self.defaultFetchTimeout = defaultFetchTimeout
@@ -34,15 +47,23 @@ public struct RuntimeOptions: Sendable {
         self.shutdownGrace = shutdownGrace
         self.retryBase = retryBase
         self.retryCap = retryCap
+        self.kindLimits = kindLimits
+        self.hostLimit = hostLimit
+        self.maxQueued = maxQueued
+        self.retention = retention
     }
 
     /// The wait before the retry that follows `attemptsUsed` attempts: exponential with
-    /// full jitter, capped (`random(0, min(cap, base * 2^(attemptsUsed-1)))`).
+    /// "equal" jitter, capped: `c/2 + random(0, c/2)` where `c = min(cap, base * 2^(n-1))`.
+    ///
+    /// Full jitter (`random(0, c)`) spreads retries as well but can retry sooner than the
+    /// previous gap; with half the ceiling fixed, each gap is at least as long as the
+    /// longest previous one (until the cap), which is what operators expect to see.
     public func retryDelay(afterAttempt attemptsUsed: Int, random: Double = Double.random(in: 0...1)) -> Duration {
         let exponent = Double(max(0, min(attemptsUsed - 1, 30)))
         let base = Double(retryBase.components.seconds) + Double(retryBase.components.attoseconds) / 1e18
         let cap = Double(retryCap.components.seconds) + Double(retryCap.components.attoseconds) / 1e18
         let ceiling = min(cap, base * pow(2, exponent))
-        return .nanoseconds(Int64(ceiling * random * 1e9))
+        return .nanoseconds(Int64(ceiling * (0.5 + 0.5 * random) * 1e9))
     }
 }

@@ -11,8 +11,11 @@ extension APIError: HTTPResponseError {
     /// The `{"error":{...}}` body with this error's status.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var response = try JSONBody.response(APIErrorResponse(error: self), status: status)
-        if code == .shuttingDown {
-            response.headers[.retryAfter] = "5"
+        switch code {
+        case .shuttingDown: response.headers[.retryAfter] = "5"
+        // The backlog drains at the workers' pace; a second is a fair first guess.
+        case .queueFull: response.headers[.retryAfter] = "1"
+        default: break
         }
         return response
     }

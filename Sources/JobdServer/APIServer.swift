@@ -22,6 +22,8 @@ public enum APIServer {
         router.add(middleware: ErrorMiddleware())
         JobsController(store: store, dispatcher: dispatcher, events: events, options: options).add(to: router)
         SystemController(store: store, dispatcher: dispatcher, startedAt: startedAt).add(to: router)
+        EventsController(events: events).add(to: router)
+        DispatchController(dispatcher: dispatcher, options: options).add(to: router)
         return router
     }
 

@@ -17,6 +17,15 @@ struct JobsController<Context: RequestContext>: Sendable {
         router.get("/v1/jobs/:id", use: get)
         router.get("/v1/jobs/:id/wait", use: wait)
         router.post("/v1/jobs/:id/cancel", use: cancel)
+        router.post("/v1/jobs/:id/retry", use: retry)
+    }
+
+    /// `POST /v1/jobs/{id}/retry`: a finished job queued again; answers the record.
+    @Sendable func retry(_ request: Request, context: Context) async throws -> Response {
+        let id = try jobID(context)
+        try await dispatcher.retry(id)
+        guard let record = try await store.job(id) else { throw Self.notFound(id) }
+        return try JSONBody.response(record)
     }
 
     /// `POST /v1/jobs`: 201 after the commit (200 when every job's key already existed).

@@ -13,6 +13,15 @@ public struct ServerOptions: Sendable {
     public var maxWait: Duration
     /// The most jobs a list page returns.
     public var maxListLimit: Int
+    /// The group the socket file is given (`chown`), so its members may connect; nil keeps
+    /// the daemon's group.
+    public var socketGroup: String?
+    /// Peers whose uid is not listed get 403 `forbidden`; empty allows every uid.
+    public var allowedUIDs: [UInt32]
+    /// Peers whose gid (primary) is not listed get 403 `forbidden`; empty allows every gid.
+    public var allowedGIDs: [UInt32]
+    /// Members of this group see and act on every user's jobs, as root does.
+    public var adminGroup: String?
 
     public init(
         socketPath: String,
@@ -21,8 +30,16 @@ public struct ServerOptions: Sendable {
         maxBatch: Int = 10_000,
         defaultWait: Duration = .seconds(30),
         maxWait: Duration = .seconds(300),
-        maxListLimit: Int = 1000
+        maxListLimit: Int = 1000,
+        socketGroup: String? = nil,
+        allowedUIDs: [UInt32] = [],
+        allowedGIDs: [UInt32] = [],
+        adminGroup: String? = nil
     ) {
+        self.socketGroup = socketGroup
+        self.allowedUIDs = allowedUIDs
+        self.allowedGIDs = allowedGIDs
+        self.adminGroup = adminGroup
         self.socketPath = socketPath
         self.socketMode = socketMode
         self.maxBodyBytes = maxBodyBytes

@@ -23,7 +23,8 @@ struct SystemController<Context: RequestContext>: Sendable {
         return try JSONBody.response(
             StatsResponse(
                 queued: counts.queued, running: counts.running, succeeded: counts.succeeded, failed: counts.failed,
-                cancelled: counts.cancelled, workers: dispatcher.workers, maxRunning: dispatcher.maxRunning,
+                cancelled: counts.cancelled, workers: dispatcher.workers, paused: dispatcher.isPaused,
+                maxRunning: dispatcher.maxRunning,
                 submitted: dispatcher.submitted, finished: dispatcher.finished, commits: writes.commits,
                 uptimeSeconds: uptime))
     }

@@ -52,6 +52,18 @@ extension JobStore {
                     CREATE INDEX attempts_running ON attempts(outcome) WHERE outcome = 'running';
                     """)
         }
+        migrator.registerMigration("v2") { db in
+            // host: `host:port` of a fetch job, for the per-host limit (NULL for delays, and
+            // for fetches stored by v1, which then run without a host limit).
+            try db.execute(
+                sql: """
+                    ALTER TABLE jobs ADD COLUMN host TEXT;
+                    -- Claims that skip saturated kinds walk this one.
+                    CREATE INDEX jobs_queue_kind ON jobs(kind, priority DESC, run_at, id) WHERE state = 'queued';
+                    -- Retention: finished jobs by age.
+                    CREATE INDEX jobs_finished ON jobs(finished_at) WHERE finished_at IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

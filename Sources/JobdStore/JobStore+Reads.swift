@@ -84,13 +84,28 @@ extension JobStore {
 
     /// The earliest `run_at` of any queued job, or nil when nothing is queued.
     ///
-    /// The dispatcher sleeps until then when no job is due now.
-    ///
     /// - Throws: `StoreError`.
     public func earliestRunAt() async throws -> Date? {
         try await read("cannot read the queue") { db in
             try Double.fetchOne(db.cachedStatement(sql: "SELECT min(run_at) FROM jobs WHERE state = 'queued'"))
                 .map(Date.init(timeIntervalSince1970:))
+        }
+    }
+
+    /// The earliest `run_at` after `date` of any queued job, or nil.
+    ///
+    /// The dispatcher sleeps until then when nothing else is claimable. Jobs already due
+    /// but held back by a kind or host limit are not counted: a finished job wakes the
+    /// dispatcher for those.
+    ///
+    /// - Throws: `StoreError`.
+    public func earliestRunAt(after date: Date) async throws -> Date? {
+        let seconds = date.timeIntervalSince1970
+        return try await read("cannot read the queue") { db in
+            try Double.fetchOne(
+                db.cachedStatement(sql: "SELECT min(run_at) FROM jobs WHERE state = 'queued' AND run_at > ?"),
+                arguments: [seconds]
+            ).map(Date.init(timeIntervalSince1970:))
         }
     }
 

@@ -12,25 +12,41 @@ extension JobStore {
     /// A job whose idempotency `key` is already taken is not stored again: its outcome
     /// names the existing job with `created == false`.
     ///
+    /// With `maxQueued`, the insert is refused whole when the jobs it would create bring
+    /// the number of queued jobs over the cap.
+    ///
     /// - Returns: One outcome per job, in order.
-    /// - Throws: `StoreError` (`disk_full`, `busy`, …); then nothing of the batch is stored.
-    public func insert(_ jobs: [NewJob], now: Date = Date()) async throws -> [InsertOutcome] {
+    /// - Throws: `StoreError` `queue_full`, or `disk_full`, `busy`, …; then nothing of the
+    ///   batch is stored.
+    public func insert(_ jobs: [NewJob], maxQueued: Int? = nil, now: Date = Date()) async throws -> [InsertOutcome] {
         // Encode outside the writer: the writer thread is the bottleneck, JSON is not SQL.
         let encoder = JSONCoding.makeEncoder()
-        let rows: [(NewJob, String)] = try jobs.map { job in
-            (job, String(decoding: try encoder.encode(job.spec), as: UTF8.self))
+        let rows: [(NewJob, String, String?)] = try jobs.map { job in
+            let host: String? =
+                if case .fetch(let fetch) = job.spec.payload { fetch.hostKey } else { nil }
+            return (job, String(decoding: try encoder.encode(job.spec), as: UTF8.self), host)
         }
         let nowSeconds = now.timeIntervalSince1970
         return try await write("cannot store the jobs") { db in
             let insert = try db.cachedStatement(
                 sql: """
                     INSERT INTO jobs (kind, spec, state, priority, run_at, created_at, updated_at,
-                        max_attempts, timeout, on_interrupt, idempotency_key, submitter_uid)
-                    VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        max_attempts, timeout, on_interrupt, idempotency_key, submitter_uid, host)
+                    VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
+            var queuedBefore = 0
+            if let maxQueued {
+                // Counting stops past the cap: the answer is only "room for n more".
+                queuedBefore =
+                    try Int.fetchOne(
+                        db.cachedStatement(
+                            sql: "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE state = 'queued' LIMIT ?)"),
+                        arguments: [maxQueued + 1]) ?? 0
+            }
             var outcomes: [InsertOutcome] = []
             outcomes.reserveCapacity(rows.count)
-            for (job, specJSON) in rows {
+            var created = 0
+            for (job, specJSON, host) in rows {
                 if let key = job.spec.key,
                     let existing = try Int64.fetchOne(
                         db.cachedStatement(sql: "SELECT id FROM jobs WHERE idempotency_key = ?"), arguments: [key])
@@ -41,9 +57,16 @@ extension JobStore {
                 try insert.execute(arguments: [
                     job.spec.kind.rawValue, specJSON, job.priority, job.runAt.timeIntervalSince1970,
                     nowSeconds, nowSeconds, job.maxAttempts, job.timeout, job.onInterrupt.rawValue,
-                    job.spec.key, job.submitterUID.map { Int64($0) },
+                    job.spec.key, job.submitterUID.map { Int64($0) }, host,
                 ])
                 outcomes.append(InsertOutcome(id: JobID(db.lastInsertedRowID), created: true))
+                created += 1
+            }
+            if let maxQueued, queuedBefore + created > maxQueued {
+                // Thrown inside the savepoint: every row of this insert is rolled back.
+                throw StoreError(
+                    .queueFull,
+                    "the queue holds \(queuedBefore) of at most \(maxQueued) jobs; \(created) more do not fit")
             }
             return outcomes
         }
@@ -54,21 +77,45 @@ extension JobStore {
     /// Each claimed job moves to `running` with a new attempt row, whose id is the
     /// fencing token that `finish` must present.
     ///
+    /// Jobs of `excludingKinds` and fetches to `excludingHosts` (their limits are
+    /// reached) stay queued, and jobs behind them are claimed instead.
+    ///
     /// - Returns: The claimed jobs in claim order (possibly none).
     /// - Throws: `StoreError`.
-    public func claimReady(limit: Int, now: Date = Date()) async throws -> [ClaimedJob] {
+    public func claimReady(
+        limit: Int, excludingKinds: Set<JobKind> = [], excludingHosts: Set<String> = [], now: Date = Date()
+    ) async throws -> [ClaimedJob] {
         guard limit > 0 else { return [] }
         let nowSeconds = now.timeIntervalSince1970
+        let exclusions = !excludingKinds.isEmpty || !excludingHosts.isEmpty
+        let kindsJSON = Self.jsonArray(excludingKinds.map(\.rawValue))
+        let hostsJSON = Self.jsonArray(Array(excludingHosts))
         let rows: [(row: ClaimRow, attemptID: Int64)] = try await write("cannot claim jobs") { db in
-            let claim = try db.cachedStatement(
-                sql: """
-                    UPDATE jobs SET state = 'running', attempt_count = attempt_count + 1, updated_at = ?
-                    WHERE id IN (
-                        SELECT id FROM jobs WHERE state = 'queued' AND run_at <= ?
-                        ORDER BY priority DESC, run_at, id LIMIT ?)
-                    RETURNING id, spec, attempt_count, interrupted_count, max_attempts, timeout, priority, run_at
-                    """)
-            var claimed = try Row.fetchAll(claim, arguments: [nowSeconds, nowSeconds, limit]).map(ClaimRow.init)
+            var claimed: [ClaimRow]
+            if exclusions {
+                let claim = try db.cachedStatement(
+                    sql: """
+                        UPDATE jobs SET state = 'running', attempt_count = attempt_count + 1, updated_at = ?
+                        WHERE id IN (
+                            SELECT id FROM jobs WHERE state = 'queued' AND run_at <= ?
+                                AND kind NOT IN (SELECT value FROM json_each(?))
+                                AND (host IS NULL OR host NOT IN (SELECT value FROM json_each(?)))
+                            ORDER BY priority DESC, run_at, id LIMIT ?)
+                        RETURNING id, spec, attempt_count, interrupted_count, max_attempts, timeout, priority, run_at, host
+                        """)
+                claimed = try Row.fetchAll(claim, arguments: [nowSeconds, nowSeconds, kindsJSON, hostsJSON, limit])
+                    .map(ClaimRow.init)
+            } else {
+                let claim = try db.cachedStatement(
+                    sql: """
+                        UPDATE jobs SET state = 'running', attempt_count = attempt_count + 1, updated_at = ?
+                        WHERE id IN (
+                            SELECT id FROM jobs WHERE state = 'queued' AND run_at <= ?
+                            ORDER BY priority DESC, run_at, id LIMIT ?)
+                        RETURNING id, spec, attempt_count, interrupted_count, max_attempts, timeout, priority, run_at, host
+                        """)
+                claimed = try Row.fetchAll(claim, arguments: [nowSeconds, nowSeconds, limit]).map(ClaimRow.init)
+            }
             guard !claimed.isEmpty else { return [] }
             claimed.sort { ($0.priority, -$0.runAt, -$0.id) > ($1.priority, -$1.runAt, -$1.id) }
             let insertAttempt = try db.cachedStatement(
@@ -95,7 +142,7 @@ extension JobStore {
             return ClaimedJob(
                 id: JobID(row.id), attemptID: attemptID, attemptNumber: row.attemptCount,
                 attemptsUsed: row.attemptCount - row.interruptedCount, maxAttempts: row.maxAttempts,
-                timeout: row.timeout, priority: row.priority,
+                timeout: row.timeout, priority: row.priority, host: row.host,
                 runAt: Date(timeIntervalSince1970: row.runAt), spec: spec)
         }
     }
@@ -175,6 +222,92 @@ extension JobStore {
         }
     }
 
+    /// Puts claimed jobs back to `queued` as if they had never been claimed: their attempt
+    /// rows are deleted (they never ran) and their attempt counts restored.
+    ///
+    /// The dispatcher releases jobs a claim returned beyond a per-kind or per-host limit.
+    ///
+    /// - Throws: `StoreError`.
+    public func release(_ jobs: [(id: JobID, attemptID: Int64)], now: Date = Date()) async throws {
+        guard !jobs.isEmpty else { return }
+        let nowSeconds = now.timeIntervalSince1970
+        let pairs = jobs.map { ($0.id.rawValue, $0.attemptID) }
+        try await write("cannot release claimed jobs") { db in
+            let requeue = try db.cachedStatement(
+                sql: """
+                    UPDATE jobs SET state = 'queued', attempt_count = attempt_count - 1, current_attempt_id = NULL,
+                        updated_at = ?
+                    WHERE id = ? AND current_attempt_id = ? AND state = 'running'
+                    """)
+            let delete = try db.cachedStatement(sql: "DELETE FROM attempts WHERE id = ?")
+            for (jobID, attemptID) in pairs {
+                try requeue.execute(arguments: [nowSeconds, jobID, attemptID])
+                if db.changesCount == 1 { try delete.execute(arguments: [attemptID]) }
+            }
+        }
+    }
+
+    /// Queues a finished job again, with a fresh attempt budget.
+    ///
+    /// The budget is the spec's `max_attempts` (else `defaultMaxAttempts`) on top of the
+    /// attempts already used; earlier attempts stay in the record.
+    ///
+    /// - Throws: `StoreError`.
+    public func retry(_ jobID: JobID, defaultMaxAttempts: Int, now: Date = Date()) async throws -> RetryOutcome {
+        let nowSeconds = now.timeIntervalSince1970
+        return try await write("cannot retry job \(jobID)") { db in
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(
+                        sql: "SELECT state, spec, attempt_count, interrupted_count FROM jobs WHERE id = ?"),
+                    arguments: [jobID.rawValue])
+            else { return .notFound }
+            let stateText: String = row["state"]
+            guard let state = JobState(rawValue: stateText) else {
+                throw StoreError(.badData, "job \(jobID) has an unknown state \(stateText)")
+            }
+            guard state.isTerminal else { return .notFinished(state) }
+            let specText: String = row["spec"]
+            let spec = try? JSONCoding.makeDecoder().decode(JobSpec.self, from: Data(specText.utf8))
+            let used = (row["attempt_count"] as Int) - (row["interrupted_count"] as Int)
+            let budget = spec?.maxAttempts ?? defaultMaxAttempts
+            try db.cachedStatement(
+                sql: """
+                    UPDATE jobs SET state = 'queued', run_at = ?, updated_at = ?, finished_at = NULL, result = NULL,
+                        error_code = NULL, error_message = NULL, error_http_status = NULL, max_attempts = ?
+                    WHERE id = ?
+                    """
+            ).execute(arguments: [nowSeconds, nowSeconds, used + budget, jobID.rawValue])
+            return .requeued
+        }
+    }
+
+    /// Deletes up to `limit` finished jobs (and their attempts) that finished before `cutoff`.
+    ///
+    /// Small batches keep each transaction short, so pruning never stalls submits.
+    ///
+    /// - Returns: How many jobs were deleted.
+    /// - Throws: `StoreError`.
+    public func prune(finishedBefore cutoff: Date, limit: Int = 1000) async throws -> Int {
+        let cutoffSeconds = cutoff.timeIntervalSince1970
+        return try await write("cannot prune finished jobs") { db in
+            try db.cachedStatement(
+                sql: """
+                    DELETE FROM jobs WHERE id IN (
+                        SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?
+                            AND state IN ('succeeded', 'failed', 'cancelled')
+                        LIMIT ?)
+                    """
+            ).execute(arguments: [cutoffSeconds, limit])
+            return db.changesCount
+        }
+    }
+
+    static func jsonArray(_ values: [String]) -> String {
+        let data = (try? JSONEncoder().encode(values)) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// Start-up recovery: every attempt a crash left `running` becomes `interrupted`.
     ///
     /// Its job goes back to `queued` (policy `retry`, fewer than `maxInterruptions`
@@ -224,6 +357,7 @@ private struct ClaimRow: Sendable {
     var timeout: Double?
     var priority: Int
     var runAt: Double
+    var host: String?
 
     init(_ row: Row) {
         id = row[0]
@@ -234,6 +368,7 @@ private struct ClaimRow: Sendable {
         timeout = row[5]
         priority = row[6]
         runAt = row[7]
+        host = row[8]
     }
 }
 

@@ -19,6 +19,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let readOnly = Code(rawValue: "read_only")
         /// `SQLITE_CORRUPT`/`SQLITE_NOTADB`: the file is not a healthy SQLite database.
         public static let corrupt = Code(rawValue: "corrupt")
+        /// The backlog is at its `max_queued` cap; nothing of the insert was stored.
+        public static let queueFull = Code(rawValue: "queue_full")
         /// Stored data did not decode (a bug or a hand-edited row).
         public static let badData = Code(rawValue: "bad_data")
         /// Any other SQLite failure.

@@ -61,6 +61,8 @@ public struct ClaimedJob: Sendable {
     public var timeout: Double?
     /// The priority (claims come highest first).
     public var priority: Int
+    /// For fetch jobs, the `host:port` of the per-host limit.
+    public var host: String?
     /// When the job was due.
     public var runAt: Date
     /// The spec to execute.
@@ -68,8 +70,9 @@ public struct ClaimedJob: Sendable {
 
     public init(
         id: JobID, attemptID: Int64, attemptNumber: Int, attemptsUsed: Int, maxAttempts: Int,
-        timeout: Double?, priority: Int, runAt: Date, spec: JobSpec
+        timeout: Double?, priority: Int, host: String? = nil, runAt: Date, spec: JobSpec
     ) {
+        self.host = host
         self.id = id
         self.attemptID = attemptID
         self.attemptNumber = attemptNumber
@@ -104,6 +107,16 @@ public enum CancelOutcome: Sendable, Hashable {
     case running(attemptID: Int64)
     /// The job had already finished in this state.
     case alreadyTerminal(JobState)
+    /// No job has this id.
+    case notFound
+}
+
+/// What a retry request found.
+public enum RetryOutcome: Sendable, Hashable {
+    /// The finished job is queued again with a fresh attempt budget.
+    case requeued
+    /// The job is not finished (queued or running); nothing changed.
+    case notFinished(JobState)
     /// No job has this id.
     case notFound
 }

@@ -53,7 +53,7 @@ import Testing
         (JobError(.invalidURL, ""), false),
         (JobError(.redirectLimit, ""), false),
         (JobError(.cancelled, ""), false),
-        (JobError(.jobFailed, ""), false),
+        (JobError(.jobFailed, ""), true),
         (JobError(.internal, ""), false),
         (JobError(.init(rawValue: "something_new"), ""), false),
     ]

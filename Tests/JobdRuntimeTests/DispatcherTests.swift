@@ -107,8 +107,9 @@ import Testing
 
     @Test("a failure that is not retryable fails at once despite attempts left")
     func notRetryable() async throws {
-        try await withTestDispatcher { test in
-            var spec = JobSpec.delay(0, fail: "boom")
+        let flaky = FlakyExecutor(failures: 10, error: JobError(.httpStatus, "not found", httpStatus: 404))
+        try await withTestDispatcher(executors: [.delay: flaky]) { test in
+            var spec = JobSpec.delay(0)
             spec.maxAttempts = 5
             let id = try #require(try await test.submit([spec]).first)
             let record = try await test.waitTerminal(id)
