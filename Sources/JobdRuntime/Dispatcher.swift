@@ -134,9 +134,12 @@ public final class Dispatcher: Service, Sendable {
     /// - Throws: `APIError` `job_not_found`, or `invalid_state` when the job is queued or
     ///   running; `StoreError`.
     public func retry(_ jobID: JobID) async throws {
-        switch try await store.retry(jobID, defaultMaxAttempts: options.defaultMaxAttempts) {
+        let events = self.events
+        let outcome = try await store.retry(jobID, defaultMaxAttempts: options.defaultMaxAttempts) { outcome in
+            if outcome == .requeued { events.publish(.requeued, jobID: jobID, state: .queued) }
+        }
+        switch outcome {
         case .requeued:
-            events.publish(.requeued, jobID: jobID, state: .queued)
             wakeup.yield()
         case .notFinished(let state):
             throw APIError(.invalidState, "job \(jobID) is \(state.rawValue); only a finished job can be retried")
@@ -200,15 +203,17 @@ public final class Dispatcher: Service, Sendable {
         }
         let outcomes: [InsertOutcome]
         do {
-            outcomes = try await store.insert(jobs, maxQueued: options.maxQueued, now: now)
+            let events = self.events
+            outcomes = try await store.insert(jobs, maxQueued: options.maxQueued, now: now) { outcomes in
+                for outcome in outcomes where outcome.created {
+                    events.publish(.submitted, jobID: outcome.id, state: .queued)
+                }
+            }
         } catch let error as StoreError where error.code == .queueFull {
             throw APIError(.queueFull, error.message)
         }
         let created = outcomes.count { $0.created }
         state.withLock { $0.submitted += created }
-        for outcome in outcomes where outcome.created {
-            events.publish(.submitted, jobID: outcome.id, state: .queued)
-        }
         if created > 0 { wakeup.yield() }
         return outcomes
     }
@@ -224,9 +229,12 @@ public final class Dispatcher: Service, Sendable {
             stop.fulfil(.cancelRequested)
             return .running
         }
-        switch try await store.cancel(jobID) {
+        let events = self.events
+        let outcome = try await store.cancel(jobID) { outcome in
+            if outcome == .cancelled { events.publish(.cancelled, jobID: jobID, state: .cancelled) }
+        }
+        switch outcome {
         case .cancelled:
-            events.publish(.cancelled, jobID: jobID, state: .cancelled)
             events.jobFinished(jobID)
             return .cancelled
         case .running:
@@ -299,10 +307,13 @@ public final class Dispatcher: Service, Sendable {
                 }
                 guard free > 0, !paused else { continue }
                 let (excludedKinds, excludedHosts) = saturated()
+                // One instant for the claim and the timer query: a job due in between would
+                // otherwise be neither claimed (not yet due) nor timed (no longer future).
+                let now = Date()
                 let claimed: [ClaimedJob]
                 do {
                     claimed = try await store.claimReady(
-                        limit: free, excludingKinds: excludedKinds, excludingHosts: excludedHosts)
+                        limit: free, excludingKinds: excludedKinds, excludingHosts: excludedHosts, now: now)
                 } catch {
                     logger.error("cannot claim jobs; trying again in 1s", metadata: ["error": "\(error)"])
                     arm(timerFor: Date().addingTimeInterval(1), in: &group)
@@ -352,7 +363,6 @@ public final class Dispatcher: Service, Sendable {
                 if claimed.count < free {
                     // Nothing else is due now: sleep until the earliest future run_at.
                     do {
-                        let now = Date()
                         if let next = try await store.earliestRunAt(after: now) {
                             arm(timerFor: next, in: &group)
                         }
@@ -441,7 +451,10 @@ public final class Dispatcher: Service, Sendable {
         let end = decideEnd(job, outcome)
         await record(job, end: end, logger: logger)
         state.withLock { state in
-            if let running = state.running.removeValue(forKey: job.id) {
+            // The finish may already have re-queued the job and a new attempt claimed it:
+            // only this attempt's entry is ours to remove.
+            if let running = state.running[job.id], running.attemptID == job.attemptID {
+                state.running[job.id] = nil
                 state.runningByKind[running.kind, default: 1] -= 1
                 if let host = running.host {
                     state.runningByHost[host, default: 1] -= 1
@@ -529,9 +542,10 @@ public final class Dispatcher: Service, Sendable {
         var pause = Duration.milliseconds(100)
         while true {
             do {
-                let recorded = try await store.finish(job.id, attemptID: job.attemptID, end: end)
+                let recorded = try await store.finish(job.id, attemptID: job.attemptID, end: end) { recorded in
+                    if recorded { self.publish(end, job: job) }
+                }
                 log(end, recorded: recorded, logger: logger)
-                if recorded { publish(end, job: job) }
                 if recorded, case let terminal = end, Self.isTerminal(terminal) {
                     events.jobFinished(job.id)
                 }

@@ -40,11 +40,18 @@ final class GroupCommitWriter: Sendable {
     /// group gets that error and none of their changes is stored.
     ///
     /// - Throws: What `operation` threw, or the commit's `DatabaseError`.
-    func write<T: Sendable>(_ operation: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    /// `afterCommit` runs on the writer queue right after the commit, before the next
+    /// transaction begins, with the operation's value: whatever it announces (events)
+    /// is therefore announced in commit order, before any later write can act on it.
+    /// Keep it short and non-blocking.
+    func write<T: Sendable>(
+        _ operation: @escaping @Sendable (Database) throws -> T,
+        afterCommit: (@Sendable (T) -> Void)? = nil
+    ) async throws -> T {
         // Not cancellable on purpose: once queued, the operation may already be part of a
         // transaction, and its caller must learn whether it committed.
         try await withCheckedThrowingContinuation { continuation in
-            let item = TypedPendingWrite(operation: operation, continuation: continuation)
+            let item = TypedPendingWrite(operation: operation, afterCommit: afterCommit, continuation: continuation)
             let startDrain = state.withLock { state in
                 state.pending.append(item)
                 if state.isDraining { return false }
@@ -105,11 +112,16 @@ private protocol PendingWrite: AnyObject, Sendable {
 // round, and the continuation is resumed exactly once at the end of that round.
 private final class TypedPendingWrite<T: Sendable>: PendingWrite, @unchecked Sendable {
     let operation: @Sendable (Database) throws -> T
+    let afterCommit: (@Sendable (T) -> Void)?
     let continuation: CheckedContinuation<T, any Error>
     var outcome: Result<T, any Error>?
 
-    init(operation: @escaping @Sendable (Database) throws -> T, continuation: CheckedContinuation<T, any Error>) {
+    init(
+        operation: @escaping @Sendable (Database) throws -> T, afterCommit: (@Sendable (T) -> Void)?,
+        continuation: CheckedContinuation<T, any Error>
+    ) {
         self.operation = operation
+        self.afterCommit = afterCommit
         self.continuation = continuation
     }
 
@@ -129,6 +141,7 @@ private final class TypedPendingWrite<T: Sendable>: PendingWrite, @unchecked Sen
         guard let outcome else {
             preconditionFailure("a pending write was resumed without having run")
         }
+        if case .success(let value) = outcome, let afterCommit { afterCommit(value) }
         continuation.resume(with: outcome)
     }
 

@@ -18,7 +18,12 @@ extension JobStore {
     /// - Returns: One outcome per job, in order.
     /// - Throws: `StoreError` `queue_full`, or `disk_full`, `busy`, …; then nothing of the
     ///   batch is stored.
-    public func insert(_ jobs: [NewJob], maxQueued: Int? = nil, now: Date = Date()) async throws -> [InsertOutcome] {
+    /// `afterCommit` runs right after the commit, before any later write (a claim of these
+    /// jobs included): announce them there to keep events in order.
+    public func insert(
+        _ jobs: [NewJob], maxQueued: Int? = nil, now: Date = Date(),
+        afterCommit: (@Sendable ([InsertOutcome]) -> Void)? = nil
+    ) async throws -> [InsertOutcome] {
         // Encode outside the writer: the writer thread is the bottleneck, JSON is not SQL.
         let encoder = JSONCoding.makeEncoder()
         let rows: [(NewJob, String, String?)] = try jobs.map { job in
@@ -27,7 +32,7 @@ extension JobStore {
             return (job, String(decoding: try encoder.encode(job.spec), as: UTF8.self), host)
         }
         let nowSeconds = now.timeIntervalSince1970
-        return try await write("cannot store the jobs") { db in
+        return try await write("cannot store the jobs", afterCommit: afterCommit) { db in
             let insert = try db.cachedStatement(
                 sql: """
                     INSERT INTO jobs (kind, spec, state, priority, run_at, created_at, updated_at,
@@ -154,9 +159,14 @@ extension JobStore {
     ///
     /// - Returns: True when the end was recorded; false when the attempt was fenced out.
     /// - Throws: `StoreError`.
-    public func finish(_ jobID: JobID, attemptID: Int64, end: AttemptEnd, now: Date = Date()) async throws -> Bool {
+    ///
+    /// `afterCommit` gets whether it was recorded, before any later write sees the change.
+    public func finish(
+        _ jobID: JobID, attemptID: Int64, end: AttemptEnd, now: Date = Date(),
+        afterCommit: (@Sendable (Bool) -> Void)? = nil
+    ) async throws -> Bool {
         let write = try FinishWrite(end: end, now: now)
-        return try await self.write("cannot record the end of job \(jobID)") { db in
+        return try await self.write("cannot record the end of job \(jobID)", afterCommit: afterCommit) { db in
             let updateJob = try db.cachedStatement(
                 sql: """
                     UPDATE jobs SET state = ?, result = ?, error_code = ?, error_message = ?,
@@ -188,9 +198,11 @@ extension JobStore {
     ///
     /// - Returns: What the job's state called for.
     /// - Throws: `StoreError`.
-    public func cancel(_ jobID: JobID, now: Date = Date()) async throws -> CancelOutcome {
+    public func cancel(
+        _ jobID: JobID, now: Date = Date(), afterCommit: (@Sendable (CancelOutcome) -> Void)? = nil
+    ) async throws -> CancelOutcome {
         let nowSeconds = now.timeIntervalSince1970
-        return try await write("cannot cancel job \(jobID)") { db in
+        return try await write("cannot cancel job \(jobID)", afterCommit: afterCommit) { db in
             guard
                 let row = try Row.fetchOne(
                     db.cachedStatement(sql: "SELECT state, current_attempt_id FROM jobs WHERE id = ?"),
@@ -253,9 +265,12 @@ extension JobStore {
     /// attempts already used; earlier attempts stay in the record.
     ///
     /// - Throws: `StoreError`.
-    public func retry(_ jobID: JobID, defaultMaxAttempts: Int, now: Date = Date()) async throws -> RetryOutcome {
+    public func retry(
+        _ jobID: JobID, defaultMaxAttempts: Int, now: Date = Date(),
+        afterCommit: (@Sendable (RetryOutcome) -> Void)? = nil
+    ) async throws -> RetryOutcome {
         let nowSeconds = now.timeIntervalSince1970
-        return try await write("cannot retry job \(jobID)") { db in
+        return try await write("cannot retry job \(jobID)", afterCommit: afterCommit) { db in
             guard
                 let row = try Row.fetchOne(
                     db.cachedStatement(

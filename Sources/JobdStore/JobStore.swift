@@ -91,11 +91,12 @@ public final class JobStore: Sendable {
     }
 
     /// Runs a write operation in the next group transaction, wrapping errors as `StoreError`.
-    func write<T: Sendable>(_ context: String, _ operation: @escaping @Sendable (Database) throws -> T) async throws
-        -> T
-    {
+    func write<T: Sendable>(
+        _ context: String, afterCommit: (@Sendable (T) -> Void)? = nil,
+        _ operation: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
         do {
-            return try await writer.write(operation)
+            return try await writer.write(operation, afterCommit: afterCommit)
         } catch {
             throw StoreError(wrapping: error, context: context)
         }

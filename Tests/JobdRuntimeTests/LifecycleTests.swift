@@ -118,6 +118,12 @@ extension JobSpec {
             let id = try #require(try await test.submit([spec]).first)
             var types: [JobEventType] = []
             var ids: [UInt64] = []
+            // The deadline turns a lost event into a failure instead of a hang.
+            let deadline = Task {
+                try await Task.sleep(for: .seconds(10))
+                test.events.unsubscribe(subscription)
+            }
+            defer { deadline.cancel() }
             for await event in subscription.events where event.jobID == id {
                 types.append(event.type)
                 ids.append(event.id)
