@@ -38,7 +38,7 @@ import Testing
             finished: 12, commits: 9, uptimeSeconds: 1.5)
         #expect(
             try encodeToString(stats)
-                == #"{"cancelled":5,"commits":9,"failed":4,"finished":12,"max_running":6,"queued":1,"running":2,"submitted":15,"succeeded":3,"uptime_seconds":1.5,"workers":8}"#
+                == #"{"cancelled":5,"commits":9,"failed":4,"finished":12,"max_running":6,"paused":false,"queued":1,"running":2,"submitted":15,"succeeded":3,"uptime_seconds":1.5,"workers":8}"#
         )
         #expect(try roundTrip(stats) == stats)
     }
@@ -66,5 +66,28 @@ import Testing
         #expect(APIRoutes.cancel(17) == "/v1/jobs/17/cancel")
         #expect(APIRoutes.stats == "/v1/stats")
         #expect(APIRoutes.health == "/v1/health")
+    }
+}
+
+@Suite struct JobEventTests {
+    @Test("event types keep their wire names")
+    func types() {
+        #expect(
+            JobEventType.allCases.map(\.rawValue) == [
+                "submitted", "started", "attempt_failed", "retry_scheduled", "succeeded", "failed", "cancelled",
+                "interrupted", "requeued", "lagged",
+            ])
+    }
+
+    @Test("an event encodes with snake_case keys and round-trips")
+    func wire() throws {
+        let event = JobEvent(
+            id: 3, type: .retryScheduled, jobID: 7, state: .queued, attempt: 2,
+            runAt: Date(timeIntervalSince1970: 1_795_616_704), time: Date(timeIntervalSince1970: 1_795_616_704))
+        #expect(
+            try encodeToString(event)
+                == #"{"attempt":2,"id":3,"job_id":7,"run_at":"2026-11-25T14:25:04.000Z","state":"queued","time":"2026-11-25T14:25:04.000Z","type":"retry_scheduled"}"#
+        )
+        #expect(try roundTrip(event) == event)
     }
 }
