@@ -392,18 +392,26 @@ public final class Dispatcher: Service, Sendable {
         }
     }
 
-    /// Deletes jobs past the retention age, in small batches, now and then.
+    /// Deletes jobs past the retention age in small batches, then sleeps until the oldest
+    /// finished job expires (no polling: an idle daemon with nothing to expire sleeps for a
+    /// whole retention period).
     private func pruneLoop(retention: Duration) async {
-        // A sweep per tenth of the retention (at most every 10 min, at least every 1 s).
-        let interval = min(max(Self.seconds(retention) / 10, 1), 600)
+        let age = Self.seconds(retention)
         while !Task.isCancelled {
+            var pause = age
             do {
                 let pruned = try await prune(olderThan: retention)
                 if pruned > 0 { logger.info("pruned finished jobs past retention", metadata: ["jobs": "\(pruned)"]) }
+                if let oldest = try await store.earliestFinishedAt() {
+                    // Batches of 1 s at least, so a steady stream of expiring jobs is
+                    // deleted in groups rather than one wake-up each.
+                    pause = max(1, oldest.timeIntervalSinceNow + age)
+                }
             } catch {
-                logger.error("cannot prune finished jobs", metadata: ["error": "\(error)"])
+                logger.error("cannot prune finished jobs; trying again in 60 s", metadata: ["error": "\(error)"])
+                pause = 60
             }
-            guard (try? await clock.sleep(for: .nanoseconds(Int64(interval * 1e9)))) != nil else { return }
+            guard (try? await clock.sleep(for: .nanoseconds(Int64(min(pause, 1e9) * 1e9)))) != nil else { return }
         }
     }
 

@@ -109,6 +109,19 @@ extension JobStore {
         }
     }
 
+    /// When the longest-finished job finished, or nil when no job is finished.
+    ///
+    /// The retention pruner sleeps until that job expires instead of polling.
+    ///
+    /// - Throws: `StoreError`.
+    public func earliestFinishedAt() async throws -> Date? {
+        try await read("cannot read finished jobs") { db in
+            try Double.fetchOne(
+                db.cachedStatement(sql: "SELECT min(finished_at) FROM jobs WHERE finished_at IS NOT NULL")
+            ).map(Date.init(timeIntervalSince1970:))
+        }
+    }
+
     static let jobColumns = """
         id, kind, spec, state, priority, run_at, max_attempts, attempt_count, created_at, updated_at,
         finished_at, submitter_uid, result, error_code, error_message, error_http_status
