@@ -18,53 +18,86 @@ struct Jobd: AsyncParsableCommand {
         commandName: "jobd",
         abstract: "The jobd job daemon: durable fetch and delay jobs over a Unix socket.",
         discussion: """
-            With no options it serves on $XDG_RUNTIME_DIR/jobd/jobd.sock with its database in \
-            $XDG_STATE_HOME/jobd/jobd.sqlite (root: /run/jobd/jobd.sock and /var/lib/jobd/jobd.sqlite). \
-            Each option can also be set with its JOBD_* environment variable. SIGTERM or SIGINT \
+            Settings come from, highest first: these flags, JOBD_* environment variables \
+            (the key upper-cased, dots as underscores: fetch.timeout is JOBD_FETCH_TIMEOUT), the \
+            YAML file (--config, else $JOBD_CONFIG, else /etc/jobd/jobd.yaml if it exists), and \
+            the defaults. With nothing set it serves on $XDG_RUNTIME_DIR/jobd/jobd.sock with its \
+            database in $XDG_STATE_HOME/jobd/jobd.sqlite (root: /run/jobd/jobd.sock and \
+            /var/lib/jobd/jobd.sqlite; under systemd: $RUNTIME_DIRECTORY and $STATE_DIRECTORY).
+            SIGHUP reloads the file and applies workers and log.level live. SIGTERM or SIGINT \
             stops it gracefully: no new jobs, running jobs get the grace period, the rest are re-queued.
-            Exit codes: 0 stopped cleanly, 1 could not start or failed, 78 a bad setting.
+            Exit codes: 0 stopped cleanly, 1 could not start or failed, 78 a bad configuration.
             """,
         version: jobdVersion)
 
-    @Option(help: "The Unix socket to serve on ($JOBD_SOCKET).")
+    @Option(help: "The YAML configuration file ($JOBD_CONFIG, else /etc/jobd/jobd.yaml when it exists).")
+    var config: String?
+
+    @Flag(help: "Check the configuration, print the effective settings as YAML and exit (0 ok, 78 bad).")
+    var checkConfig = false
+
+    @Option(help: "The Unix socket to serve on (socket.path, $JOBD_SOCKET).")
     var socket: String?
 
-    @Option(help: "The SQLite database file ($JOBD_DATABASE).")
+    @Option(help: "The SQLite database file (database.path, $JOBD_DATABASE).")
     var database: String?
 
-    @Option(help: "The most jobs running at once ($JOBD_WORKERS, default 16).")
-    var workers: Int?
+    @Option(help: "The most jobs running at once, 1-100000 (workers, $JOBD_WORKERS, default 16).")
+    var workers: String?
 
-    @Option(help: "SQLite durability: full (fsync each commit) or normal ($JOBD_SYNCHRONOUS, default full).")
+    @Option(help: "SQLite durability: full or normal (database.synchronous, $JOBD_SYNCHRONOUS, default full).")
     var synchronous: String?
 
-    @Option(help: "trace, debug, info, notice, warning, error or critical ($JOBD_LOG_LEVEL, default info).")
+    @Option(help: "trace, debug, info, notice, warning, error or critical (log.level, $JOBD_LOG_LEVEL, default info).")
     var logLevel: String?
 
-    @Option(help: "Seconds running jobs may go on after SIGTERM before they are re-queued ($JOBD_GRACE, default 10).")
-    var grace: Double?
+    @Option(
+        help: "Seconds running jobs may go on after SIGTERM before they are re-queued (grace, $JOBD_GRACE, default 10)."
+    )
+    var grace: String?
 
     func run() async throws {
         // The database holds job specs (headers may carry tokens): owner only. The socket
         // gets its mode explicitly after binding.
         umask(0o077)
-        let settings: DaemonSettings
+        let flags = [
+            "socket.path": socket, "database.path": database, "workers": workers,
+            "database.synchronous": synchronous, "log.level": logLevel, "grace": grace,
+        ].compactMapValues { $0 }
+        let configPath = config
+        let uid = getuid()
+        let load: @Sendable () throws -> LoadedConfiguration = {
+            try DaemonConfiguration.load(
+                ConfigurationInputs(
+                    flags: flags, configPath: configPath, environment: ProcessInfo.processInfo.environment, uid: uid))
+        }
+        let loaded: LoadedConfiguration
         do {
-            settings = try DaemonSettings.resolve(
-                socket: socket, database: database, workers: workers, synchronous: synchronous, logLevel: logLevel,
-                grace: grace, environment: ProcessInfo.processInfo.environment, uid: getuid())
-        } catch {
+            loaded = try await NIOThreadPool.singleton.runIfActive { try load() }
+        } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("jobd: \(error)\n".utf8))
             throw ExitCode(78)
         }
-        let level = settings.logLevel
-        LoggingSystem.bootstrap { label in LogfmtLogHandler(label: label, level: level) }
+        if checkConfig {
+            print(loaded.effectiveText, terminator: "")
+            return
+        }
+        let configuration = loaded.configuration
+        let logLevel = LogLevelSwitch(configuration.logLevel)
+        let format = configuration.logFormat
+        LoggingSystem.bootstrap { label in DaemonLogHandler(label: label, format: format, level: logLevel) }
         let logger = Logger(label: "jobd")
+        if let file = loaded.file {
+            logger.debug("configuration read", metadata: ["config.file": "\(file)"])
+        }
         do {
-            try await Self.serve(settings, logger: logger)
+            try await Self.serve(loaded, load: load, logLevel: logLevel, logger: logger)
         } catch let error as StartFailure {
             logger.critical("cannot start: \(error.message)")
             throw ExitCode.failure
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("jobd: \(error)\n".utf8))
+            throw ExitCode(78)
         }
     }
 
@@ -73,19 +106,35 @@ struct Jobd: AsyncParsableCommand {
         var message: String
     }
 
-    static func serve(_ settings: DaemonSettings, logger: Logger) async throws {
+    static func serve(
+        _ loaded: LoadedConfiguration, load: @escaping @Sendable () throws -> LoadedConfiguration,
+        logLevel: LogLevelSwitch, logger: Logger
+    ) async throws {
+        let configuration = loaded.configuration
+        let environment = ProcessInfo.processInfo.environment
+        // Trap SIGHUP before anything else: its default action ends the process, and a
+        // reload sent while starting is then applied once running.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        let notifier: SystemdNotifier?
+        do {
+            notifier = try SystemdNotifier(environment: environment)
+        } catch {
+            throw StartFailure(message: "cannot create the notify socket: \(error)")
+        }
+
         // Order matters: a live daemon on the socket must be detected before this one
         // recovers "crashed" attempts that are in fact that daemon's running jobs.
+        let socketPath = configuration.resolvedSocketPath
+        let databasePath = configuration.resolvedDatabasePath
         do {
-            try await SocketFile.prepare(path: settings.socketPath)
+            try await SocketFile.prepare(path: socketPath)
         } catch {
             throw StartFailure(message: "\(error)")
         }
         let (lock, store) = try await NIOThreadPool.singleton.runIfActive { () throws -> (DatabaseLock, JobStore) in
             do {
-                let lock = try DatabaseLock(databasePath: settings.databasePath)
-                let store = try JobStore(
-                    path: settings.databasePath, options: StoreOptions(synchronous: settings.synchronous))
+                let lock = try DatabaseLock(databasePath: databasePath)
+                let store = try JobStore(path: databasePath, options: configuration.storeOptions)
                 return (lock, store)
             } catch {
                 throw StartFailure(message: "\(error)")
@@ -101,41 +150,63 @@ struct Jobd: AsyncParsableCommand {
                 ])
         }
 
+        let hook = try WriterHangHook.armed(by: environment, store: store, notifier: notifier, logger: logger)
+
         var clientConfiguration = HTTPClient.Configuration(
-            redirectConfiguration: .follow(max: 10, allowCycles: false),
+            redirectConfiguration: configuration.redirectConfiguration,
             timeout: .init(connect: .seconds(10)))
         // Fail a refused connection now, as connect_failed, instead of retrying it until
         // the connect timeout; jobd's own retries (max_attempts) decide about trying again.
         clientConfiguration.connectionPool.retryConnectionEstablishment = false
-        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, settings.workers)
+        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(
+            8, configuration.hostLimit ?? configuration.workers)
         let httpClient = HTTPClient(
             eventLoopGroup: .singletonMultiThreadedEventLoopGroup, configuration: clientConfiguration)
 
         let events = EventBroadcaster()
         let dispatcher = Dispatcher(
             store: store,
-            executors: [.fetch: FetchExecutor(client: httpClient), .delay: DelayExecutor()],
-            options: RuntimeOptions(workers: settings.workers, shutdownGrace: settings.grace),
+            executors: [
+                .fetch: FetchExecutor(client: httpClient, options: configuration.fetchOptions),
+                .delay: DelayExecutor(),
+            ],
+            options: configuration.runtimeOptions,
             events: events, logger: logger)
-        let serverOptions = ServerOptions(socketPath: settings.socketPath)
+        let notify = notifier.map {
+            NotifyService(
+                notifier: $0, dispatcher: dispatcher, store: store,
+                watchdogInterval: SystemdNotifier.watchdogInterval(environment: environment), logger: logger)
+        }
+        let serverOptions = configuration.serverOptions
         let router = APIServer.makeRouter(store: store, dispatcher: dispatcher, events: events, options: serverOptions)
         let application = APIServer.makeApplication(router: router, options: serverOptions, logger: logger) {
             logger.info(
                 "jobd ready",
                 metadata: [
-                    "socket.path": "\(settings.socketPath)", "database.path": "\(settings.databasePath)",
-                    "workers": "\(settings.workers)", "version": "\(jobdVersion)",
+                    "socket.path": "\(socketPath)", "database.path": "\(databasePath)",
+                    "workers": "\(configuration.workers)", "version": "\(jobdVersion)",
+                    "config.file": "\(loaded.file ?? "none")",
                 ])
+            await notify?.markReady()
         }
-        // ServiceGroup stops services in reverse order: the dispatcher drains first while
-        // the server still answers (503 for submits, waits and status as usual); the
-        // server stops last.
+        let reload = ReloadService(
+            signals: hangups, initial: loaded, load: load, dispatcher: dispatcher, logLevel: logLevel,
+            notifier: notifier, logger: logger)
+
+        // ServiceGroup tells services to stop in reverse order, each after the previous
+        // one returned: STOPPING=1 goes out first; the dispatcher drains while the server
+        // still answers (503 for submits, waits and status as usual); the server stops;
+        // the notifier, first in the list, keeps the watchdog fed until the end.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let notify { services.append(.init(service: notify)) }
+        services.append(.init(service: application))
+        services.append(.init(service: dispatcher))
+        services.append(.init(service: reload))
+        if let hook { services.append(.init(service: hook)) }
+        if let notifier { services.append(.init(service: StoppingNotifier(notifier: notifier))) }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: application),
-                    .init(service: dispatcher),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 cancellationSignals: [],
                 logger: logger))
@@ -143,17 +214,18 @@ struct Jobd: AsyncParsableCommand {
             try await group.run()
         } catch {
             logger.error("stopped with an error", metadata: ["error": "\(error)"])
-            SocketFile.remove(path: settings.socketPath)
+            SocketFile.remove(path: socketPath)
             try? await httpClient.shutdown()
             throw ExitCode.failure
         }
-        SocketFile.remove(path: settings.socketPath)
+        SocketFile.remove(path: socketPath)
         try await httpClient.shutdown()
         // Closing checkpoints the WAL: blocking I/O, so off the cooperative pool.
         try await NIOThreadPool.singleton.runIfActive {
             try store.close()
             withExtendedLifetime(lock) {}
         }
+        withExtendedLifetime(hangups) {}
         logger.info("jobd stopped")
     }
 }

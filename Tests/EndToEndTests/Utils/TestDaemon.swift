@@ -116,7 +116,13 @@ final class TestDaemon: @unchecked Sendable {
         let process = Process()
         process.executableURL = Binaries.jobd
         process.arguments = ["--socket", socketPath, "--database", databasePath] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        // An installed /etc/jobd/jobd.yaml must not leak into tests: an empty config file.
+        let configPath = directory.appendingPathComponent("jobd.yaml").path
+        if !FileManager.default.fileExists(atPath: configPath) {
+            _ = FileManager.default.createFile(atPath: configPath, contents: Data("# test: all defaults\n".utf8))
+        }
+        process.environment = ProcessInfo.processInfo.environment.merging(["JOBD_CONFIG": configPath]) { _, new in new }
+            .merging(environment) { _, new in new }
         if !FileManager.default.fileExists(atPath: logPath) {
             _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         }

@@ -1,0 +1,252 @@
+import JobdModel
+import JobdStore
+import Logging
+
+/// One setting as a source holds it, before it is parsed.
+enum RawSetting: Sendable, Equatable {
+    /// A single value: a YAML scalar, a variable, a flag.
+    case scalar(String)
+    /// A YAML sequence, or a comma-separated variable.
+    case list([String])
+}
+
+/// A value that a key refuses; the reason is shown after the key.
+struct InvalidValue: Error {
+    /// Why, with the value.
+    var reason: String
+
+    init(_ reason: String) {
+        self.reason = reason
+    }
+}
+
+/// One configuration key: its name, where else it can be set, how it is parsed and shown.
+///
+/// The table `all` is the single list of keys: loading, unknown-key detection, the
+/// `JOBD_*` variable names, `--check-config` and the SIGHUP diff all derive from it.
+struct ConfigurationKey: Sendable {
+    /// The dotted name, as nested in the YAML file (`fetch.max_body_bytes`).
+    let name: String
+    /// True when the value is a list (a YAML sequence, or comma-separated in a variable).
+    let isList: Bool
+    /// True when a SIGHUP applies a change without a restart.
+    let isLive: Bool
+    /// The command-line flag that sets it, if any.
+    let flag: String?
+    /// Older variable names that still work, below the systematic one.
+    let environmentAliases: [String]
+    /// Parses `raw` into `configuration`.
+    let apply: @Sendable (inout DaemonConfiguration, RawSetting) throws -> Void
+    /// The value in `configuration`, as YAML.
+    let render: @Sendable (DaemonConfiguration) -> String
+
+    /// The key's name split at the dots.
+    var components: [String] { name.split(separator: ".").map(String.init) }
+
+    /// The systematic variable: `JOBD_` and the name upper-cased with dots as underscores
+    /// (`fetch.max_body_bytes` is `JOBD_FETCH_MAX_BODY_BYTES`). The same rule as
+    /// swift-configuration's `EnvironmentVariablesProvider` applies to `jobd.<name>`.
+    var environmentName: String {
+        "JOBD_" + name.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
+    }
+
+    /// Looks a key up by its dotted name.
+    static func named(_ name: String) -> ConfigurationKey? {
+        all.first { $0.name == name }
+    }
+
+    /// The sections (first components of nested keys): `socket`, `database`, …
+    static let sections: Set<String> = Set(all.compactMap { $0.components.count > 1 ? $0.components[0] : nil })
+
+    /// Variables with the `JOBD_` prefix that are not keys but are used by jobd or its tools.
+    static let otherVariables: Set<String> = [
+        // The configuration file itself.
+        "JOBD_CONFIG",
+        // The end-to-end tests' hook that hangs the store writer (see WriterHangHook).
+        "JOBD_TEST_HANG_WRITER",
+        // Where the end-to-end tests find the built binaries; set in the tests' environment.
+        "JOBD_BIN_DIR",
+    ]
+
+    /// Every key, in the order of `Config/jobd.yaml`.
+    static let all: [ConfigurationKey] = [
+        ConfigurationKey(
+            "socket.path", flag: "--socket", aliases: ["JOBD_SOCKET"],
+            apply: { configuration, raw in
+                configuration.socketPath = try ConfigurationParser.optionalText(raw).map {
+                    try ConfigurationParser.socketPath($0)
+                }
+            },
+            render: { ConfigurationParser.renderOptional($0.socketPath) }),
+        ConfigurationKey(
+            "socket.mode",
+            apply: { configuration, raw in configuration.socketMode = try ConfigurationParser.mode(raw) },
+            render: { ConfigurationParser.quote(ConfigurationParser.octal($0.socketMode)) }),
+        ConfigurationKey(
+            "socket.group",
+            apply: { configuration, raw in
+                configuration.socketGroup = try ConfigurationParser.optionalText(raw).map {
+                    try ConfigurationParser.existingGroup($0)
+                }
+            },
+            render: { ConfigurationParser.renderOptional($0.socketGroup) }),
+        ConfigurationKey(
+            "database.path", flag: "--database", aliases: ["JOBD_DATABASE"],
+            apply: { configuration, raw in configuration.databasePath = try ConfigurationParser.optionalText(raw) },
+            render: { ConfigurationParser.renderOptional($0.databasePath) }),
+        ConfigurationKey(
+            "database.synchronous", flag: "--synchronous", aliases: ["JOBD_SYNCHRONOUS"],
+            apply: { configuration, raw in
+                let text = try ConfigurationParser.choice(
+                    raw, SynchronousMode.allCases.map { $0.rawValue.lowercased() })
+                configuration.synchronous = SynchronousMode(rawValue: text.uppercased())!
+            },
+            render: { $0.synchronous.rawValue.lowercased() }),
+        ConfigurationKey(
+            "workers", flag: "--workers", isLive: true,
+            apply: { configuration, raw in
+                configuration.workers = try ConfigurationParser.integer(raw, in: 1...100_000)
+            },
+            render: { "\($0.workers)" }),
+        ConfigurationKey(
+            "limits.fetch",
+            apply: { configuration, raw in
+                configuration.kindLimits[.fetch] = try ConfigurationParser.optionalInteger(raw, in: 1...100_000)
+            },
+            render: { ConfigurationParser.renderOptional($0.kindLimits[.fetch]) }),
+        ConfigurationKey(
+            "limits.delay",
+            apply: { configuration, raw in
+                configuration.kindLimits[.delay] = try ConfigurationParser.optionalInteger(raw, in: 1...100_000)
+            },
+            render: { ConfigurationParser.renderOptional($0.kindLimits[.delay]) }),
+        ConfigurationKey(
+            "limits.per_host",
+            apply: { configuration, raw in
+                configuration.hostLimit = try ConfigurationParser.optionalInteger(raw, in: 1...100_000)
+            },
+            render: { ConfigurationParser.renderOptional($0.hostLimit) }),
+        ConfigurationKey(
+            "max_queued",
+            apply: { configuration, raw in
+                configuration.maxQueued = try ConfigurationParser.optionalInteger(raw, in: 1...1_000_000_000)
+            },
+            render: { ConfigurationParser.renderOptional($0.maxQueued) }),
+        ConfigurationKey(
+            "fetch.timeout",
+            apply: { configuration, raw in
+                configuration.fetchTimeout = try ConfigurationParser.duration(
+                    raw, in: .milliseconds(1) ... .seconds(86_400))
+            },
+            render: { ConfigurationParser.renderSeconds($0.fetchTimeout) }),
+        ConfigurationKey(
+            "fetch.max_body_bytes",
+            apply: { configuration, raw in
+                configuration.maxBodyBytes = try ConfigurationParser.byteCount(raw, in: 1...(1 << 30))
+            },
+            render: { "\($0.maxBodyBytes)" }),
+        ConfigurationKey(
+            "fetch.max_redirects",
+            apply: { configuration, raw in
+                configuration.maxRedirects = try ConfigurationParser.integer(raw, in: 0...100)
+            },
+            render: { "\($0.maxRedirects)" }),
+        ConfigurationKey(
+            "fetch.user_agent",
+            apply: { configuration, raw in
+                configuration.userAgent =
+                    try ConfigurationParser.optionalText(raw).map { try ConfigurationParser.headerValue($0) }
+                    ?? DaemonConfiguration.defaults.userAgent
+            },
+            render: { ConfigurationParser.quote($0.userAgent) }),
+        ConfigurationKey(
+            "fetch.denied_networks", isList: true,
+            apply: { configuration, raw in
+                configuration.deniedNetworks = try ConfigurationParser.list(raw).map {
+                    try ConfigurationParser.network($0)
+                }
+            },
+            render: { ConfigurationParser.renderList($0.deniedNetworks.map(ConfigurationParser.quote)) }),
+        ConfigurationKey(
+            "retry.max_attempts",
+            apply: { configuration, raw in
+                configuration.maxAttempts = try ConfigurationParser.integer(raw, in: 1...100)
+            },
+            render: { "\($0.maxAttempts)" }),
+        ConfigurationKey(
+            "retry.base",
+            apply: { configuration, raw in
+                configuration.retryBase = try ConfigurationParser.duration(raw, in: .zero ... .seconds(86_400))
+            },
+            render: { ConfigurationParser.renderSeconds($0.retryBase) }),
+        ConfigurationKey(
+            "retry.cap",
+            apply: { configuration, raw in
+                configuration.retryCap = try ConfigurationParser.duration(raw, in: .zero ... .seconds(7 * 86_400))
+            },
+            render: { ConfigurationParser.renderSeconds($0.retryCap) }),
+        ConfigurationKey(
+            "retention",
+            apply: { configuration, raw in
+                configuration.retention = try ConfigurationParser.optionalDuration(
+                    raw, in: .seconds(1) ... .seconds(100 * 365 * 86_400))
+            },
+            render: { $0.retention.map(ConfigurationParser.renderDuration) ?? "null" }),
+        ConfigurationKey(
+            "grace", flag: "--grace",
+            apply: { configuration, raw in
+                configuration.grace = try ConfigurationParser.duration(raw, in: .zero ... .seconds(3600))
+            },
+            render: { ConfigurationParser.renderSeconds($0.grace) }),
+        ConfigurationKey(
+            "access.allowed_uids", isList: true,
+            apply: { configuration, raw in
+                configuration.allowedUIDs = try ConfigurationParser.list(raw).map { try ConfigurationParser.userID($0) }
+            },
+            render: { ConfigurationParser.renderList($0.allowedUIDs.map { "\($0)" }) }),
+        ConfigurationKey(
+            "access.allowed_gids", isList: true,
+            apply: { configuration, raw in
+                configuration.allowedGIDs = try ConfigurationParser.list(raw).map {
+                    try ConfigurationParser.groupID($0)
+                }
+            },
+            render: { ConfigurationParser.renderList($0.allowedGIDs.map { "\($0)" }) }),
+        ConfigurationKey(
+            "access.admin_group",
+            apply: { configuration, raw in
+                configuration.adminGroup = try ConfigurationParser.optionalText(raw).map {
+                    try ConfigurationParser.existingGroup($0)
+                }
+            },
+            render: { ConfigurationParser.renderOptional($0.adminGroup) }),
+        ConfigurationKey(
+            "log.level", flag: "--log-level", isLive: true,
+            apply: { configuration, raw in
+                let text = try ConfigurationParser.choice(raw, Logger.Level.allCases.map(\.rawValue))
+                configuration.logLevel = Logger.Level(rawValue: text)!
+            },
+            render: { $0.logLevel.rawValue }),
+        ConfigurationKey(
+            "log.format",
+            apply: { configuration, raw in
+                let text = try ConfigurationParser.choice(raw, LogFormat.allCases.map(\.rawValue))
+                configuration.logFormat = LogFormat(rawValue: text)!
+            },
+            render: { $0.logFormat.rawValue }),
+    ]
+
+    private init(
+        _ name: String, isList: Bool = false, flag: String? = nil, isLive: Bool = false, aliases: [String] = [],
+        apply: @escaping @Sendable (inout DaemonConfiguration, RawSetting) throws -> Void,
+        render: @escaping @Sendable (DaemonConfiguration) -> String
+    ) {
+        self.name = name
+        self.isList = isList
+        self.flag = flag
+        self.isLive = isLive
+        self.environmentAliases = aliases
+        self.apply = apply
+        self.render = render
+    }
+}

@@ -1,0 +1,303 @@
+import Configuration
+import Foundation
+import JobdModel
+import Synchronization
+
+/// What `DaemonConfiguration.load(_:)` reads: the flags, the environment, who runs.
+struct ConfigurationInputs: Sendable {
+    /// Values given as flags, by key name (`workers` → `"8"`).
+    var flags: [String: String]
+    /// `--config`, if given.
+    var configPath: String?
+    /// The process environment.
+    var environment: [String: String]
+    /// The effective uid, for the default paths.
+    var uid: UInt32
+}
+
+/// A loaded configuration and where each value came from.
+struct LoadedConfiguration: Sendable {
+    /// The merged, checked configuration, paths resolved.
+    var configuration: DaemonConfiguration
+    /// The file read, if any.
+    var file: String?
+    /// Where each key's value came from, by key name: a flag, a variable, the file, or `default`.
+    var origins: [String: String]
+}
+
+extension DaemonConfiguration {
+    /// The file read when neither `--config` nor `$JOBD_CONFIG` names one.
+    static let defaultFilePath = "/etc/jobd/jobd.yaml"
+
+    /// Reads, merges and checks the configuration.
+    ///
+    /// Precedence per key: flag, then `JOBD_*` variable, then the file, then the default.
+    /// Every source's value is checked, not only the one that wins, so a bad value in the
+    /// file is found even while a flag overrides it.
+    ///
+    /// Blocking: it reads the file and may call NSS for group and user names. Call it on
+    /// a thread that may block (`NIOThreadPool.singleton.runIfActive`).
+    ///
+    /// - Throws: `ConfigurationError` naming the key, the reason and the source.
+    static func load(_ inputs: ConfigurationInputs) throws -> LoadedConfiguration {
+        var layers: [ConfigurationLayer] = []
+        if !inputs.flags.isEmpty {
+            layers.append(ConfigurationLayer.flags(inputs.flags))
+        }
+        layers.append(try ConfigurationLayer.environment(inputs.environment))
+        let file = try configurationFile(inputs)
+        if let file {
+            layers.append(try ConfigurationLayer.file(file.path, explicitlyNamedBy: file.namedBy))
+        }
+
+        var configuration = DaemonConfiguration.defaults
+        var origins: [String: String] = [:]
+        for key in ConfigurationKey.all {
+            origins[key.name] = "default"
+            // Lowest first, so the highest source is applied last and wins; every
+            // source's value is checked on the way.
+            for layer in layers.reversed() {
+                guard let (raw, source) = try layer.lookup(key) else { continue }
+                do {
+                    try key.apply(&configuration, raw)
+                } catch let error as InvalidValue {
+                    throw ConfigurationError(.invalidValue, key: key.name, reason: error.reason, source: source)
+                }
+                origins[key.name] = source
+            }
+        }
+
+        if configuration.retryCap < configuration.retryBase {
+            throw ConfigurationError(
+                .invalidValue, key: "retry.cap",
+                reason:
+                    "must be at least retry.base (\(ConfigurationParser.renderSeconds(configuration.retryBase)) s), "
+                    + "got \(ConfigurationParser.renderSeconds(configuration.retryCap)) s",
+                source: origins["retry.cap"] ?? "default")
+        }
+
+        // Under systemd, RuntimeDirectory= and StateDirectory= name the directories the
+        // unit owns: the default paths follow them, so the unit needs no path settings.
+        let defaults = DefaultPaths(uid: inputs.uid, environment: inputs.environment)
+        if configuration.socketPath == nil {
+            let path = firstDirectory(inputs.environment["RUNTIME_DIRECTORY"]).map { $0 + "/jobd.sock" }
+            configuration.socketPath = path ?? defaults.socket
+            origins["socket.path"] = path == nil ? "default" : "default, from RUNTIME_DIRECTORY"
+            do {
+                _ = try ConfigurationParser.socketPath(configuration.socketPath!)
+            } catch let error as InvalidValue {
+                throw ConfigurationError(
+                    .invalidValue, key: "socket.path", reason: error.reason, source: origins["socket.path"]!)
+            }
+        }
+        if configuration.databasePath == nil {
+            let path = firstDirectory(inputs.environment["STATE_DIRECTORY"]).map { $0 + "/jobd.sqlite" }
+            configuration.databasePath = path ?? defaults.database
+            origins["database.path"] = path == nil ? "default" : "default, from STATE_DIRECTORY"
+        }
+        return LoadedConfiguration(configuration: configuration, file: file?.path, origins: origins)
+    }
+
+    /// The file to read and what named it, or nil when none is named and the default is absent.
+    private static func configurationFile(_ inputs: ConfigurationInputs) throws -> (path: String, namedBy: String?)? {
+        if let path = inputs.configPath {
+            return (path, "--config")
+        }
+        if let path = inputs.environment["JOBD_CONFIG"], !path.isEmpty {
+            return (path, "JOBD_CONFIG")
+        }
+        if FileManager.default.fileExists(atPath: defaultFilePath) {
+            return (defaultFilePath, nil)
+        }
+        return nil
+    }
+
+    /// The first of systemd's colon-separated directory list, if any.
+    private static func firstDirectory(_ list: String?) -> String? {
+        guard let first = list?.split(separator: ":").first, !first.isEmpty else { return nil }
+        return String(first)
+    }
+}
+
+/// One source of settings: the flags, the environment, or the YAML file.
+///
+/// Each wraps a swift-configuration provider or snapshot and answers with the raw value
+/// of a key and a description of where it was (`--workers`, `JOBD_WORKERS`, the path).
+struct ConfigurationLayer {
+    /// The raw value of `key` and its source, or nil when this layer does not set it.
+    let lookup: (ConfigurationKey) throws -> (RawSetting, String)?
+
+    /// The command-line flags, by key name.
+    static func flags(_ flags: [String: String]) -> ConfigurationLayer {
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (name, text) in flags {
+            guard let key = ConfigurationKey.named(name) else {
+                fatalError("flag for an unknown key \(name): every flag maps to a key of ConfigurationKey.all")
+            }
+            values[AbsoluteConfigKey(key.components)] = ConfigValue(.string(text), isSecret: false)
+        }
+        let provider = InMemoryProvider(name: "command line", values: values)
+        return ConfigurationLayer { key in
+            let found = try provider.value(forKey: AbsoluteConfigKey(key.components), type: .string).value
+            guard case .string(let text) = found?.content else { return nil }
+            return (.scalar(text), key.flag ?? key.name)
+        }
+    }
+
+    /// The `JOBD_*` variables of `environment`; an empty variable counts as unset.
+    ///
+    /// - Throws: `ConfigurationError` `unknown_key` for a `JOBD_*` variable that names no key.
+    static func environment(_ environment: [String: String]) throws -> ConfigurationLayer {
+        let known = Set(ConfigurationKey.all.flatMap { [$0.environmentName] + $0.environmentAliases })
+        for name in environment.keys.sorted() where name.hasPrefix("JOBD_") {
+            guard !known.contains(name), !ConfigurationKey.otherVariables.contains(name) else { continue }
+            let guess = nearest(to: name, among: known.sorted())
+            throw ConfigurationError(
+                .unknownKey, key: name,
+                reason: "no such variable" + (guess.map { " (did you mean \($0)?)" } ?? ""),
+                source: "the environment")
+        }
+        let variables = environment.filter { $0.key.hasPrefix("JOBD_") && !$0.value.isEmpty }
+        let provider = EnvironmentVariablesProvider(environmentVariables: variables)
+        return ConfigurationLayer { key in
+            // The provider maps the key `jobd.fetch.max_body_bytes` to JOBD_FETCH_MAX_BODY_BYTES.
+            let configKey = AbsoluteConfigKey(["jobd"] + key.components)
+            if key.isList {
+                let found = try provider.value(forKey: configKey, type: .stringArray).value
+                if case .stringArray(let items) = found?.content {
+                    return (.list(items), key.environmentName)
+                }
+            } else if case .string(let text) = try provider.value(forKey: configKey, type: .string).value?.content {
+                return (.scalar(text), key.environmentName)
+            }
+            for alias in key.environmentAliases {
+                if let text = try provider.environmentValue(forName: alias) {
+                    return (.scalar(text), alias)
+                }
+            }
+            return nil
+        }
+    }
+
+    /// The YAML file at `path`.
+    ///
+    /// - Parameters:
+    ///   - path: The file.
+    ///   - namedBy: `--config` or `JOBD_CONFIG` when named explicitly (then it must exist).
+    /// - Throws: `ConfigurationError` `unreadable_file` when it cannot be read or is not
+    ///   YAML, `unknown_key` for a key that jobd does not know.
+    static func file(_ path: String, explicitlyNamedBy namedBy: String?) throws -> ConfigurationLayer {
+        // open(2) first: its errno says why ("No such file or directory", "Permission denied").
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw ConfigurationError(
+                .unreadableFile, key: "config", reason: "cannot read \(path): \(String(cString: strerror(errno)))",
+                source: namedBy ?? path)
+        }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        let data: Data
+        do {
+            data = try handle.readToEnd() ?? Data()
+        } catch {
+            throw ConfigurationError(
+                .unreadableFile, key: "config", reason: "cannot read \(path): \(error.localizedDescription)",
+                source: namedBy ?? path)
+        }
+        // A file of comments only is a valid, empty configuration; the YAML snapshot
+        // wants a mapping at the top.
+        let text = String(decoding: data, as: UTF8.self)
+        let isEmpty = text.split(whereSeparator: \.isNewline).allSatisfy { line in
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            return trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed == "---" || trimmed == "..."
+        }
+        if isEmpty {
+            return ConfigurationLayer { _ in nil }
+        }
+        // swift-configuration has no API to list a snapshot's keys; the secrets specifier
+        // is asked about every key while the file is parsed, so it collects them.
+        let collector = KeyCollector()
+        let snapshot: YAMLSnapshot
+        do {
+            snapshot = try YAMLSnapshot(
+                data: data.bytes, providerName: path,
+                parsingOptions: .init(
+                    secretsSpecifier: .dynamic { key, _ in
+                        collector.insert(key)
+                        return false
+                    }))
+        } catch {
+            let firstLine = "\(error)".split(whereSeparator: \.isNewline).first.map(String.init) ?? "\(error)"
+            let message = firstLine.hasSuffix(":") ? String(firstLine.dropLast()) : firstLine
+            throw ConfigurationError(
+                .unreadableFile, key: "config", reason: "\(path) is not valid jobd YAML: \(message)",
+                source: path)
+        }
+        let known = Set(ConfigurationKey.all.map(\.name))
+        for name in collector.keys.sorted() where !known.contains(name) {
+            // `limits:` with every child commented out parses as a null `limits`.
+            if ConfigurationKey.sections.contains(name),
+                case .string(let value) = try? snapshot.value(forKey: AbsoluteConfigKey([name]), type: .string).value?
+                    .content,
+                ConfigurationParser.isNull(value)
+            {
+                continue
+            }
+            var reason = "unknown key"
+            if ConfigurationKey.sections.contains(name) {
+                let children = ConfigurationKey.all.filter { $0.components.first == name }.map(\.name)
+                reason = "is a section of keys (\(children.joined(separator: ", "))), not a value"
+            } else if let guess = nearest(to: name, among: known.sorted()) {
+                reason += " (did you mean \(guess)?)"
+            }
+            throw ConfigurationError(.unknownKey, key: name, reason: reason, source: path)
+        }
+        return ConfigurationLayer { key in
+            let configKey = AbsoluteConfigKey(key.components)
+            guard collector.keys.contains(key.name) else { return nil }
+            if key.isList,
+                case .stringArray(let items) = try? snapshot.value(forKey: configKey, type: .stringArray).value?.content
+            {
+                return (.list(items), path)
+            }
+            if case .string(let text) = try? snapshot.value(forKey: configKey, type: .string).value?.content {
+                return (.scalar(text), path)
+            }
+            // Not a scalar and not (for a list key) a list of scalars.
+            return (.list([]), path)
+        }
+    }
+
+    /// The closest of `candidates` to `name` (edit distance at most 3), for "did you mean".
+    static func nearest(to name: String, among candidates: [String]) -> String? {
+        let scored = candidates.map { ($0, editDistance(name.lowercased(), $0.lowercased())) }
+        guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= 3 else { return nil }
+        return best.0
+    }
+
+    private static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a)
+        let b = Array(b)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}
+
+/// The keys seen while a YAML file is parsed.
+private final class KeyCollector: Sendable {
+    private let state = Mutex<Set<String>>([])
+
+    func insert(_ key: String) {
+        state.withLock { _ = $0.insert(key) }
+    }
+
+    var keys: Set<String> { state.withLock { $0 } }
+}

@@ -1,0 +1,146 @@
+import AsyncHTTPClient
+import JobdModel
+import JobdRuntime
+import JobdServer
+import JobdStore
+import Logging
+
+/// Every setting of the daemon, after the file, the environment and the flags are merged.
+///
+/// Sources, highest first: command-line flags, `JOBD_*` environment variables, the YAML
+/// file (`--config`, else `$JOBD_CONFIG`, else `/etc/jobd/jobd.yaml` when it exists),
+/// then the built-in defaults, which are those of the option structs of the libraries
+/// (`RuntimeOptions`, `FetchOptions`, `ServerOptions`, `StoreOptions`), so the two
+/// cannot drift apart. `ConfigurationKey.all` lists the keys; `load(_:)` builds one.
+///
+/// The daemon does not read the settings from here directly: it maps them into those
+/// option structs (`runtimeOptions`, `fetchOptions`, …).
+struct DaemonConfiguration: Sendable, Equatable {
+    /// `socket.path`; nil until resolved: then `$RUNTIME_DIRECTORY/jobd.sock` under
+    /// systemd, else the per-user default of `DefaultPaths`.
+    var socketPath: String?
+    /// `socket.mode`: the socket file's permission bits.
+    var socketMode: UInt16
+    /// `socket.group`: the group given to the socket file; nil keeps the daemon's group.
+    var socketGroup: String?
+    /// `database.path`; nil until resolved like `socketPath`, from `$STATE_DIRECTORY`.
+    var databasePath: String?
+    /// `database.synchronous`.
+    var synchronous: SynchronousMode
+    /// `workers`: the most jobs running at once.
+    var workers: Int
+    /// `limits.fetch`, `limits.delay`: per-kind limits under `workers`.
+    var kindLimits: [JobKind: Int]
+    /// `limits.per_host`: the most fetches running at once to one host.
+    var hostLimit: Int?
+    /// `max_queued`: the most queued jobs; nil means no cap.
+    var maxQueued: Int?
+    /// `fetch.timeout`: the timeout of a fetch attempt whose spec has none.
+    var fetchTimeout: Duration
+    /// `fetch.max_body_bytes`: the body cap.
+    var maxBodyBytes: Int
+    /// `fetch.max_redirects`: redirects followed; 0 follows none.
+    var maxRedirects: Int
+    /// `fetch.user_agent`.
+    var userAgent: String
+    /// `fetch.denied_networks`: CIDRs a fetch may not connect to.
+    var deniedNetworks: [String]
+    /// `retry.max_attempts`: `max_attempts` of a job whose spec sets none.
+    var maxAttempts: Int
+    /// `retry.base`: the backoff before the first retry.
+    var retryBase: Duration
+    /// `retry.cap`: the longest backoff.
+    var retryCap: Duration
+    /// `retention`: finished jobs older than this are pruned; nil keeps them.
+    var retention: Duration?
+    /// `grace`: how long running jobs may go on after SIGTERM.
+    var grace: Duration
+    /// `access.allowed_uids`: empty allows every uid.
+    var allowedUIDs: [UInt32]
+    /// `access.allowed_gids`: empty allows every gid.
+    var allowedGIDs: [UInt32]
+    /// `access.admin_group`: members act on every user's jobs.
+    var adminGroup: String?
+    /// `log.level`.
+    var logLevel: Logger.Level
+    /// `log.format`.
+    var logFormat: LogFormat
+
+    /// The built-in defaults: those of the libraries' option structs.
+    static let defaults: DaemonConfiguration = {
+        let runtime = RuntimeOptions()
+        let fetch = FetchOptions()
+        let server = ServerOptions(socketPath: "")
+        let store = StoreOptions()
+        return DaemonConfiguration(
+            socketPath: nil, socketMode: server.socketMode, socketGroup: server.socketGroup, databasePath: nil,
+            synchronous: store.synchronous, workers: runtime.workers, kindLimits: runtime.kindLimits,
+            hostLimit: runtime.hostLimit, maxQueued: runtime.maxQueued,
+            fetchTimeout: .milliseconds(Int64(runtime.defaultFetchTimeout * 1000)), maxBodyBytes: fetch.maxBodyBytes,
+            maxRedirects: 10, userAgent: fetch.userAgent, deniedNetworks: fetch.deniedNetworks,
+            maxAttempts: runtime.defaultMaxAttempts, retryBase: runtime.retryBase, retryCap: runtime.retryCap,
+            retention: runtime.retention, grace: runtime.shutdownGrace, allowedUIDs: server.allowedUIDs,
+            allowedGIDs: server.allowedGIDs, adminGroup: server.adminGroup, logLevel: .info, logFormat: .logfmt)
+    }()
+
+    /// The resolved socket path.
+    ///
+    /// - Important: Only valid after `load(_:)`, which resolves the default.
+    var resolvedSocketPath: String {
+        guard let socketPath else { fatalError("socket.path is resolved by DaemonConfiguration.load") }
+        return socketPath
+    }
+
+    /// The resolved database path.
+    ///
+    /// - Important: Only valid after `load(_:)`, which resolves the default.
+    var resolvedDatabasePath: String {
+        guard let databasePath else { fatalError("database.path is resolved by DaemonConfiguration.load") }
+        return databasePath
+    }
+
+    /// The dispatcher's options.
+    var runtimeOptions: RuntimeOptions {
+        RuntimeOptions(
+            workers: workers, defaultFetchTimeout: fetchTimeout.inSeconds, defaultMaxAttempts: maxAttempts,
+            shutdownGrace: grace, retryBase: retryBase, retryCap: retryCap, kindLimits: kindLimits,
+            hostLimit: hostLimit, maxQueued: maxQueued, retention: retention)
+    }
+
+    /// The fetch executor's options.
+    var fetchOptions: FetchOptions {
+        FetchOptions(maxBodyBytes: maxBodyBytes, userAgent: userAgent, deniedNetworks: deniedNetworks)
+    }
+
+    /// The API server's options.
+    var serverOptions: ServerOptions {
+        ServerOptions(
+            socketPath: resolvedSocketPath, socketMode: socketMode, socketGroup: socketGroup,
+            allowedUIDs: allowedUIDs, allowedGIDs: allowedGIDs, adminGroup: adminGroup)
+    }
+
+    /// The store's options.
+    var storeOptions: StoreOptions {
+        StoreOptions(synchronous: synchronous)
+    }
+
+    /// How the shared HTTP client follows redirects (`fetch.max_redirects`).
+    var redirectConfiguration: HTTPClient.Configuration.RedirectConfiguration {
+        maxRedirects == 0 ? .disallow : .follow(max: maxRedirects, allowCycles: false)
+    }
+}
+
+/// How log lines are written.
+enum LogFormat: String, Sendable, CaseIterable {
+    /// `ts=… level=info msg="…" key=value`.
+    case logfmt
+    /// One JSON object per line.
+    case json
+}
+
+extension Duration {
+    /// The duration in seconds, fractions included.
+    var inSeconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

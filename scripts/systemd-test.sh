@@ -1,0 +1,321 @@
+#!/usr/bin/env bash
+# Runs jobd under a real systemd: boots /lib/systemd/systemd as PID 1 of a private PID
+# namespace and installs the unit from this build into it, then checks the unit the way
+# an administrator would use it. Prints one line per check; exits non-zero on a failure.
+#
+#   sudo scripts/systemd-test.sh            (root; about 30 s after the build)
+#
+# The sandbox touches nothing on the host: systemd's root is an overlay of / whose
+# writes go to a tmpfs (scripts/install.sh runs in there, creating the jobd user in the
+# overlay's /etc/passwd), units live on a tmpfs over /etc/systemd/system, /run and /tmp
+# are fresh tmpfs, /sys and /proc/sys are read-only, units that would act on the kernel
+# (sysctl, modules, udev, binfmt, clock) are masked, and systemd gets a cgroup namespace
+# rooted at a cgroup of its own. No booted systemd is needed on the host. Every process
+# started is ended by PID on exit (trap), and the cgroup and scratch directory removed.
+set -euo pipefail
+
+# ---- Inside the namespaces: prepare the root, install, exec systemd as PID 1 ----------
+if [ "${1:-}" = "--inside" ]; then
+    repo=$2
+    stage=$3
+    toolchain=${4:-}
+    mount -t tmpfs -o mode=0755 jobd-systemd-test "$stage"
+    mkdir -p "$stage/upper" "$stage/work" "$stage/root"
+    mount -t overlay overlay -o "lowerdir=/,upperdir=$stage/upper,workdir=$stage/work" "$stage/root"
+    root=$stage/root
+    # The checkout, read-only, in case it is on a file system of its own.
+    mount --bind "$repo" "$root$repo"
+    mount -o remount,bind,ro "$root$repo"
+    mount --rbind /dev "$root/dev"
+    mount -t proc proc "$root/proc"
+    mount --bind "$root/proc/sys" "$root/proc/sys"
+    mount -o remount,bind,ro "$root/proc/sys"
+    mount --rbind /sys "$root/sys"
+    mount -o remount,bind,ro "$root/sys"
+    # In the new cgroup namespace this cgroup2 mount is rooted at the sandbox's cgroup.
+    mount -t cgroup2 cgroup2 "$root/sys/fs/cgroup"
+    mount -t tmpfs -o mode=0755 tmpfs "$root/run"
+    mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
+    mount -t tmpfs -o mode=0755 tmpfs "$root/etc/systemd/system"
+    # Hide the Swift toolchain: the installed binaries must run without it.
+    if [ -n "$toolchain" ] && [ -d "$root$toolchain" ]; then
+        mount -t tmpfs -o mode=0755 tmpfs "$root$toolchain"
+    fi
+    # Install as an administrator would (binaries, units, config, the jobd user).
+    chroot "$root" /bin/bash -c "cd '$repo' && scripts/install.sh --no-build" >"$root/run/install.log" 2>&1 || {
+        cat "$root/run/install.log" >&2
+        exit 1
+    }
+    cat >"$root/etc/systemd/system/jobd-test.target" <<'UNIT'
+[Unit]
+Description=jobd systemd test (nothing but the basics; jobd is started by the test)
+UNIT
+    for unit in systemd-sysctl.service systemd-modules-load.service systemd-binfmt.service \
+        proc-sys-fs-binfmt_misc.automount proc-sys-fs-binfmt_misc.mount kmod-static-nodes.service \
+        systemd-udevd.service systemd-udevd-control.socket systemd-udevd-kernel.socket \
+        systemd-udev-trigger.service systemd-udev-settle.service systemd-hwdb-update.service \
+        systemd-random-seed.service systemd-timesyncd.service systemd-pcrphase-sysinit.service \
+        systemd-pcrphase.service systemd-repart.service systemd-firstboot.service \
+        systemd-machine-id-commit.service sys-kernel-config.mount sys-kernel-debug.mount \
+        sys-kernel-tracing.mount sys-fs-fuse-connections.mount dev-hugepages.mount dev-mqueue.mount \
+        systemd-tmpfiles-clean.timer getty.target console-getty.service systemd-logind.service; do
+        ln -sf /dev/null "$root/etc/systemd/system/$unit"
+    done
+    cd "$root"
+    mkdir -p .oldroot
+    pivot_root . .oldroot
+    umount -l /.oldroot
+    rmdir /.oldroot
+    export container=jobd-systemd-test
+    exec /lib/systemd/systemd --system --unit=jobd-test.target
+fi
+
+# ---- On the host: build, start the sandbox, run the checks ---------------------------
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+started=$(date +%s)
+failures=0
+
+pass() { echo "ok   - $*"; }
+fail() {
+    echo "FAIL - $*"
+    failures=$((failures + 1))
+}
+die() {
+    echo "FAIL - $*"
+    exit 1
+}
+
+[ "$(id -u)" -eq 0 ] || die "must run as root (it mounts and boots systemd in namespaces)"
+for tool in unshare nsenter pivot_root chroot; do
+    command -v "$tool" >/dev/null || die "$tool is missing (util-linux)"
+done
+if [ ! -x /lib/systemd/systemd ]; then
+    echo "systemd-test: /lib/systemd/systemd is missing; installing Debian's systemd package"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd >/dev/null
+fi
+[ -x /lib/systemd/systemd ] || die "no /lib/systemd/systemd"
+grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null || true
+grep -qw overlay /proc/filesystems || die "the kernel has no overlay filesystem"
+pass "prerequisites: root, util-linux, $(/lib/systemd/systemd --version | head -1), overlayfs"
+
+# The cgroup2 hierarchy: /sys/fs/cgroup (unified) or /sys/fs/cgroup/unified (hybrid).
+if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+    cgroup_root=/sys/fs/cgroup
+elif [ -d /sys/fs/cgroup/unified ] && [ "$(stat -f -c %T /sys/fs/cgroup/unified)" = cgroup2fs ]; then
+    cgroup_root=/sys/fs/cgroup/unified
+else
+    die "no cgroup2 hierarchy mounted"
+fi
+
+# Scratch space on the host, removed on exit: logs, the DESTDIR check, and the mount
+# point of the sandbox's tmpfs (which only the sandbox's mount namespace sees).
+work=$(mktemp -d /tmp/jobd-systemd-test.XXXXXX)
+stage=$work/stage
+mkdir "$stage"
+cgroup="$cgroup_root/jobd-systemd-test.$$"
+sandbox_pid=""
+init_pid=""
+cleanup() {
+    local status=$?
+    trap - EXIT
+    for pid in $init_pid $sandbox_pid; do
+        # Ending the namespace's PID 1 ends every process in it.
+        if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+    done
+    for pid in $sandbox_pid; do wait "$pid" 2>/dev/null || true; done
+    if [ -d "$cgroup" ]; then
+        # Empty once the processes are gone; remove the tree bottom-up.
+        for _ in 1 2 3 4 5 6 7 8 9 10; do
+            find "$cgroup" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+            [ -d "$cgroup" ] || break
+            sleep 0.2
+        done
+        [ -d "$cgroup" ] && echo "systemd-test: could not remove $cgroup" >&2
+    fi
+    rm -rf "$work"
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+scripts/install.sh --build-only >"$work/build.log" 2>&1 || {
+    cat "$work/build.log"
+    die "scripts/install.sh --build-only failed"
+}
+pass "static release build ($(($(date +%s) - started)) s)"
+
+toolchain=""
+if command -v swift >/dev/null 2>&1; then
+    toolchain=$(dirname "$(dirname "$(readlink -f "$(command -v swift)")")")
+fi
+scratch_root=$work/destdir
+if DESTDIR=$scratch_root scripts/install.sh --no-build >/dev/null 2>&1 &&
+    [ -x "$scratch_root/usr/local/bin/jobd" ] && [ -x "$scratch_root/usr/local/bin/jobctl" ] &&
+    [ -f "$scratch_root/etc/jobd/jobd.yaml" ] && [ -f "$scratch_root/usr/local/lib/systemd/user/jobd.service" ] &&
+    grep -q '^ExecStart=/usr/local/bin/jobd --config /etc/jobd/jobd.yaml$' "$scratch_root/etc/systemd/system/jobd.service"; then
+    pass "DESTDIR install lays out bin/jobd, bin/jobctl, etc/jobd/jobd.yaml and the units where ExecStart= expects them"
+else
+    fail "DESTDIR install layout: $(cd "$scratch_root" && find . -type f | tr '\n' ' ')"
+fi
+if [ -z "$toolchain" ] || ! ldd "$scratch_root/usr/local/bin/jobd" | grep -q "$toolchain"; then
+    pass "ldd jobd names no library under the Swift toolchain (${toolchain:-none found})"
+else
+    fail "jobd links the toolchain: $(ldd "$scratch_root/usr/local/bin/jobd" | grep "$toolchain")"
+fi
+
+mkdir "$cgroup"
+(
+    echo "$BASHPID" >"$cgroup/cgroup.procs"
+    exec unshare --pid --fork --mount --uts --ipc --cgroup --propagation private \
+        "$repo/scripts/systemd-test.sh" --inside "$repo" "$stage" "$toolchain"
+) >"$work/console.log" 2>&1 &
+sandbox_pid=$!
+
+# The sandbox's PID 1 is unshare's child.
+deadline=$(($(date +%s) + 20))
+while [ -z "$init_pid" ] && [ "$(date +%s)" -lt "$deadline" ]; do
+    init_pid=$(pgrep -P "$sandbox_pid" || true)
+    kill -0 "$sandbox_pid" 2>/dev/null || break
+    [ -n "$init_pid" ] || sleep 0.1
+done
+in_sandbox() { nsenter --target "$init_pid" --all "$@"; }
+state=""
+while [ -n "$init_pid" ] && [ "$(date +%s)" -lt "$deadline" ]; do
+    if [ "$(cat /proc/"$init_pid"/comm 2>/dev/null)" = systemd ]; then
+        state=$(in_sandbox systemctl is-system-running 2>/dev/null || true)
+        case "$state" in running | degraded) break ;; esac
+    fi
+    kill -0 "$init_pid" 2>/dev/null || break
+    sleep 0.2
+done
+case "$state" in
+running | degraded) ;;
+*)
+    cat "$work/console.log"
+    die "systemd did not boot in the sandbox (state: ${state:-none})"
+    ;;
+esac
+pass "systemd booted as PID 1 of a private PID namespace (state $state, host pid $init_pid)"
+if [ -n "$toolchain" ] && in_sandbox test -e "$toolchain/bin/swift"; then
+    fail "the Swift toolchain is visible in the sandbox"
+fi
+
+show() { in_sandbox systemctl show -p "$1" --value jobd; }
+journal() { in_sandbox journalctl -u jobd --no-pager -o cat; }
+
+verify_err=$(in_sandbox systemd-analyze verify /etc/systemd/system/jobd.service 2>&1 >/dev/null || true)
+if [ -z "$verify_err" ]; then
+    pass "systemd-analyze verify jobd.service: nothing on stderr"
+else
+    fail "systemd-analyze verify jobd.service: $verify_err"
+fi
+score=$(in_sandbox systemd-analyze security jobd.service 2>/dev/null | tail -1 || true)
+pass "systemd-analyze security jobd.service: ${score#→ }"
+
+if in_sandbox systemctl start jobd; then
+    pass "systemctl start jobd returned (Type=notify: after READY=1; Swift toolchain hidden)"
+else
+    journal | tail -20
+    die "systemctl start jobd failed"
+fi
+main_pid=$(show MainPID)
+if [ "$(show ActiveState)/$(show SubState)" = active/running ]; then
+    pass "jobd is active/running, main pid $main_pid"
+else
+    fail "jobd is $(show ActiveState)/$(show SubState)"
+fi
+user=$(in_sandbox ps -o user= -p "$main_pid" | tr -d ' ')
+if [ "$user" = jobd ]; then pass "jobd runs as user jobd"; else fail "jobd runs as '$user', not jobd"; fi
+status_text=$(show StatusText)
+case "$status_text" in
+running\ 0/16,\ queued\ 0) pass "STATUS= reached systemd: \"$status_text\"" ;;
+*) fail "StatusText is \"$status_text\"" ;;
+esac
+socket_info=$(in_sandbox stat -c '%a %U:%G' /run/jobd/jobd.sock 2>&1 || true)
+if [ "$socket_info" = "660 jobd:jobd" ]; then
+    pass "/run/jobd/jobd.sock is mode 660, jobd:jobd"
+else
+    fail "/run/jobd/jobd.sock is '$socket_info'"
+fi
+
+output=$(in_sandbox /usr/local/bin/jobctl --socket /run/jobd/jobd.sock submit delay 1 --value '"ok"' --wait 2>&1 || true)
+if [ "$output" = ok ]; then
+    pass "jobctl --socket /run/jobd/jobd.sock submit delay 1 --value '\"ok\"' --wait printed ok"
+else
+    fail "jobctl submit --wait printed: $output"
+fi
+in_sandbox useradd --create-home --groups jobd alice >/dev/null 2>&1 || true
+output=$(in_sandbox setpriv --reuid alice --regid alice --init-groups \
+    /usr/local/bin/jobctl --socket /run/jobd/jobd.sock submit delay 0 --value '"alice"' --wait 2>&1 || true)
+if [ "$output" = alice ]; then
+    pass "a member of group jobd (alice) uses the socket"
+else
+    fail "alice (group jobd) could not use the socket: $output"
+fi
+
+# WATCHDOG=1: systemd records each ping; WatchdogSec=10s means one every 5 s.
+first=$(show WatchdogTimestampMonotonic)
+deadline=$(($(date +%s) + 12))
+while [ "$(show WatchdogTimestampMonotonic)" = "$first" ] && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.5; done
+if [ "$(show WatchdogTimestampMonotonic)" != "$first" ] && [ "$(show WatchdogUSec)" = 10s ]; then
+    pass "WATCHDOG=1 pings reach systemd (WatchdogSec=$(show WatchdogUSec))"
+else
+    fail "no WATCHDOG=1 ping seen by systemd within 12 s (WatchdogUSec=$(show WatchdogUSec))"
+fi
+
+in_sandbox sed -i 's/^workers: 16/workers: 4/' /etc/jobd/jobd.yaml
+if in_sandbox systemctl reload jobd && journal | grep -q 'configuration reloaded.*workers: 16 -> 4'; then
+    pass "systemctl reload jobd applied workers 16 -> 4 (SIGHUP)"
+else
+    fail "systemctl reload jobd: $(journal | grep -i reload | tail -2)"
+fi
+if [ "$(show MainPID)" = "$main_pid" ] && [ "$(show NRestarts)" = 0 ]; then
+    pass "same main pid, no restarts"
+else
+    fail "jobd restarted: main pid $(show MainPID), NRestarts=$(show NRestarts)"
+fi
+
+in_sandbox systemctl stop jobd || true
+result=$(show Result)
+if [ "$result" = success ] && [ "$(show ExecMainStatus)" = 0 ]; then
+    pass "systemctl stop jobd: Result=success, exit status 0"
+else
+    fail "systemctl stop jobd: Result=$result, ExecMainStatus=$(show ExecMainStatus)"
+    journal | tail -20
+fi
+if journal | grep -q "jobd stopped" && ! in_sandbox test -e /run/jobd/jobd.sock; then
+    pass "graceful stop logged \"jobd stopped\"; the socket is gone"
+else
+    fail "no clean stop in the journal: $(journal | tail -3)"
+fi
+
+# A hung store writer: the pings stop and systemd's watchdog ends and restarts jobd.
+# (A runtime drop-in arms jobd's test hook and shortens WatchdogSec to 2 s.)
+in_sandbox mkdir -p /run/systemd/system/jobd.service.d
+in_sandbox sh -c 'printf "[Service]\nEnvironment=JOBD_TEST_HANG_WRITER=after:1s\nWatchdogSec=2s\n" \
+    >/run/systemd/system/jobd.service.d/hang.conf'
+in_sandbox systemctl daemon-reload
+in_sandbox systemctl start jobd || true
+deadline=$(($(date +%s) + 20))
+while [ "$(show NRestarts)" = 0 ] && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.5; done
+if [ "$(show NRestarts)" != 0 ] && journal | grep -q "Watchdog timeout"; then
+    pass "a hung store writer stops the pings; systemd's watchdog restarts jobd"
+else
+    fail "no watchdog restart after the writer hung (NRestarts=$(show NRestarts)): $(journal | tail -3)"
+fi
+in_sandbox systemctl stop jobd >/dev/null 2>&1 || true
+in_sandbox rm -rf /run/systemd/system/jobd.service.d
+
+in_sandbox systemctl poweroff >/dev/null 2>&1 || true
+deadline=$(($(date +%s) + 20))
+while kill -0 "$sandbox_pid" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.2; done
+if kill -0 "$sandbox_pid" 2>/dev/null; then
+    fail "the sandbox did not power off within 20 s (killed)"
+else
+    pass "the sandbox powered off"
+fi
+
+echo "systemd-test: $failures failure(s), $(($(date +%s) - started)) s"
+[ "$failures" -eq 0 ]
