@@ -116,7 +116,10 @@ let package = Package(
         ),
         .testTarget(
             name: "JobdRuntimeTests",
-            dependencies: ["JobdModel", "JobdStore", "JobdRuntime", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "JobdModel", "JobdStore", "JobdRuntime", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

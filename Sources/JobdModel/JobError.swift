@@ -36,6 +36,9 @@ public struct JobError: Error, Codable, Hashable, Sendable, CustomStringConverti
         public static let invalidURL = Code(rawValue: "invalid_url")
         /// Too many redirects, or a redirect cycle.
         public static let redirectLimit = Code(rawValue: "redirect_limit")
+        /// The fetch's address (or a redirect's) is in a denied network, such as the
+        /// link-local range where cloud metadata services live. Not retryable.
+        public static let blockedDestination = Code(rawValue: "blocked_destination")
         /// A user cancelled the job while it ran.
         public static let cancelled = Code(rawValue: "cancelled")
         /// The daemon stopped or crashed while the attempt ran. Retryable.

@@ -17,6 +17,8 @@ public struct FetchOptions: Sendable {
     /// Networks (CIDR, e.g. `169.254.0.0/16`) a fetch may not connect to, checked on the
     /// resolved address, redirects included.
     public var deniedNetworks: [String]
+    /// The most redirects one fetch follows (0: a 3xx answer is the result).
+    public var maxRedirects: Int
 
     public init(
         maxBodyBytes: Int = 10 * 1024 * 1024,
@@ -25,8 +27,10 @@ public struct FetchOptions: Sendable {
             "content-type", "content-length", "content-encoding", "etag", "last-modified", "location",
             "retry-after", "cache-control", "date", "server",
         ],
-        deniedNetworks: [String] = ["169.254.0.0/16", "fe80::/10"]
+        deniedNetworks: [String] = ["169.254.0.0/16", "fe80::/10"],
+        maxRedirects: Int = 10
     ) {
+        self.maxRedirects = maxRedirects
         self.deniedNetworks = deniedNetworks
         self.maxBodyBytes = maxBodyBytes
         self.userAgent = userAgent
@@ -38,18 +42,40 @@ public struct FetchOptions: Sendable {
 ///
 /// One shared `HTTPClient` serves every job, so connections are pooled per host. A
 /// non-2xx answer fails the attempt with `http_status` and keeps the response.
+///
+/// Redirects are followed here, not by the client, so every hop's destination is checked
+/// against the denied networks before anything is sent to it; a cycle or more than
+/// `maxRedirects` hops fails `redirect_limit`.
 public struct FetchExecutor: JobExecutor {
     let client: HTTPClient
     let options: FetchOptions
+    let policy: DestinationPolicy
 
     /// Makes an executor on a shared client.
     ///
     /// - Parameters:
-    ///   - client: The client; its owner shuts it down after the runtime stopped.
-    ///   - options: Body cap, user agent, kept headers.
-    public init(client: HTTPClient, options: FetchOptions = FetchOptions()) {
+    ///   - client: The client, made with `makeHTTPClient(options:connectionsPerHost:)`
+    ///     (its owner shuts it down after the runtime stopped).
+    ///   - options: Body cap, user agent, kept headers, denied networks, redirects.
+    /// - Throws: `DestinationPolicy.InvalidNetwork` for a denied network that does not parse.
+    public init(client: HTTPClient, options: FetchOptions = FetchOptions()) throws {
         self.client = client
         self.options = options
+        self.policy = try DestinationPolicy(deniedNetworks: options.deniedNetworks)
+    }
+
+    /// The HTTP client fetch jobs need: no automatic redirects (the executor follows them,
+    /// checking each hop), no connection retries (a refusal is `connect_failed` at once;
+    /// `max_attempts` decides about trying again), and the connection-time destination check.
+    ///
+    /// - Throws: `DestinationPolicy.InvalidNetwork`.
+    public static func makeHTTPClient(options: FetchOptions, connectionsPerHost: Int) throws -> HTTPClient {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10)))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, connectionsPerHost)
+        try DestinationPolicy(deniedNetworks: options.deniedNetworks).apply(to: &configuration)
+        return HTTPClient(eventLoopGroup: .singletonMultiThreadedEventLoopGroup, configuration: configuration)
     }
 
     /// Fetches the job's URL.
@@ -63,19 +89,52 @@ public struct FetchExecutor: JobExecutor {
             throw ExecutionFailure(.internal, "the fetch executor got a \(job.spec.kind) job")
         }
         let cap = min(fetch.maxBodyBytes ?? options.maxBodyBytes, options.maxBodyBytes)
-        var request = HTTPClientRequest(url: fetch.url)
-        request.method = .GET
-        request.headers.add(name: "User-Agent", value: options.userAgent)
+        var url = fetch.url
+        var headers = HTTPHeaders([("User-Agent", options.userAgent)])
         for (name, value) in fetch.headers ?? [:] {
-            request.headers.replaceOrAdd(name: name, value: value)
+            headers.replaceOrAdd(name: name, value: value)
         }
+        var visited: Set<String> = [url]
         // The runtime enforces the job's timeout by cancelling; this deadline is a backstop
         // for jobs without one, so no request can hang forever.
         let seconds = job.timeout ?? 24 * 3600
         let deadline = NIODeadline.now() + .nanoseconds(Int64(seconds * 1e9))
         let start = ContinuousClock.now
         do {
-            let response = try await client.execute(request, deadline: deadline)
+            var response: HTTPClientResponse
+            while true {
+                try await policy.check(url: url)
+                var request = HTTPClientRequest(url: url)
+                request.method = .GET
+                request.headers = headers
+                response = try await client.execute(request, deadline: deadline)
+                guard options.maxRedirects > 0, [301, 302, 303, 307, 308].contains(response.status.code),
+                    let location = response.headers.first(name: "location")
+                else { break }
+                // The redirect's own body is not wanted; reading a little of it lets the
+                // connection be reused.
+                _ = try? await response.body.collect(upTo: 64 * 1024)
+                guard visited.count <= options.maxRedirects else {
+                    throw ExecutionFailure(
+                        .redirectLimit, "more than \(options.maxRedirects) redirects fetching \(fetch.url)")
+                }
+                guard let next = URL(string: location, relativeTo: URL(string: url))?.absoluteURL.absoluteString,
+                    let scheme = URLComponents(string: next)?.scheme?.lowercased(),
+                    scheme == "http" || scheme == "https"
+                else {
+                    throw ExecutionFailure(
+                        .invalidURL, "\(url) redirects to \(location.debugDescription), which cannot be fetched")
+                }
+                guard visited.insert(next).inserted else {
+                    throw ExecutionFailure(.redirectLimit, "a redirect cycle fetching \(fetch.url) (back to \(next))")
+                }
+                if URLComponents(string: next)?.host?.lowercased() != URLComponents(string: url)?.host?.lowercased() {
+                    // Credentials meant for one host never travel to another.
+                    headers.remove(name: "Authorization")
+                    headers.remove(name: "Cookie")
+                }
+                url = next
+            }
             if let length = response.headers.first(name: "content-length").flatMap(Int.init), length > cap {
                 throw ExecutionFailure(.bodyTooLarge, "the response declares \(length) bytes, over the \(cap)-byte cap")
             }
@@ -89,17 +148,17 @@ public struct FetchExecutor: JobExecutor {
             let elapsed = ContinuousClock.now - start
             let bytes = Array(body.readableBytesView)
             let text = String(validating: bytes, as: UTF8.self)
-            var headers: [String: String] = [:]
+            var kept: [String: String] = [:]
             for header in response.headers where options.keptHeaders.contains(header.name.lowercased()) {
                 let name = header.name.lowercased()
-                headers[name] = headers[name].map { $0 + ", " + header.value } ?? header.value
+                kept[name] = kept[name].map { $0 + ", " + header.value } ?? header.value
             }
             let result = FetchResult(
-                status: Int(response.status.code), headers: headers,
+                status: Int(response.status.code), headers: kept,
                 body: text ?? Data(bytes).base64EncodedString(), bodyEncoding: text == nil ? .base64 : .utf8,
                 size: bytes.count,
                 elapsedMs: Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15,
-                finalURL: response.url?.absoluteString ?? fetch.url)
+                finalURL: url)
             guard (200..<300).contains(result.status) else {
                 let status = response.status
                 var retryAfter: Duration?
@@ -115,6 +174,8 @@ public struct FetchExecutor: JobExecutor {
             return .fetch(result)
         } catch let failure as ExecutionFailure {
             throw failure
+        } catch let blocked as BlockedDestination {
+            throw ExecutionFailure(.blockedDestination, "fetching \(url) was refused: \(blocked)")
         } catch is CancellationError {
             throw CancellationError()
         } catch {
@@ -138,6 +199,9 @@ public struct FetchExecutor: JobExecutor {
 
     /// Names a client failure with a job error code.
     static func jobError(for error: any Error, url: String, timeout: Double?) -> JobError {
+        if let blocked = error as? BlockedDestination {
+            return JobError(.blockedDestination, "fetching \(url) was refused: \(blocked)")
+        }
         let components = URLComponents(string: url)
         let host = components.map { ($0.host ?? url) + ($0.port.map { ":\($0)" } ?? "") } ?? url
         func reason(_ error: any Error) -> String {

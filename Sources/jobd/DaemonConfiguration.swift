@@ -109,7 +109,9 @@ struct DaemonConfiguration: Sendable, Equatable {
 
     /// The fetch executor's options.
     var fetchOptions: FetchOptions {
-        FetchOptions(maxBodyBytes: maxBodyBytes, userAgent: userAgent, deniedNetworks: deniedNetworks)
+        FetchOptions(
+            maxBodyBytes: maxBodyBytes, userAgent: userAgent, deniedNetworks: deniedNetworks,
+            maxRedirects: maxRedirects)
     }
 
     /// The API server's options.
@@ -122,11 +124,6 @@ struct DaemonConfiguration: Sendable, Equatable {
     /// The store's options.
     var storeOptions: StoreOptions {
         StoreOptions(synchronous: synchronous)
-    }
-
-    /// How the shared HTTP client follows redirects (`fetch.max_redirects`).
-    var redirectConfiguration: HTTPClient.Configuration.RedirectConfiguration {
-        maxRedirects == 0 ? .disallow : .follow(max: maxRedirects, allowCycles: false)
     }
 }
 

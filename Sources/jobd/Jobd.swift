@@ -152,22 +152,23 @@ struct Jobd: AsyncParsableCommand {
 
         let hook = try WriterHangHook.armed(by: environment, store: store, notifier: notifier, logger: logger)
 
-        var clientConfiguration = HTTPClient.Configuration(
-            redirectConfiguration: configuration.redirectConfiguration,
-            timeout: .init(connect: .seconds(10)))
-        // Fail a refused connection now, as connect_failed, instead of retrying it until
-        // the connect timeout; jobd's own retries (max_attempts) decide about trying again.
-        clientConfiguration.connectionPool.retryConnectionEstablishment = false
-        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(
-            8, configuration.hostLimit ?? configuration.workers)
-        let httpClient = HTTPClient(
-            eventLoopGroup: .singletonMultiThreadedEventLoopGroup, configuration: clientConfiguration)
+        // The configuration already checked the denied networks; a failure here is a bug.
+        let httpClient: HTTPClient
+        let fetchExecutor: FetchExecutor
+        do {
+            httpClient = try FetchExecutor.makeHTTPClient(
+                options: configuration.fetchOptions,
+                connectionsPerHost: configuration.hostLimit ?? configuration.workers)
+            fetchExecutor = try FetchExecutor(client: httpClient, options: configuration.fetchOptions)
+        } catch {
+            throw StartFailure(message: "fetch.denied_networks: \(error)")
+        }
 
         let events = EventBroadcaster()
         let dispatcher = Dispatcher(
             store: store,
             executors: [
-                .fetch: FetchExecutor(client: httpClient, options: configuration.fetchOptions),
+                .fetch: fetchExecutor,
                 .delay: DelayExecutor(),
             ],
             options: configuration.runtimeOptions,

@@ -14,6 +14,7 @@ import Testing
 /// - `/ok` answers 200 `hello from the test server`.
 /// - `/status/{code}` answers that status with body `status {code}`.
 /// - `/slow/{ms}` answers 200 after that many milliseconds.
+/// - `/redirect?to=URL` answers 302 to URL; `/loop` redirects to itself; `/hop/{n}` to `/hop/{n+1}`.
 struct LocalHTTPServer {
     let port: Int
     var base: String { "http://127.0.0.1:\(port)" }
@@ -28,6 +29,15 @@ func withLocalHTTPServer(_ body: @escaping @Sendable (LocalHTTPServer) async thr
         return Response(
             status: .init(code: code), headers: [.contentType: "text/plain"],
             body: .init(byteBuffer: ByteBuffer(string: "status \(code)")))
+    }
+    router.get("/redirect") { request, _ -> Response in
+        let target = request.uri.queryParameters.get("to") ?? "/ok"
+        return Response(status: .found, headers: [.location: target])
+    }
+    router.get("/loop") { _, _ -> Response in Response(status: .found, headers: [.location: "/loop"]) }
+    router.get("/hop/:n") { _, context -> Response in
+        let n = Int(context.parameters.get("n") ?? "") ?? 0
+        return Response(status: .found, headers: [.location: "/hop/\(n + 1)"])
     }
     router.get("/slow/:ms") { _, context -> String in
         let ms = Int(context.parameters.get("ms") ?? "") ?? 100
