@@ -1,0 +1,87 @@
+import Foundation
+import Hummingbird
+import JobdModel
+import JobdRuntime
+import JobdServer
+import JobdStore
+import Logging
+import Testing
+
+/// docs/openapi.yaml against the real router and the real error codes.
+@Suite struct OpenAPITests {
+    static let specURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../docs/openapi.yaml").standardized
+
+    /// `METHOD /path` for every operation in the file (Hummingbird prints `:id` as `{id}` too).
+    static func documentedOperations() throws -> Set<String> {
+        let text = try String(contentsOf: specURL, encoding: .utf8)
+        var operations: Set<String> = []
+        var path: String?
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("  /"), line.hasSuffix(":") {
+                path = String(line.dropFirst(2).dropLast())
+            } else if !line.hasPrefix("   "), !line.hasPrefix("  /") {
+                path = nil
+            } else if let path, line.hasPrefix("    "), !line.hasPrefix("     "),
+                let method = ["get", "post", "put", "delete", "patch"].first(where: { line == "    \($0):" })
+            {
+                operations.insert("\(method.uppercased()) \(path)")
+            }
+        }
+        return operations
+    }
+
+    /// The members of a `type: string` enum schema named `name`.
+    static func enumMembers(_ name: String) throws -> Set<String> {
+        let text = try String(contentsOf: specURL, encoding: .utf8)
+        let lines = text.split(separator: "\n").map(String.init)
+        guard let start = lines.firstIndex(of: "    \(name):") else { return [] }
+        var members: Set<String> = []
+        for line in lines[(start + 1)...] {
+            if line.hasPrefix("        - ") {
+                members.insert(String(line.dropFirst(10)))
+            } else if line.hasPrefix("    "), !line.hasPrefix("     ") {
+                break
+            }
+        }
+        return members
+    }
+
+    @Test("every route the server serves is documented, and every documented route is served")
+    func routes() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "jobd-openapi-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try JobStore(path: directory.appendingPathComponent("jobs.sqlite").path)
+        let events = EventBroadcaster()
+        let dispatcher = Dispatcher(
+            store: store, executors: [:], options: RuntimeOptions(), events: events, logger: Logger(label: "test"))
+        let router = APIServer.makeRouter(
+            store: store, dispatcher: dispatcher, events: events, options: ServerOptions(socketPath: "/unused"))
+        let served = Set(router.routes.map { "\($0.method) \($0.path)" })
+        let documented = try Self.documentedOperations()
+        #expect(!documented.isEmpty)
+        #expect(served.subtracting(documented).isEmpty, "served but not documented: \(served.subtracting(documented))")
+        #expect(documented.subtracting(served).isEmpty, "documented but not served: \(documented.subtracting(served))")
+    }
+
+    @Test("the documented error codes are exactly the API's codes")
+    func errorCodes() throws {
+        let codes: [APIError.Code] = [
+            .invalidJSON, .unknownKind, .invalidSpec, .invalidURL, .invalidQuery, .forbidden, .jobNotFound,
+            .routeNotFound, .invalidState, .payloadTooLarge, .batchTooLarge, .queueFull, .shuttingDown, .diskFull,
+            .internal,
+        ]
+        #expect(try Self.enumMembers("ErrorCode") == Set(codes.map(\.rawValue)))
+    }
+
+    @Test("the documented job error codes, states and kinds match the model")
+    func modelEnums() throws {
+        let jobCodes: [JobError.Code] = [
+            .timeout, .connectFailed, .dnsFailed, .tlsFailed, .httpStatus, .bodyTooLarge, .invalidURL, .redirectLimit,
+            .blockedDestination, .connectionReset, .cancelled, .interrupted, .jobFailed, .internal,
+        ]
+        #expect(try Self.enumMembers("JobErrorCode") == Set(jobCodes.map(\.rawValue)))
+    }
+}
