@@ -7,7 +7,7 @@ import JobdModel
 /// Pure functions, shared by `jobctl` and its tests.
 public enum ArgumentText {
     /// Parses a duration in seconds: a plain number (`1.5`) or a number with a unit
-    /// (`250ms`, `1.5s`, `2m`, `1h`, `1d`).
+    /// (`250ms`, `1.5s`, `2m`, `1h`, `1d`, `2w`).
     ///
     /// - Parameter text: The argument.
     /// - Returns: The duration in seconds, or nil when the text is not a finite
@@ -15,7 +15,7 @@ public enum ArgumentText {
     public static func seconds(_ text: String) -> Double? {
         let text = text.trimmingCharacters(in: .whitespaces).lowercased()
         let units: [(suffix: String, factor: Double)] = [
-            ("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400),
+            ("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400), ("w", 604_800),
         ]
         var number = Substring(text)
         var factor = 1.0
@@ -28,6 +28,23 @@ public enum ArgumentText {
             return nil
         }
         return value * factor
+    }
+
+    /// Parses a duration as `seconds(_:)` does, as a `Duration` rounded up to the
+    /// millisecond.
+    ///
+    /// - Parameters:
+    ///   - text: The argument.
+    ///   - requiringUnit: When true, a bare number (`7`) is refused: for options where a
+    ///     wrong guess at the unit is costly, such as `prune --older-than`.
+    /// - Returns: The duration, or nil when the text is not a duration of 0 or more (or
+    ///   lacks a required unit), or is longer than 100 years.
+    public static func duration(_ text: String, requiringUnit: Bool = false) -> Duration? {
+        if requiringUnit {
+            guard let last = text.trimmingCharacters(in: .whitespaces).last, last.isLetter else { return nil }
+        }
+        guard let seconds = seconds(text), seconds <= 100 * 365 * 86_400 else { return nil }
+        return .milliseconds(Int64((seconds * 1000).rounded(.up)))
     }
 
     /// Reads a `--value` argument as JSON, falling back to a plain string.

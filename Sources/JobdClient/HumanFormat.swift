@@ -34,6 +34,70 @@ public enum HumanFormat {
         return Self.date(date, timeZone: timeZone)
     }
 
+    /// Formats the time of day of a date with milliseconds, `HH:mm:ss.SSS`.
+    ///
+    /// - Parameters:
+    ///   - date: The time to format.
+    ///   - timeZone: The zone to show it in; the process's zone by default.
+    /// - Returns: For example `15:25:04.123`.
+    public static func timeOfDay(_ date: Date, timeZone: TimeZone = .current) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        // Round to whole milliseconds first (a decoded .123 may be .12299…), then split.
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        var (seconds, fraction) = milliseconds.quotientAndRemainder(dividingBy: 1000)
+        if fraction < 0 {
+            seconds -= 1
+            fraction += 1000
+        }
+        let parts = calendar.dateComponents(
+            [.hour, .minute, .second], from: Date(timeIntervalSince1970: Double(seconds)))
+        func pad(_ value: Int, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(parts.hour ?? 0, 2)):\(pad(parts.minute ?? 0, 2)):\(pad(parts.second ?? 0, 2))."
+            + pad(Int(fraction), 3)
+    }
+
+    /// The width of the job column of `event(_:timeZone:)` (`job 123456`).
+    static let eventJobWidth = 10
+    /// The width of the type column of `event(_:timeZone:)`, the longest type's.
+    static let eventTypeWidth = JobEventType.allCases.map(\.rawValue.count).max() ?? 0
+
+    /// One aligned line for a job event, as `jobctl watch` prints it.
+    ///
+    /// `15:25:04.123  job 5       started          attempt 1`: the local time, the job,
+    /// the event type, then what the event carries: the attempt, the error as
+    /// `code: message`, and for `retry_scheduled` the time of the next attempt.
+    ///
+    /// - Parameters:
+    ///   - event: The event.
+    ///   - timeZone: The zone to show times in.
+    /// - Returns: The line, without a newline and without trailing spaces.
+    public static func event(_ event: JobEvent, timeZone: TimeZone = .current) -> String {
+        func padded(_ text: String, _ width: Int) -> String {
+            text + String(repeating: " ", count: max(0, width - text.count))
+        }
+        var details: [String] = []
+        if let attempt = event.attempt {
+            details.append("attempt \(attempt)")
+        }
+        if let error = event.error {
+            let message = error.message.split(whereSeparator: \.isNewline).joined(separator: " ")
+            details.append("\(error.code): \(message)")
+        }
+        if event.type == .retryScheduled, let runAt = event.runAt {
+            details.append("at " + timeOfDay(runAt, timeZone: timeZone))
+        }
+        var line = timeOfDay(event.time, timeZone: timeZone) + "  "
+        line += padded(event.jobID.map { "job \($0)" } ?? "-", eventJobWidth) + "  "
+        line += padded(event.type.rawValue, eventTypeWidth) + "  "
+        line += details.joined(separator: "  ")
+        while line.hasSuffix(" ") { line.removeLast() }
+        return line
+    }
+
     /// Formats a number of seconds compactly: `0.25s`, `1.5s`, `12s`, `5m 3s`, `2h 1m`, `3d 4h`.
     ///
     /// Below a minute, up to two decimals are kept; from a minute on, the two largest

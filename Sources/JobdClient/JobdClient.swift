@@ -13,7 +13,8 @@ import NIOHTTP1
 /// Errors are of two kinds:
 /// - `APIError`: jobd answered with a 4xx/5xx status (`job_not_found`,
 ///   `invalid_spec`, `invalid_state`, …). An error body that does not decode becomes
-///   `APIError(.internal, "HTTP <status>: <body prefix>")`.
+///   `APIError(.internal, "HTTP <status>: <body prefix>")`. The one exception is
+///   `queue_full` (429), thrown as `QueueFullError` so that its `Retry-After` survives.
 /// - `ClientError`: jobd could not be reached (`daemon_unreachable`, the message names
 ///   the socket), did not answer in time (`timeout`), or sent a 2xx body that does not
 ///   decode (`bad_response`).
@@ -55,8 +56,9 @@ public struct JobdClient: Sendable {
     ///
     /// A failed connection is reported at once instead of being retried until the
     /// deadline, connecting may take at most 5 s, reads have no idle timeout (long
-    /// polls are bounded by the request deadline instead), and redirects are not
-    /// followed.
+    /// polls are bounded by the request deadline instead), redirects are not
+    /// followed, and up to `maxConcurrentReads` connections (plus one for an event
+    /// stream) may be open at once, so that `waitForAll`'s reads do not queue.
     public static var httpClientConfiguration: HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
@@ -64,6 +66,7 @@ public struct JobdClient: Sendable {
             decompression: .disabled
         )
         configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maxConcurrentReads + 1
         return configuration
     }
 
@@ -97,7 +100,8 @@ public struct JobdClient: Sendable {
     /// - Parameter spec: The job to run.
     /// - Returns: The stored job, with its new id.
     /// - Throws: `APIError` with `invalid_spec`, `invalid_url`, `unknown_kind`,
-    ///   `payload_too_large`, `shutting_down`, `disk_full`, or `ClientError`.
+    ///   `payload_too_large`, `shutting_down`, `disk_full`; `QueueFullError` when the
+    ///   backlog is full (with its `Retry-After`); or `ClientError`.
     public func submit(_ spec: JobSpec) async throws -> JobRecord {
         try await send(.POST, APIRoutes.jobs, body: encode(SubmitJobsRequest.single(spec)), as: JobRecord.self)
     }
@@ -110,7 +114,8 @@ public struct JobdClient: Sendable {
     /// - Returns: The new jobs' ids, in the order of `specs`.
     /// - Throws: `APIError` with `invalid_spec` (the field names the job, as in
     ///   `jobs[3].seconds`), `invalid_url`, `unknown_kind`, `batch_too_large`,
-    ///   `payload_too_large`, `shutting_down`, `disk_full`, or `ClientError`.
+    ///   `payload_too_large`, `shutting_down`, `disk_full`; `QueueFullError` when the
+    ///   backlog has no room for the whole batch (nothing is stored); or `ClientError`.
     public func submit(batch specs: [JobSpec]) async throws -> [JobID] {
         let response = try await send(
             .POST, APIRoutes.jobs, body: encode(SubmitJobsRequest.batch(specs)), as: SubmitBatchResponse.self)
@@ -198,6 +203,72 @@ public struct JobdClient: Sendable {
         try await send(.POST, APIRoutes.cancel(id), as: CancelResponse.self)
     }
 
+    /// Re-queues a finished job as a new attempt, with its attempt budget renewed.
+    ///
+    /// - Parameter id: The job's id.
+    /// - Returns: The job as stored after the retry: `queued`, or already `running`
+    ///   when the dispatcher claimed it before the answer was written.
+    /// - Throws: `APIError` with `job_not_found`, `invalid_state` (the job is queued or
+    ///   running), `forbidden`, or `ClientError`.
+    public func retry(_ id: JobID) async throws -> JobRecord {
+        try await send(.POST, APIRoutes.retry(id), as: JobRecord.self)
+    }
+
+    /// Reads the global worker limit and whether dispatching is paused.
+    ///
+    /// - Returns: The worker limit and the paused flag.
+    /// - Throws: `APIError`, or `ClientError`.
+    public func workers() async throws -> DispatchResponse {
+        try await send(.GET, APIRoutes.workers, as: DispatchResponse.self)
+    }
+
+    /// Changes the global worker limit while jobd runs.
+    ///
+    /// Raising it starts queued jobs at once; lowering it lets running jobs finish and
+    /// starts new ones only below the new limit.
+    ///
+    /// - Parameter workers: The new limit, 1 or more.
+    /// - Returns: The limit now in force and the paused flag.
+    /// - Throws: `APIError` with `invalid_spec` (field `workers`) for a limit below 1,
+    ///   `forbidden`, or `ClientError`.
+    public func setWorkers(_ workers: Int) async throws -> DispatchResponse {
+        try await send(
+            .PUT, APIRoutes.workers, body: encode(WorkersRequest(workers: workers)), as: DispatchResponse.self)
+    }
+
+    /// Stops dispatching: no queued job starts until `resume()`; running jobs go on.
+    ///
+    /// Pausing a paused daemon is not an error.
+    ///
+    /// - Returns: The worker limit and `paused: true`.
+    /// - Throws: `APIError` (`forbidden`), or `ClientError`.
+    public func pause() async throws -> DispatchResponse {
+        try await send(.POST, APIRoutes.pause, as: DispatchResponse.self)
+    }
+
+    /// Starts dispatching again after `pause()`.
+    ///
+    /// Resuming a daemon that is not paused is not an error.
+    ///
+    /// - Returns: The worker limit and `paused: false`.
+    /// - Throws: `APIError` (`forbidden`), or `ClientError`.
+    public func resume() async throws -> DispatchResponse {
+        try await send(.POST, APIRoutes.resume, as: DispatchResponse.self)
+    }
+
+    /// Deletes finished jobs (with their attempts) that finished longer ago than `age`.
+    ///
+    /// Queued and running jobs are never deleted.
+    ///
+    /// - Parameter age: The minimum age of a finished job to delete; `.zero` deletes
+    ///   every finished job.
+    /// - Returns: How many jobs were deleted.
+    /// - Throws: `APIError` (`invalid_spec`, `forbidden`), or `ClientError`.
+    public func prune(olderThan age: Duration) async throws -> Int {
+        let request = PruneRequest(olderThan: HumanFormat.secondsValue(age))
+        return try await send(.POST, APIRoutes.prune, body: encode(request), as: PruneResponse.self).pruned
+    }
+
     /// Fetches the daemon's counters.
     ///
     /// - Returns: Jobs per state, the worker limit and counts since the daemon started.
@@ -228,39 +299,24 @@ public struct JobdClient: Sendable {
         deadline: Duration? = nil,
         as type: Response.Type
     ) async throws -> Response {
-        guard let url = URL(httpURLWithSocketPath: socketPath, uri: uri) else {
-            throw ClientError.unreachable(socketPath: socketPath, reason: "the path cannot be used as a socket address")
-        }
-        var request = HTTPClientRequest(url: url.absoluteString)
-        request.method = method
-        request.headers.add(name: "Accept", value: "application/json")
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: body))
-        }
         let deadline = deadline ?? requestTimeout
-
         let status: HTTPResponseStatus
+        let headers: HTTPHeaders
         let data: Data
         do {
-            let response = try await httpClient.execute(request, timeout: TimeAmount(deadline))
+            let response = try await start(method, uri, body: body, deadline: deadline)
             status = response.status
+            headers = response.headers
             let buffer = try await response.body.collect(upTo: Self.maxResponseBytes)
             data = Data(buffer.readableBytesView)
         } catch {
             throw ClientError.wrapping(error, socketPath: socketPath, deadline: deadline)
         }
-
-        let decoder = JSONCoding.makeDecoder()
         guard (200..<300).contains(status.code) else {
-            if let answer = try? decoder.decode(APIErrorResponse.self, from: data) {
-                throw answer.error
-            }
-            let prefix = String(decoding: data.prefix(200), as: UTF8.self)
-            throw APIError(.internal, "HTTP \(status.code): \(prefix)")
+            throw Self.error(status: status, headers: headers, body: data)
         }
         do {
-            return try decoder.decode(Response.self, from: data)
+            return try JSONCoding.makeDecoder().decode(Response.self, from: data)
         } catch {
             throw ClientError(
                 .badResponse,
@@ -268,8 +324,50 @@ public struct JobdClient: Sendable {
         }
     }
 
+    /// Sends one request and returns as soon as the answer's head has arrived; the
+    /// body is left to the caller to read.
+    ///
+    /// `deadline` bounds the wait for the head only. Errors are the transport's own:
+    /// the caller wraps them with `ClientError.wrapping`.
+    func start(
+        _ method: HTTPMethod,
+        _ uri: String,
+        body: Data? = nil,
+        accept: String = "application/json",
+        deadline: Duration
+    ) async throws -> HTTPClientResponse {
+        guard let url = URL(httpURLWithSocketPath: socketPath, uri: uri) else {
+            throw ClientError.unreachable(socketPath: socketPath, reason: "the path cannot be used as a socket address")
+        }
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = method
+        request.headers.add(name: "Accept", value: accept)
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        return try await httpClient.execute(request, timeout: TimeAmount(deadline))
+    }
+
+    /// The error to throw for a non-2xx answer.
+    ///
+    /// An error body becomes its `APIError`, except `queue_full`, which becomes a
+    /// `QueueFullError` carrying the `Retry-After` header; anything else becomes
+    /// `APIError(.internal, "HTTP <status>: <body prefix>")`.
+    static func error(status: HTTPResponseStatus, headers: HTTPHeaders, body: Data) -> any Error {
+        guard let answer = try? JSONCoding.makeDecoder().decode(APIErrorResponse.self, from: body) else {
+            let prefix = String(decoding: body.prefix(200), as: UTF8.self)
+            return APIError(.internal, "HTTP \(status.code): \(prefix)")
+        }
+        if answer.error.code == .queueFull {
+            let retryAfter = headers.first(name: "Retry-After").flatMap { QueueFullError.retryAfter(parsing: $0) }
+            return QueueFullError(error: answer.error, retryAfter: retryAfter)
+        }
+        return answer.error
+    }
+
     /// A one-line account of a decoding failure: the field path and the reason.
-    private static func describe(_ error: any Error) -> String {
+    static func describe(_ error: any Error) -> String {
         guard let error = error as? DecodingError else { return String(describing: error) }
         func path(_ codingPath: [any CodingKey]) -> String {
             let text = codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()

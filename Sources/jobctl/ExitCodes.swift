@@ -41,6 +41,9 @@ enum ExitCodes {
         case let error as APIError:
             Output.error("error: \(error)")
             Jobctl.exit(withError: ExitCode(failure))
+        case let error as QueueFullError:
+            Output.error("error: \(error)")
+            Jobctl.exit(withError: ExitCode(failure))
         default:
             let code = Jobctl.exitCode(for: error)
             if code == .validationFailure {

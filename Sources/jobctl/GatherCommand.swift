@@ -18,7 +18,9 @@ struct GatherCommand: AsyncParsableCommand {
             concurrently. Each result prints on its own line in file order, as 'jobctl \
             result' prints it; a job that failed prints 'error: job N failed: <message> \
             [<code>]' in its place. Exits 1 if any job failed or was cancelled. With --json, \
-            prints a JSON array of the finished records in file order.
+            prints a JSON array of the finished records in file order. While waiting, a \
+            progress line (done/total, failures, rate, ETA) is drawn on stderr when it is \
+            a terminal, and cleared at the end; Ctrl-C then exits 130.
             """
     )
 
@@ -28,76 +30,43 @@ struct GatherCommand: AsyncParsableCommand {
     var file: String
 
     func run() async throws {
-        let specs = try readSpecs()
-        let allSucceeded = try await global.withClient { client in
-            let ids = try await client.submit(batch: specs)
-            var records: [JobRecord] = []
-            var allSucceeded = true
-            // The jobs run concurrently in the daemon, so waiting for them one after the
-            // other takes as long as the slowest, and lets results print in order as
-            // soon as each one's predecessors are done.
-            for id in ids {
-                let record = try await client.wait(id)
-                let rendering = ResultRenderer.render(record, asLine: true)
-                allSucceeded = allSucceeded && rendering.isSuccess
-                if global.json {
-                    records.append(record)
-                } else if let line = rendering.errorLine {
-                    Output.line(line)
-                } else {
-                    Output.write(rendering.output)
+        let specs = try SpecFile.read(file)
+        let global = global
+        let display = ProgressDisplay.forStandardError()
+        let records = try await Interrupt.catching(enabled: display != nil) {
+            defer { display?.finish() }
+            return try await global.withClient { client in
+                let ids = try await client.submit(batch: specs)
+                // One event stream and one read per job serve any number of jobs; the
+                // results print only once all are in, in submit order.
+                return try await client.waitForAll(
+                    ids, progressInterval: display.map { _ in ProgressDisplay.refreshInterval }
+                ) { progress in
+                    display?.update(progress)
                 }
             }
+        }
+        guard let records else {
+            throw ExitCode(Interrupt.exitCode)
+        }
+        var allSucceeded = true
+        for record in records {
+            let rendering = ResultRenderer.render(record, asLine: true)
+            allSucceeded = allSucceeded && rendering.isSuccess
             if global.json {
-                try Output.json(records)
+                continue
             }
-            return allSucceeded
+            if let line = rendering.errorLine {
+                Output.line(line)
+            } else {
+                Output.write(rendering.output)
+            }
+        }
+        if global.json {
+            try Output.json(records)
         }
         if !allSucceeded {
             throw ExitCode(ExitCodes.failure)
         }
-    }
-
-    /// Reads and parses the file, before anything is submitted.
-    ///
-    /// - Throws: `CommandError` (exit 2) when the file cannot be read, is not UTF-8,
-    ///   holds a bad line or holds no job.
-    private func readSpecs() throws -> [JobSpec] {
-        let name = file == "-" ? "stdin" : file
-        let data: Data
-        do {
-            if file == "-" {
-                data = try FileHandle.standardInput.readToEnd() ?? Data()
-            } else {
-                data = try Data(contentsOf: URL(fileURLWithPath: file))
-            }
-        } catch {
-            var reason = error.localizedDescription
-            if file != "-" {
-                var isDirectory: ObjCBool = false
-                if !FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) {
-                    reason = "no such file"
-                } else if isDirectory.boolValue {
-                    reason = "it is a directory"
-                } else if !FileManager.default.isReadableFile(atPath: file) {
-                    reason = "permission denied"
-                }
-            }
-            throw CommandError.usage("cannot read \(name): \(reason)")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw CommandError.usage("\(name) is not UTF-8 text")
-        }
-        let specs: [JobSpec]
-        do {
-            specs = try NDJSON.parseSpecs(text)
-        } catch {
-            throw CommandError.usage(
-                "\(name): line \(error.line): \(error.error.message)", code: error.error.code.rawValue)
-        }
-        guard !specs.isEmpty else {
-            throw CommandError.usage("\(name) holds no jobs")
-        }
-        return specs
     }
 }

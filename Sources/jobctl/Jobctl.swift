@@ -15,7 +15,8 @@ struct Jobctl: AsyncParsableCommand {
             else the default path for your user).
 
             Errors print as 'error: <message> [<code>]' on stderr. Exit codes: 0 ok, \
-            1 a job failed or jobd refused the request, 2 usage, 69 jobd unreachable.
+            1 a job failed or jobd refused the request, 2 usage, 69 jobd unreachable, \
+            130 Ctrl-C during a wait with a progress line.
             """,
         version: jobdVersion,
         subcommands: [
@@ -25,9 +26,15 @@ struct Jobctl: AsyncParsableCommand {
             StatusCommand.self,
             ListCommand.self,
             WaitCommand.self,
+            WatchCommand.self,
             CancelCommand.self,
+            RetryCommand.self,
             StatsCommand.self,
             HealthCommand.self,
+            WorkersCommand.self,
+            PauseCommand.self,
+            ResumeCommand.self,
+            PruneCommand.self,
         ]
     )
 

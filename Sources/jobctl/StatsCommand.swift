@@ -30,6 +30,7 @@ struct StatsCommand: AsyncParsableCommand {
             ("failed", String(stats.failed)),
             ("cancelled", String(stats.cancelled)),
             ("workers", String(stats.workers)),
+            ("paused", stats.paused ? "yes" : "no"),
             ("max_running", String(stats.maxRunning)),
             ("submitted", String(stats.submitted)),
             ("finished", String(stats.finished)),

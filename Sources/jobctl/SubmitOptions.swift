@@ -30,6 +30,15 @@ struct SubmitOptions: ParsableArguments {
     var at: String?
 
     @Option(
+        name: .customLong("on-interrupt"),
+        help: ArgumentHelp(
+            "When a crash or stop of jobd cuts an attempt short: retry (queue it again; the default) or fail (at most once).",
+            valueName: "retry|fail"
+        )
+    )
+    var onInterrupt: InterruptPolicyArgument?
+
+    @Option(
         help: ArgumentHelp(
             "An idempotency key: a second submit with the same key returns the first job.", valueName: "key"))
     var key: String?
@@ -62,6 +71,7 @@ struct SubmitOptions: ParsableArguments {
             maxAttempts: retries,
             priority: priority,
             runAt: runAt,
+            onInterrupt: onInterrupt?.policy,
             key: key
         )
         do throws(APIError) {
@@ -102,5 +112,6 @@ struct SubmitOptions: ParsableArguments {
         "max_attempts": "--retries",
         "key": "--key",
         "headers": "--header",
+        "on_interrupt": "--on-interrupt",
     ]
 }

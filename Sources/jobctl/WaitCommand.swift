@@ -10,7 +10,10 @@ struct WaitCommand: AsyncParsableCommand {
         discussion: """
             Prints 'ID  STATE' for each job once all are finished (or the timeout passed). \
             Exits 1 if any failed or was cancelled, or if the timeout passed first (stderr \
-            names the unfinished jobs). With --json, prints the records as a JSON array.
+            names the unfinished jobs). With --json, prints the records as a JSON array. \
+            With more than one job, a progress line (done/total, failures, rate, ETA) is \
+            drawn on stderr while waiting when it is a terminal, and cleared at the end; \
+            Ctrl-C then exits 130.
             """
     )
 
@@ -31,18 +34,30 @@ struct WaitCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let records = try await global.withClient { client in
-            let clock = ContinuousClock()
-            let end = timeout.map { clock.now.advanced(by: $0.duration) }
-            var records: [JobRecord] = []
-            // The daemon runs the jobs concurrently, so waiting in turn costs no more
-            // than waiting for the slowest. Past the deadline, a zero timeout just reads
-            // each remaining job's state.
-            for argument in ids {
-                let remaining = end.map { max($0 - clock.now, .zero) }
-                records.append(try await client.wait(argument.id, timeout: remaining))
+        let records: [JobRecord]
+        if ids.count == 1 {
+            records = [
+                try await global.withClient { client in try await client.wait(ids[0].id, timeout: timeout?.duration) }
+            ]
+        } else {
+            let global = global
+            let ids = ids.map(\.id)
+            let timeout = timeout?.duration
+            let display = ProgressDisplay.forStandardError()
+            let waited = try await Interrupt.catching(enabled: display != nil) {
+                defer { display?.finish() }
+                return try await global.withClient { client in
+                    try await client.waitForAll(
+                        ids, timeout: timeout, progressInterval: display.map { _ in ProgressDisplay.refreshInterval }
+                    ) { progress in
+                        display?.update(progress)
+                    }
+                }
             }
-            return records
+            guard let waited else {
+                throw ExitCode(Interrupt.exitCode)
+            }
+            records = waited
         }
         if global.json {
             try Output.json(records)

@@ -72,12 +72,12 @@ import Testing
                 ["submit", "fetch", "http://127.0.0.1:\(silent.port)/", "--timeout", "1", "--wait"])
             let elapsed = ContinuousClock.now - start
             #expect(output.status == 1, "\(output)")
-            #expect(elapsed < .milliseconds(2500), "took \(elapsed)")
+            #expect(elapsed < .seconds(6), "took \(elapsed)")
             let record = try await daemon.jobctlJSON(JobRecord.self, ["status", "1"])
             #expect(record.error?.code == .timeout)
             let attempt = try #require(record.attempts?.first)
             let ran = try #require(attempt.finishedAt).timeIntervalSince(attempt.startedAt)
-            #expect(ran >= 0.95 && ran < 1.5, "the attempt ran \(ran) s")
+            #expect(ran >= 0.95 && ran < 3, "the attempt ran \(ran) s")
         }
     }
 }

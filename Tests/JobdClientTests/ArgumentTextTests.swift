@@ -48,4 +48,27 @@ struct ArgumentTextTests {
     func headers(text: String, expected: String?) {
         #expect(ArgumentText.header(text).map { "\($0.name)|\($0.value)" } == expected)
     }
+
+    @Test(
+        "prune ages need a unit",
+        arguments: [
+            ("1d", Duration.seconds(86_400)), ("12h", .seconds(43_200)), ("90m", .seconds(5400)), ("30s", .seconds(30)),
+            ("0s", .zero), ("250ms", .milliseconds(250)), ("1.5h", .seconds(5400)), ("2w", .seconds(1_209_600)),
+            (" 1D ", .seconds(86_400)),
+        ])
+    func ages(text: String, expected: Duration) {
+        #expect(ArgumentText.duration(text, requiringUnit: true) == expected)
+    }
+
+    @Test(
+        "a bare number is refused where a unit is required", arguments: ["7", "0", "1.5", "", "d", "-1d", "1y", "1e9d"])
+    func badAges(text: String) {
+        #expect(ArgumentText.duration(text, requiringUnit: true) == nil)
+    }
+
+    @Test("without requiringUnit a bare number is seconds")
+    func durationSeconds() {
+        #expect(ArgumentText.duration("7") == .seconds(7))
+        #expect(ArgumentText.duration("0.0004") == .milliseconds(1))
+    }
 }

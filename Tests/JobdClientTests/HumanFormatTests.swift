@@ -49,4 +49,42 @@ struct HumanFormatTests {
         #expect(HumanFormat.summary(JobSpec(.delay(DelaySpec(seconds: 1.5)))) == "delay 1.5s")
         #expect(HumanFormat.summary(JobSpec(.delay(DelaySpec(seconds: 2, fail: "x")))) == "delay 2s (fails)")
     }
+
+    @Test("times of day keep milliseconds, rounded to the nearest")
+    func timeOfDay() throws {
+        let utc = try #require(TimeZone(identifier: "UTC"))
+        let berlin = try #require(TimeZone(identifier: "Europe/Berlin"))
+        let date = try #require(RFC3339.date(from: "2026-11-25T14:25:04.123Z"))
+        #expect(HumanFormat.timeOfDay(date, timeZone: utc) == "14:25:04.123")
+        #expect(HumanFormat.timeOfDay(date, timeZone: berlin) == "15:25:04.123")
+        let late = try #require(RFC3339.date(from: "2026-11-25T23:59:59.9996Z"))
+        #expect(HumanFormat.timeOfDay(late, timeZone: utc) == "00:00:00.000")
+        let early = try #require(RFC3339.date(from: "2026-11-25T00:00:00.007Z"))
+        #expect(HumanFormat.timeOfDay(early, timeZone: utc) == "00:00:00.007")
+    }
+
+    @Test("event lines are aligned: time, job, type, details")
+    func eventLines() throws {
+        let utc = try #require(TimeZone(identifier: "UTC"))
+        let time = try #require(RFC3339.date(from: "2026-11-25T14:25:04.123Z"))
+        let runAt = try #require(RFC3339.date(from: "2026-11-25T14:25:05.5Z"))
+        let boom = JobError(.jobFailed, "boom")
+        let lines = [
+            JobEvent(id: 1, type: .submitted, jobID: 5, state: .queued, time: time),
+            JobEvent(id: 2, type: .started, jobID: 5, state: .running, attempt: 1, time: time),
+            JobEvent(id: 3, type: .attemptFailed, jobID: 5, state: .running, attempt: 1, error: boom, time: time),
+            JobEvent(id: 4, type: .retryScheduled, jobID: 5, state: .queued, attempt: 1, runAt: runAt, time: time),
+            JobEvent(id: 5, type: .failed, jobID: 123_456, state: .failed, attempt: 3, error: boom, time: time),
+            JobEvent(id: 6, type: .lagged, jobID: nil, state: nil, time: time),
+        ].map { HumanFormat.event($0, timeZone: utc) }
+        #expect(
+            lines == [
+                "14:25:04.123  job 5       submitted",
+                "14:25:04.123  job 5       started          attempt 1",
+                "14:25:04.123  job 5       attempt_failed   attempt 1  job_failed: boom",
+                "14:25:04.123  job 5       retry_scheduled  attempt 1  at 14:25:05.500",
+                "14:25:04.123  job 123456  failed           attempt 3  job_failed: boom",
+                "14:25:04.123  -           lagged",
+            ])
+    }
 }

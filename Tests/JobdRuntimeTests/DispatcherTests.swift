@@ -51,7 +51,9 @@ import Testing
             let start = ContinuousClock.now
             #expect(try await test.dispatcher.cancel(id) == .running)
             let record = try await test.waitTerminal(id)
-            #expect(ContinuousClock.now - start < .seconds(1))
+            // Far below the job's 60 s: the attempt stopped, it did not run out. (A loose bound:
+            // the suites share 2 cores with end-to-end tests; latency is measured in the bench.)
+            #expect(ContinuousClock.now - start < .seconds(5))
             #expect(record.state == .cancelled)
             #expect(record.error?.code == .cancelled)
             #expect(record.attempts?.map(\.outcome) == [.cancelled])

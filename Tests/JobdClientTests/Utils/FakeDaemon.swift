@@ -2,11 +2,16 @@ import Foundation
 import JobdModel
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A minimal HTTP/1.1 server on a Unix socket that answers with canned responses, so
 /// the client's requests, decoding and error mapping can be tested without jobd.
 ///
-/// It serves one request per connection (`Connection: close`) on a dedicated thread
-/// with blocking calls, so it never occupies the test's cooperative pool.
+/// It serves one request per connection (`Connection: close`), each connection on a
+/// thread of its own with blocking calls, so it never occupies the test's cooperative
+/// pool and a streamed answer (an event stream) does not hold up other requests.
 final class FakeDaemon: Sendable {
     /// One request as the daemon received it.
     struct Request: Sendable {
@@ -19,14 +24,24 @@ final class FakeDaemon: Sendable {
     struct Response: Sendable {
         var status: Int
         var body: Data
+        var headers: [String: String] = [:]
+        /// When set, the answer has no `Content-Length`: after the head, this writes the
+        /// body in pieces with `send` (false once the client has gone) and the
+        /// connection closes when it returns.
+        var stream: (@Sendable (_ send: (Data) -> Bool) -> Void)?
 
-        static func json(_ status: Int, _ value: some Encodable) -> Response {
+        static func json(_ status: Int, _ value: some Encodable, headers: [String: String] = [:]) -> Response {
             // Test fixtures are plain model values: encoding them cannot fail.
-            Response(status: status, body: try! JSONCoding.makeEncoder().encode(value))
+            Response(status: status, body: try! JSONCoding.makeEncoder().encode(value), headers: headers)
         }
 
-        static func raw(_ status: Int, _ text: String) -> Response {
-            Response(status: status, body: Data(text.utf8))
+        static func raw(_ status: Int, _ text: String, headers: [String: String] = [:]) -> Response {
+            Response(status: status, body: Data(text.utf8), headers: headers)
+        }
+
+        /// A `text/event-stream` answer written by `stream`.
+        static func eventStream(_ stream: @escaping @Sendable (_ send: (Data) -> Bool) -> Void) -> Response {
+            Response(status: 200, body: Data(), headers: ["Content-Type": "text/event-stream"], stream: stream)
         }
     }
 
@@ -97,8 +112,11 @@ final class FakeDaemon: Sendable {
                 if errno == EINTR { continue }
                 return  // the listener was shut down
             }
-            handle(connection)
-            close(connection)
+            let thread = Thread { [self] in
+                handle(connection)
+                close(connection)
+            }
+            thread.start()
         }
     }
 
@@ -141,18 +159,35 @@ final class FakeDaemon: Sendable {
         let request = Request(method: String(requestLine[0]), uri: String(requestLine[1]), body: body)
         log.withLock { $0.append(request) }
         let response = handler(request)
-        var bytes = Data(
-            ("HTTP/1.1 \(response.status) Fake\r\nContent-Type: application/json\r\n"
-                + "Content-Length: \(response.body.count)\r\nConnection: close\r\n\r\n").utf8)
+        var answerHead = "HTTP/1.1 \(response.status) Fake\r\nConnection: close\r\n"
+        var headers = response.headers
+        if headers["Content-Type"] == nil {
+            headers["Content-Type"] = "application/json"
+        }
+        for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
+            answerHead += "\(name): \(value)\r\n"
+        }
+        if let stream = response.stream {
+            guard Self.send(Data((answerHead + "\r\n").utf8), on: connection) else { return }
+            stream { Self.send($0, on: connection) }
+            return
+        }
+        var bytes = Data((answerHead + "Content-Length: \(response.body.count)\r\n\r\n").utf8)
         bytes.append(response.body)
-        bytes.withUnsafeBytes { buffer in
-            guard let base = buffer.baseAddress else { return }
+        _ = Self.send(bytes, on: connection)
+    }
+
+    /// Writes all of `data`; false when the client has closed the connection.
+    private static func send(_ data: Data, on connection: Int32) -> Bool {
+        data.withUnsafeBytes { buffer in
+            guard let base = buffer.baseAddress else { return true }
             var offset = 0
             while offset < buffer.count {
-                let sent = send(connection, base + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
-                if sent <= 0 { return }
+                let sent = Glibc.send(connection, base + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
+                if sent <= 0 { return false }
                 offset += sent
             }
+            return true
         }
     }
 }
