@@ -131,12 +131,20 @@ public final class Dispatcher: Service, Sendable {
 
     /// Queues a finished job again with a fresh attempt budget.
     ///
+    /// - Parameters:
+    ///   - jobID: The job.
+    ///   - submitterUID: When set, only a job this uid submitted is retried; any other
+    ///     (another user's, or one with no recorded submitter) is answered as not found,
+    ///     so its existence is not revealed. Nil acts on any job (an admin).
     /// - Throws: `APIError` `job_not_found`, or `invalid_state` when the job is queued or
     ///   running; `StoreError`.
-    public func retry(_ jobID: JobID) async throws {
+    public func retry(_ jobID: JobID, submitterUID: UInt32? = nil) async throws {
+        let owner = try await requireOwner(of: jobID, submitterUID: submitterUID)
         let events = self.events
         let outcome = try await store.retry(jobID, defaultMaxAttempts: options.defaultMaxAttempts) { outcome in
-            if outcome == .requeued { events.publish(.requeued, jobID: jobID, state: .queued) }
+            if outcome == .requeued {
+                events.publish(.requeued, jobID: jobID, state: .queued, submitterUID: owner.submitterUID)
+            }
         }
         switch outcome {
         case .requeued:
@@ -146,6 +154,19 @@ public final class Dispatcher: Service, Sendable {
         case .notFound:
             throw APIError(.jobNotFound, "no job has id \(jobID)")
         }
+    }
+
+    /// The job's owner, if the job exists and `submitterUID` (when set) submitted it.
+    ///
+    /// Job ids are never reused (AUTOINCREMENT) and a job's submitter never changes, so the
+    /// answer stays true for the action that follows.
+    private func requireOwner(of jobID: JobID, submitterUID: UInt32?) async throws -> JobOwner {
+        guard let owner = try await store.owner(of: jobID),
+            submitterUID == nil || owner.submitterUID == submitterUID
+        else {
+            throw APIError(.jobNotFound, "no job has id \(jobID)")
+        }
+        return owner
     }
 
     /// Deletes finished jobs that finished more than `age` ago, in small transactions.
@@ -186,8 +207,9 @@ public final class Dispatcher: Service, Sendable {
     ///   - specs: Validated specs.
     ///   - submitterUID: The submitting peer's uid, when known.
     /// - Returns: One outcome per spec, in order.
-    /// - Throws: `APIError` `shutting_down` during a shutdown; `StoreError` when the store
-    ///   cannot commit (then nothing was stored).
+    /// - Throws: `APIError` `shutting_down` during a shutdown, `queue_full` past
+    ///   `max_queued`, `invalid_state` (field `key`) when a key belongs to another
+    ///   submitter's job; `StoreError` when the store cannot commit (then nothing was stored).
     public func submit(_ specs: [JobSpec], submitterUID: UInt32? = nil) async throws -> [InsertOutcome] {
         guard !state.withLock({ $0.isShuttingDown }) else {
             throw APIError(.shuttingDown, "jobd is shutting down and accepts no new jobs")
@@ -206,11 +228,13 @@ public final class Dispatcher: Service, Sendable {
             let events = self.events
             outcomes = try await store.insert(jobs, maxQueued: options.maxQueued, now: now) { outcomes in
                 for outcome in outcomes where outcome.created {
-                    events.publish(.submitted, jobID: outcome.id, state: .queued)
+                    events.publish(.submitted, jobID: outcome.id, state: .queued, submitterUID: submitterUID)
                 }
             }
         } catch let error as StoreError where error.code == .queueFull {
             throw APIError(.queueFull, error.message)
+        } catch let error as StoreError where error.code == .keyTaken {
+            throw APIError(.invalidState, "\(error.message); choose another key", field: "key")
         }
         let created = outcomes.count { $0.created }
         state.withLock { $0.submitted += created }
@@ -220,18 +244,25 @@ public final class Dispatcher: Service, Sendable {
 
     /// Cancels a job: a queued one at once, a running one by stopping its attempt.
     ///
+    /// - Parameters:
+    ///   - jobID: The job.
+    ///   - submitterUID: When set, only a job this uid submitted is cancelled; any other is
+    ///     answered as not found. Nil acts on any job (an admin).
     /// - Returns: `cancelled` when it was queued; `running` when its attempt was asked to
     ///   stop (it ends `cancelled` once stopped).
     /// - Throws: `APIError` `job_not_found` or `invalid_state` (already terminal);
     ///   `StoreError`.
-    public func cancel(_ jobID: JobID) async throws -> JobState {
+    public func cancel(_ jobID: JobID, submitterUID: UInt32? = nil) async throws -> JobState {
+        let owner = try await requireOwner(of: jobID, submitterUID: submitterUID)
         if let stop = state.withLock({ $0.running[jobID]?.stop }) {
             stop.fulfil(.cancelRequested)
             return .running
         }
         let events = self.events
         let outcome = try await store.cancel(jobID) { outcome in
-            if outcome == .cancelled { events.publish(.cancelled, jobID: jobID, state: .cancelled) }
+            if outcome == .cancelled {
+                events.publish(.cancelled, jobID: jobID, state: .cancelled, submitterUID: owner.submitterUID)
+            }
         }
         switch outcome {
         case .cancelled:
@@ -346,7 +377,9 @@ public final class Dispatcher: Service, Sendable {
                         continue
                     }
                     if admission.cancelPending { stop.fulfil(.cancelRequested) }
-                    events.publish(.started, jobID: job.id, state: .running, attempt: job.attemptNumber)
+                    events.publish(
+                        .started, jobID: job.id, state: .running, attempt: job.attemptNumber,
+                        submitterUID: job.submitterUID)
                     group.addTask { await self.runAttempt(job, stop: stop) }
                 }
                 if !released.isEmpty {
@@ -571,22 +604,28 @@ public final class Dispatcher: Service, Sendable {
 
     private func publish(_ end: AttemptEnd, job: ClaimedJob) {
         let attempt = job.attemptNumber
+        let owner = job.submitterUID
         switch end {
         case .succeeded:
-            events.publish(.succeeded, jobID: job.id, state: .succeeded, attempt: attempt)
+            events.publish(.succeeded, jobID: job.id, state: .succeeded, attempt: attempt, submitterUID: owner)
         case .failed(let error, _, let retryAt):
             events.publish(
                 .attemptFailed, jobID: job.id, state: retryAt == nil ? .failed : .queued, attempt: attempt,
-                error: error)
+                error: error, submitterUID: owner)
             if let retryAt {
-                events.publish(.retryScheduled, jobID: job.id, state: .queued, attempt: attempt, runAt: retryAt)
+                events.publish(
+                    .retryScheduled, jobID: job.id, state: .queued, attempt: attempt, runAt: retryAt,
+                    submitterUID: owner)
             } else {
-                events.publish(.failed, jobID: job.id, state: .failed, attempt: attempt, error: error)
+                events.publish(
+                    .failed, jobID: job.id, state: .failed, attempt: attempt, error: error, submitterUID: owner)
             }
         case .cancelled(let error):
-            events.publish(.cancelled, jobID: job.id, state: .cancelled, attempt: attempt, error: error)
+            events.publish(
+                .cancelled, jobID: job.id, state: .cancelled, attempt: attempt, error: error, submitterUID: owner)
         case .interrupted(let error):
-            events.publish(.interrupted, jobID: job.id, state: .queued, attempt: attempt, error: error)
+            events.publish(
+                .interrupted, jobID: job.id, state: .queued, attempt: attempt, error: error, submitterUID: owner)
         }
     }
 

@@ -21,6 +21,8 @@ public final class EventBroadcaster: Sendable {
     private struct Subscriber {
         var continuation: AsyncStream<JobEvent>.Continuation
         var lagged: LaggedFlag
+        /// Only events of jobs this uid submitted; nil: every event.
+        var submitterUID: UInt32?
     }
 
     /// How many events a subscriber may fall behind before it is dropped.
@@ -47,15 +49,20 @@ public final class EventBroadcaster: Sendable {
         public var isLagged: Bool { lagged.value }
     }
 
-    /// Subscribes to every event from now on; `unsubscribe` when done.
-    public func subscribe() -> Subscription {
+    /// Subscribes to events from now on; `unsubscribe` when done.
+    ///
+    /// - Parameter submitterUID: Only events of jobs this uid submitted (a user who may see
+    ///   only their own jobs); the others never reach this subscriber's buffer. Nil: every
+    ///   job's events.
+    public func subscribe(submitterUID: UInt32? = nil) -> Subscription {
         let (stream, continuation) = AsyncStream.makeStream(
             of: JobEvent.self, bufferingPolicy: .bufferingOldest(subscriberBuffer))
         let lagged = LaggedFlag()
         let (token, closed) = state.withLock { state in
             state.nextToken += 1
             if !state.isClosed {
-                state.subscribers[state.nextToken] = Subscriber(continuation: continuation, lagged: lagged)
+                state.subscribers[state.nextToken] = Subscriber(
+                    continuation: continuation, lagged: lagged, submitterUID: submitterUID)
             }
             return (state.nextToken, state.isClosed)
         }
@@ -69,12 +76,16 @@ public final class EventBroadcaster: Sendable {
         subscriber?.continuation.finish()
     }
 
-    /// Sends an event to every subscriber, numbering it.
+    /// Sends an event to every subscriber that may see it, numbering it.
     ///
     /// Never waits: a subscriber whose buffer is full is dropped.
+    ///
+    /// - Parameter submitterUID: The uid that submitted the job: subscribers limited to
+    ///   another uid do not get the event. Nil (no recorded submitter) reaches only
+    ///   unlimited subscribers.
     public func publish(
         _ type: JobEventType, jobID: JobID, state jobState: JobState, attempt: Int? = nil, error: JobError? = nil,
-        runAt: Date? = nil
+        runAt: Date? = nil, submitterUID: UInt32? = nil
     ) {
         var dropped: [Subscriber] = []
         state.withLock { state in
@@ -84,6 +95,7 @@ public final class EventBroadcaster: Sendable {
                 id: state.nextEventID, type: type, jobID: jobID, state: jobState, attempt: attempt, error: error,
                 runAt: runAt)
             for (token, subscriber) in state.subscribers {
+                if let only = subscriber.submitterUID, only != submitterUID { continue }
                 if case .dropped = subscriber.continuation.yield(event) {
                     subscriber.lagged.set()
                     dropped.append(subscriber)
@@ -93,6 +105,9 @@ public final class EventBroadcaster: Sendable {
         }
         for subscriber in dropped { subscriber.continuation.finish() }
     }
+
+    /// How many `/v1/events` subscribers are connected.
+    public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 
     /// The id the next event will get, minus one (the `lagged` event reuses it).
     public var lastEventID: UInt64 { state.withLock { $0.nextEventID } }

@@ -4,7 +4,12 @@ import JobdModel
 import JobdRuntime
 
 /// Dispatching controls: `/v1/workers`, `/v1/pause`, `/v1/resume`, `/v1/prune`.
-struct DispatchController<Context: RequestContext>: Sendable {
+///
+/// Reading the worker limit is open to every allowed peer; changing anything is for
+/// admins only (403 `forbidden`), since it affects every user's jobs.
+struct DispatchController: Sendable {
+    typealias Context = JobdRequestContext
+
     let dispatcher: Dispatcher
     let options: ServerOptions
 
@@ -22,6 +27,7 @@ struct DispatchController<Context: RequestContext>: Sendable {
 
     /// `PUT /v1/workers {"workers": N}`: the new global limit, live.
     @Sendable func setWorkers(_ request: Request, context: Context) async throws -> Response {
+        try context.requireCaller().requireAdmin(to: "change the worker limit")
         let body: WorkersRequest = try await decode(request)
         guard (1...100_000).contains(body.workers) else {
             throw APIError(.invalidSpec, "workers must be 1 to 100000, got \(body.workers)", field: "workers")
@@ -31,17 +37,20 @@ struct DispatchController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func pause(_ request: Request, context: Context) async throws -> Response {
+        try context.requireCaller().requireAdmin(to: "pause dispatching")
         dispatcher.pause()
         return try JSONBody.response(current)
     }
 
     @Sendable func resume(_ request: Request, context: Context) async throws -> Response {
+        try context.requireCaller().requireAdmin(to: "resume dispatching")
         dispatcher.resume()
         return try JSONBody.response(current)
     }
 
     /// `POST /v1/prune {"older_than": SECONDS}`.
     @Sendable func prune(_ request: Request, context: Context) async throws -> Response {
+        try context.requireCaller().requireAdmin(to: "prune jobs")
         let body: PruneRequest = try await decode(request)
         guard body.olderThan.isFinite, body.olderThan >= 0 else {
             throw APIError(.invalidSpec, "older_than must be 0 or more seconds", field: "older_than")

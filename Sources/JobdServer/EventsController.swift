@@ -8,8 +8,11 @@ import NIOCore
 ///
 /// Each event is `id: N`, `event: TYPE`, `data: {JobEvent JSON}` and a blank line. A
 /// subscriber that reads too slowly is dropped with a final `lagged` event; the daemon
-/// never waits for it. The stream ends when the daemon stops.
-struct EventsController<Context: RequestContext>: Sendable {
+/// never waits for it. The stream ends when the daemon stops. A caller who is not an
+/// admin gets the events of their own jobs only.
+struct EventsController: Sendable {
+    typealias Context = JobdRequestContext
+
     let events: EventBroadcaster
 
     func add(to router: Router<Context>) {
@@ -17,9 +20,10 @@ struct EventsController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func stream(_ request: Request, context: Context) async throws -> Response {
+        let caller = try context.requireCaller()
         // Subscribe before answering, so nothing between the request and the first write
         // is missed.
-        let subscription = events.subscribe()
+        let subscription = events.subscribe(submitterUID: caller.submitterScope)
         let events = self.events
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"

@@ -4,8 +4,14 @@ import JobdModel
 import JobdRuntime
 import JobdStore
 
-/// The `/v1/jobs` resource: submit, get, list, wait, cancel.
-struct JobsController<Context: RequestContext>: Sendable {
+/// The `/v1/jobs` resource: submit, get, list, wait, cancel, retry.
+///
+/// A job records its submitter's uid. A caller who is not an admin sees, waits on,
+/// cancels and retries only their own jobs: another user's job answers 404
+/// `job_not_found`, exactly like a job that does not exist.
+struct JobsController: Sendable {
+    typealias Context = JobdRequestContext
+
     let store: JobStore
     let dispatcher: Dispatcher
     let events: EventBroadcaster
@@ -22,14 +28,16 @@ struct JobsController<Context: RequestContext>: Sendable {
 
     /// `POST /v1/jobs/{id}/retry`: a finished job queued again; answers the record.
     @Sendable func retry(_ request: Request, context: Context) async throws -> Response {
+        let caller = try context.requireCaller()
         let id = try jobID(context)
-        try await dispatcher.retry(id)
-        guard let record = try await store.job(id) else { throw Self.notFound(id) }
+        try await dispatcher.retry(id, submitterUID: caller.submitterScope)
+        guard let record = try await store.job(id), caller.canSee(record) else { throw Self.notFound(id) }
         return try JSONBody.response(record)
     }
 
     /// `POST /v1/jobs`: 201 after the commit (200 when every job's key already existed).
     @Sendable func submit(_ request: Request, context: Context) async throws -> Response {
+        let caller = try context.requireCaller()
         // Refuse a declared oversize body before reading a byte of it.
         if let length = request.headers[.contentLength].flatMap(Int.init), length > options.maxBodyBytes {
             throw APIError(
@@ -39,13 +47,13 @@ struct JobsController<Context: RequestContext>: Sendable {
         let submit = try SubmitJobsRequest.decode(body.readableBytesView, maxBatch: options.maxBatch)
         switch submit {
         case .single(let spec):
-            let outcomes = try await dispatcher.submit([spec])
+            let outcomes = try await dispatcher.submit([spec], submitterUID: caller.peer.uid)
             guard let outcome = outcomes.first, let record = try await store.job(outcome.id) else {
                 throw APIError(.internal, "the submitted job could not be read back")
             }
             return try JSONBody.response(record, status: outcome.created ? .created : .ok)
         case .batch(let specs):
-            let outcomes = try await dispatcher.submit(specs)
+            let outcomes = try await dispatcher.submit(specs, submitterUID: caller.peer.uid)
             let anyCreated = outcomes.contains { $0.created }
             return try JSONBody.response(
                 SubmitBatchResponse(ids: outcomes.map(\.id)), status: anyCreated ? .created : .ok)
@@ -54,13 +62,16 @@ struct JobsController<Context: RequestContext>: Sendable {
 
     /// `GET /v1/jobs/{id}`: the full record with attempts.
     @Sendable func get(_ request: Request, context: Context) async throws -> Response {
+        let caller = try context.requireCaller()
         let id = try jobID(context)
-        guard let record = try await store.job(id) else { throw Self.notFound(id) }
+        guard let record = try await store.job(id), caller.canSee(record) else { throw Self.notFound(id) }
         return try JSONBody.response(record)
     }
 
-    /// `GET /v1/jobs?state=&kind=&limit=&after=`: newest first, cursor-paginated.
+    /// `GET /v1/jobs?state=&kind=&limit=&after=`: newest first, cursor-paginated; the
+    /// caller's own jobs unless an admin asks.
     @Sendable func list(_ request: Request, context: Context) async throws -> Response {
+        let caller = try context.requireCaller()
         let query = request.uri.queryParameters
         var state: JobState?
         if let text = query.get("state") {
@@ -94,7 +105,8 @@ struct JobsController<Context: RequestContext>: Sendable {
             }
             after = value
         }
-        let jobs = try await store.list(state: state, kind: kind, limit: limit, before: after)
+        let jobs = try await store.list(
+            state: state, kind: kind, limit: limit, before: after, submitterUID: caller.submitterScope)
         let next = jobs.count == limit ? jobs.last?.id : nil
         return try JSONBody.response(JobListResponse(jobs: jobs, nextAfter: next))
     }
@@ -102,6 +114,7 @@ struct JobsController<Context: RequestContext>: Sendable {
     /// `GET /v1/jobs/{id}/wait?timeout=`: long-polls until terminal or the timeout passes,
     /// then answers the record as it is.
     @Sendable func wait(_ request: Request, context: Context) async throws -> Response {
+        let caller = try context.requireCaller()
         let id = try jobID(context)
         var timeout = options.defaultWait
         if let text = request.uri.queryParameters.get("timeout") {
@@ -113,19 +126,20 @@ struct JobsController<Context: RequestContext>: Sendable {
         // Register before reading, so a finish between the read and the wait still wakes us.
         let registration = events.register(id)
         defer { events.cancel(registration) }
-        guard let first = try await store.job(id) else { throw Self.notFound(id) }
+        guard let first = try await store.job(id), caller.canSee(first) else { throw Self.notFound(id) }
         if first.state.isTerminal || timeout == .zero {
             return try JSONBody.response(first)
         }
         _ = await events.wait(registration, timeout: timeout)
-        guard let record = try await store.job(id) else { throw Self.notFound(id) }
+        guard let record = try await store.job(id), caller.canSee(record) else { throw Self.notFound(id) }
         return try JSONBody.response(record)
     }
 
     /// `POST /v1/jobs/{id}/cancel`.
     @Sendable func cancel(_ request: Request, context: Context) async throws -> Response {
+        let caller = try context.requireCaller()
         let id = try jobID(context)
-        let state = try await dispatcher.cancel(id)
+        let state = try await dispatcher.cancel(id, submitterUID: caller.submitterScope)
         return try JSONBody.response(CancelResponse(id: id, state: state))
     }
 

@@ -16,11 +16,14 @@ public struct ServerOptions: Sendable {
     /// The group the socket file is given (`chown`), so its members may connect; nil keeps
     /// the daemon's group.
     public var socketGroup: String?
-    /// Peers whose uid is not listed get 403 `forbidden`; empty allows every uid.
+    /// Peers whose uid is not listed get 403 `forbidden`; empty allows every uid. Root and
+    /// the daemon's own uid are always allowed.
     public var allowedUIDs: [UInt32]
-    /// Peers whose gid (primary) is not listed get 403 `forbidden`; empty allows every gid.
+    /// Peers get 403 `forbidden` unless their gid, or a group their user belongs to in the
+    /// user database, is listed; empty allows every group.
     public var allowedGIDs: [UInt32]
-    /// Members of this group see and act on every user's jobs, as root does.
+    /// Members of this group (a name or a number; by the peer's gid or the user database)
+    /// see and act on every user's jobs and control dispatching, as root does.
     public var adminGroup: String?
 
     public init(

@@ -25,6 +25,32 @@ public enum SocketFile {
         }
     }
 
+    /// Why the socket's group cannot be set.
+    public struct GroupError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Gives the socket file at `path` the group `group` (a name or a number), keeping its
+    /// owner.
+    ///
+    /// Runs its blocking calls (the group look-up through NSS, `chown`) on NIO's thread pool.
+    ///
+    /// - Throws: `GroupError` when no group has that name, or `chown` fails (`EPERM` when
+    ///   the daemon is neither root nor a member of the group).
+    public static func setGroup(path: String, group: String) async throws {
+        try await NIOThreadPool.singleton.runIfActive {
+            guard let gid = UInt32(group) ?? UserDirectory.lookUpGroupID(named: group) else {
+                throw GroupError(description: "no group is named \(group.debugDescription)")
+            }
+            // uid_t(-1): leave the owner as it is.
+            guard chown(path, uid_t.max, gid) == 0 else {
+                let code = errno
+                throw GroupError(
+                    description: "chown to group \(group) (gid \(gid)) failed: \(String(cString: strerror(code)))")
+            }
+        }
+    }
+
     /// Removes the socket file if it is still a socket. Errors are ignored: at exit there
     /// is nothing better to do.
     public static func remove(path: String) {

@@ -4,8 +4,10 @@ import JobdModel
 import JobdRuntime
 import JobdStore
 
-/// Daemon-wide routes: `/v1/stats` and `/v1/health`.
-struct SystemController<Context: RequestContext>: Sendable {
+/// Daemon-wide routes: `/v1/stats` and `/v1/health`, open to every allowed peer.
+struct SystemController: Sendable {
+    typealias Context = JobdRequestContext
+
     let store: JobStore
     let dispatcher: Dispatcher
     let startedAt: ContinuousClock.Instant

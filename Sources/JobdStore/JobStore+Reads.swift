@@ -33,13 +33,19 @@ extension JobStore {
     ///   - kind: Only jobs of this kind.
     ///   - limit: At most this many.
     ///   - before: Only jobs with a smaller id (the cursor of the previous page).
+    ///   - submitterUID: Only jobs this uid submitted (jobs with no recorded submitter never
+    ///     match); nil lists every user's jobs.
     /// - Throws: `StoreError`.
-    public func list(state: JobState? = nil, kind: JobKind? = nil, limit: Int, before: JobID? = nil) async throws
-        -> [JobRecord]
-    {
+    public func list(
+        state: JobState? = nil, kind: JobKind? = nil, limit: Int, before: JobID? = nil, submitterUID: UInt32? = nil
+    ) async throws -> [JobRecord] {
         try await read("cannot list jobs") { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
+            if let submitterUID {
+                conditions.append("submitter_uid = ?")
+                arguments += [Int64(submitterUID)]
+            }
             if let state {
                 conditions.append("state = ?")
                 arguments += [state.rawValue]
@@ -58,6 +64,22 @@ extension JobStore {
                 db.cachedStatement(sql: "SELECT \(Self.jobColumns) FROM jobs \(whereClause) ORDER BY id DESC LIMIT ?"),
                 arguments: arguments
             ).map(Self.record(from:))
+        }
+    }
+
+    /// Who submitted the job with this id, or nil when no job has it.
+    ///
+    /// The server checks it before acting on a job for a user who may only touch their own.
+    ///
+    /// - Throws: `StoreError`.
+    public func owner(of id: JobID) async throws -> JobOwner? {
+        try await read("cannot read job \(id)") { db in
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT submitter_uid FROM jobs WHERE id = ?"), arguments: [id.rawValue])
+            else { return nil }
+            let uid: Int64? = row["submitter_uid"]
+            return JobOwner(submitterUID: uid.map { UInt32(truncatingIfNeeded: $0) })
         }
     }
 

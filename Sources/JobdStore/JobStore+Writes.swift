@@ -15,9 +15,11 @@ extension JobStore {
     /// With `maxQueued`, the insert is refused whole when the jobs it would create bring
     /// the number of queued jobs over the cap.
     ///
+    /// A key taken by a job of another submitter (another uid, or none) is refused.
+    ///
     /// - Returns: One outcome per job, in order.
-    /// - Throws: `StoreError` `queue_full`, or `disk_full`, `busy`, …; then nothing of the
-    ///   batch is stored.
+    /// - Throws: `StoreError` `queue_full`, `key_taken`, or `disk_full`, `busy`, …; then
+    ///   nothing of the batch is stored.
     /// `afterCommit` runs right after the commit, before any later write (a claim of these
     /// jobs included): announce them there to keep events in order.
     public func insert(
@@ -53,10 +55,18 @@ extension JobStore {
             var created = 0
             for (job, specJSON, host) in rows {
                 if let key = job.spec.key,
-                    let existing = try Int64.fetchOne(
-                        db.cachedStatement(sql: "SELECT id FROM jobs WHERE idempotency_key = ?"), arguments: [key])
+                    let existing = try Row.fetchOne(
+                        db.cachedStatement(sql: "SELECT id, submitter_uid FROM jobs WHERE idempotency_key = ?"),
+                        arguments: [key])
                 {
-                    outcomes.append(InsertOutcome(id: JobID(existing), created: false))
+                    // A key names a job of its submitter only: answering another user's job
+                    // would show it to someone who may not see it.
+                    let owner: Int64? = existing["submitter_uid"]
+                    guard owner == job.submitterUID.map({ Int64($0) }) else {
+                        throw StoreError(
+                            .keyTaken, "the key \(key.debugDescription) belongs to a job of another user")
+                    }
+                    outcomes.append(InsertOutcome(id: JobID(existing["id"] as Int64), created: false))
                     continue
                 }
                 try insert.execute(arguments: [
@@ -106,7 +116,8 @@ extension JobStore {
                                 AND kind NOT IN (SELECT value FROM json_each(?))
                                 AND (host IS NULL OR host NOT IN (SELECT value FROM json_each(?)))
                             ORDER BY priority DESC, run_at, id LIMIT ?)
-                        RETURNING id, spec, attempt_count, interrupted_count, max_attempts, timeout, priority, run_at, host
+                        RETURNING id, spec, attempt_count, interrupted_count, max_attempts, timeout, priority, run_at, host,
+                            submitter_uid
                         """)
                 claimed = try Row.fetchAll(claim, arguments: [nowSeconds, nowSeconds, kindsJSON, hostsJSON, limit])
                     .map(ClaimRow.init)
@@ -117,7 +128,8 @@ extension JobStore {
                         WHERE id IN (
                             SELECT id FROM jobs WHERE state = 'queued' AND run_at <= ?
                             ORDER BY priority DESC, run_at, id LIMIT ?)
-                        RETURNING id, spec, attempt_count, interrupted_count, max_attempts, timeout, priority, run_at, host
+                        RETURNING id, spec, attempt_count, interrupted_count, max_attempts, timeout, priority, run_at, host,
+                            submitter_uid
                         """)
                 claimed = try Row.fetchAll(claim, arguments: [nowSeconds, nowSeconds, limit]).map(ClaimRow.init)
             }
@@ -148,7 +160,8 @@ extension JobStore {
                 id: JobID(row.id), attemptID: attemptID, attemptNumber: row.attemptCount,
                 attemptsUsed: row.attemptCount - row.interruptedCount, maxAttempts: row.maxAttempts,
                 timeout: row.timeout, priority: row.priority, host: row.host,
-                runAt: Date(timeIntervalSince1970: row.runAt), spec: spec)
+                runAt: Date(timeIntervalSince1970: row.runAt), spec: spec,
+                submitterUID: row.submitterUID.map { UInt32(truncatingIfNeeded: $0) })
         }
     }
 
@@ -373,6 +386,7 @@ private struct ClaimRow: Sendable {
     var priority: Int
     var runAt: Double
     var host: String?
+    var submitterUID: Int64?
 
     init(_ row: Row) {
         id = row[0]
@@ -384,6 +398,7 @@ private struct ClaimRow: Sendable {
         priority = row[6]
         runAt = row[7]
         host = row[8]
+        submitterUID = row[9]
     }
 }
 

@@ -21,6 +21,9 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let corrupt = Code(rawValue: "corrupt")
         /// The backlog is at its `max_queued` cap; nothing of the insert was stored.
         public static let queueFull = Code(rawValue: "queue_full")
+        /// An idempotency key is already taken by a job of another submitter; nothing of the
+        /// insert was stored.
+        public static let keyTaken = Code(rawValue: "key_taken")
         /// Stored data did not decode (a bug or a hand-edited row).
         public static let badData = Code(rawValue: "bad_data")
         /// Any other SQLite failure.

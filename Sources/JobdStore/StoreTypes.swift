@@ -67,11 +67,14 @@ public struct ClaimedJob: Sendable {
     public var runAt: Date
     /// The spec to execute.
     public var spec: JobSpec
+    /// The uid that submitted the job, when recorded (events carry it to filter subscribers).
+    public var submitterUID: UInt32?
 
     public init(
         id: JobID, attemptID: Int64, attemptNumber: Int, attemptsUsed: Int, maxAttempts: Int,
-        timeout: Double?, priority: Int, host: String? = nil, runAt: Date, spec: JobSpec
+        timeout: Double?, priority: Int, host: String? = nil, runAt: Date, spec: JobSpec, submitterUID: UInt32? = nil
     ) {
+        self.submitterUID = submitterUID
         self.host = host
         self.id = id
         self.attemptID = attemptID
@@ -82,6 +85,17 @@ public struct ClaimedJob: Sendable {
         self.priority = priority
         self.runAt = runAt
         self.spec = spec
+    }
+}
+
+/// Who submitted a job.
+public struct JobOwner: Sendable, Hashable {
+    /// The submitter's uid; nil for a job stored without one (by a version before access
+    /// control, or through the library without a peer).
+    public var submitterUID: UInt32?
+
+    public init(submitterUID: UInt32?) {
+        self.submitterUID = submitterUID
     }
 }
 

@@ -8,40 +8,42 @@ import Testing
 
 /// The daemon process: start, refuse, crash recovery, the raw API on the socket.
 @Suite struct DaemonTests {
-    @Test("kill -9 with 200 delay(2) jobs queued or running loses none: all succeed, killed runs are interrupted")
+    @Test("kill -9 with 200 delay(3) jobs queued or running loses none: all succeed, killed runs are interrupted")
     func killNine() async throws {
         let daemon = try TestDaemon()
         defer { daemon.cleanUp() }
         try await daemon.start(["--workers", "50"])
-        let jobs = (0..<200).map { #"{"kind":"delay","seconds":2,"value":\#($0)}"# }.joined(separator: ",")
+        let jobs = (0..<200).map { #"{"kind":"delay","seconds":3,"value":\#($0)}"# }.joined(separator: ",")
         let body = #"{"jobs":["# + jobs + "]}"
         let submit = try rawHTTP(
             socketPath: daemon.socketPath,
             "POST /v1/jobs HTTP/1.1\r\nHost: localhost\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
         )
         try #require(submit.hasPrefix("HTTP/1.1 201"), "\(submit)")
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            let stats = try await daemon.jobctlJSON(StatsResponse.self, ["stats"])
-            if stats.running >= 50 { break }
-            try await Task.sleep(for: .milliseconds(20))
+        // Kill while some jobs run: the ones listed as running must come back interrupted.
+        var running: [JobID] = []
+        let deadline = ContinuousClock.now + .seconds(20)
+        while running.isEmpty, ContinuousClock.now < deadline {
+            running = try await daemon.jobctlJSON(
+                JobListResponse.self, ["list", "--state", "running", "--limit", "1000"]
+            )
+            .jobs.map(\.id)
         }
+        try #require(!running.isEmpty, "no job started")
         try await daemon.stop(signal: SIGKILL)
         try await daemon.start(["--workers", "200"])
         let ids = (1...200).map(String.init)
-        let wait = try await daemon.jobctl(["wait"] + ids, timeout: .seconds(60))
+        let wait = try await daemon.jobctl(["wait"] + ids, timeout: .seconds(90))
         #expect(wait.status == 0, "\(wait)")
         let list = try await daemon.jobctlJSON(JobListResponse.self, ["list", "--limit", "1000"])
         #expect(list.jobs.count == 200)
         #expect(list.jobs.allSatisfy { $0.state == .succeeded })
-        var interrupted = 0
-        for id in ["1", "25", "50"] {
-            let record = try await daemon.jobctlJSON(JobRecord.self, ["status", id])
+        for id in running.prefix(5) {
+            let record = try await daemon.jobctlJSON(JobRecord.self, ["status", id.description])
             #expect(record.state == .succeeded)
-            interrupted += record.attempts?.filter { $0.outcome == .interrupted }.count ?? 0
+            #expect(record.attempts?.first?.outcome == .interrupted, "job \(id) was running at the kill")
             #expect(record.attempts?.last?.outcome == .succeeded)
         }
-        #expect(interrupted == 3, "the first jobs were running at the kill and must show an interrupted attempt")
         #expect(try await daemon.stop() == 0)
     }
 

@@ -10,21 +10,28 @@ import NIOCore
 import Testing
 
 /// Runs `body` against the v1 router in memory, on a real store in a temp directory.
+///
+/// The router has no socket: each request's peer comes from `peers`, by default the
+/// `x-test-peer` header (`TestPeer`), else this process (an admin, as the daemon's own
+/// uid is).
 func withTestAPI(
     options: ServerOptions = ServerOptions(socketPath: "/unused", maxBodyBytes: 64 * 1024, maxBatch: 10),
+    peers: PeerSource = TestPeer.fromHeader,
+    events: EventBroadcaster = EventBroadcaster(),
     _ body: @escaping @Sendable (any TestClientProtocol, Dispatcher) async throws -> Void
 ) async throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jobd-api-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     let store = try JobStore(path: directory.appendingPathComponent("jobs.sqlite").path)
-    let events = EventBroadcaster()
     var logger = Logger(label: "test")
     logger.logLevel = .critical
     // No dispatcher loop runs: jobs stay queued, which is what these API tests want.
     let dispatcher = Dispatcher(
         store: store, executors: [.delay: DelayExecutor()], options: RuntimeOptions(), events: events, logger: logger)
-    let router = APIServer.makeRouter(store: store, dispatcher: dispatcher, events: events, options: options)
+    let router = APIServer.makeRouter(
+        store: store, dispatcher: dispatcher, events: events, options: options, peers: peers,
+        daemonUID: TestPeer.daemonUID)
     let app = Application(router: router, logger: logger)
     try await app.test(.router) { client in try await body(client, dispatcher) }
 }
