@@ -1,7 +1,9 @@
+import CoreMetrics
 import Foundation
 import JobdModel
 import JobdStore
 import Logging
+import Metrics
 import ServiceLifecycle
 import Synchronization
 
@@ -71,6 +73,7 @@ public final class Dispatcher: Service, Sendable {
     let events: EventBroadcaster
     let clock: any Clock<Duration>
     let logger: Logger
+    let metrics = RuntimeMetrics()
     private let state: Mutex<State>
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
@@ -237,6 +240,7 @@ public final class Dispatcher: Service, Sendable {
             throw APIError(.invalidState, "\(error.message); choose another key", field: "key")
         }
         let created = outcomes.count { $0.created }
+        if created > 0 { metrics.submitted.increment(by: Int64(created)) }
         state.withLock { $0.submitted += created }
         if created > 0 { wakeup.yield() }
         return outcomes
@@ -488,10 +492,14 @@ public final class Dispatcher: Service, Sendable {
         logger[metadataKey: "job.kind"] = "\(job.spec.kind)"
         logger[metadataKey: "job.attempt"] = "\(job.attemptNumber)"
         logger.debug("job started")
+        metrics.queueWait.record(duration: .milliseconds(Int64(max(0, -job.runAt.timeIntervalSinceNow) * 1000)))
+        let started = ContinuousClock.now
         let outcome = await race(job, stop: stop)
         let end = decideEnd(job, outcome)
+        metrics.runTime(kind: job.spec.kind, ContinuousClock.now - started)
+        metrics.finished(kind: job.spec.kind, outcome: RuntimeMetrics.outcome(end))
         await record(job, end: end, logger: logger)
-        state.withLock { state in
+        let running = state.withLock { state in
             // The finish may already have re-queued the job and a new attempt claimed it:
             // only this attempt's entry is ours to remove.
             if let running = state.running[job.id], running.attemptID == job.attemptID {
@@ -503,7 +511,9 @@ public final class Dispatcher: Service, Sendable {
                 }
             }
             state.finished += 1
+            return state.running.count
         }
+        metrics.running.record(running)
         wakeup.yield()
     }
 

@@ -5,6 +5,7 @@ import JobdRuntime
 import JobdStore
 import Logging
 import NIOCore
+import Prometheus
 
 #if canImport(Glibc)
     import Glibc
@@ -34,7 +35,8 @@ public enum APIServer {
         options: ServerOptions,
         startedAt: ContinuousClock.Instant = .now,
         peers: PeerSource = .socket,
-        daemonUID: UInt32 = geteuid()
+        daemonUID: UInt32 = geteuid(),
+        metrics: PrometheusCollectorRegistry? = nil
     ) -> Router<JobdRequestContext> {
         let router = Router(context: JobdRequestContext.self)
         router.add(middleware: ErrorMiddleware())
@@ -44,6 +46,9 @@ public enum APIServer {
         SystemController(store: store, dispatcher: dispatcher, startedAt: startedAt).add(to: router)
         EventsController(events: events).add(to: router)
         DispatchController(dispatcher: dispatcher, options: options).add(to: router)
+        if let metrics {
+            MetricsController(registry: metrics, store: store, dispatcher: dispatcher).add(to: router)
+        }
         return router
     }
 

@@ -1,4 +1,5 @@
 import GRDB
+import Metrics
 import Synchronization
 
 /// The single write path: queued operations commit together, many per transaction.
@@ -21,6 +22,10 @@ final class GroupCommitWriter: Sendable {
     private let pool: DatabasePool
     private let state = Mutex(State())
     private let counters = Mutex((commits: 0, operations: 0))
+    /// Seconds from `BEGIN` to the end of `COMMIT` (fsync included).
+    private let commitTimer = Metrics.Timer(label: "jobd_store_commit_seconds", preferredDisplayUnit: .seconds)
+    /// Operations per transaction: how much group commit is saving.
+    private let batchSize = Recorder(label: "jobd_store_commit_batch_size")
     /// The most operations one transaction takes; bounds the time a transaction holds the
     /// write lock and the latency of the first caller in it.
     private let maxBatch: Int
@@ -82,10 +87,13 @@ final class GroupCommitWriter: Sendable {
             }
             if batch.isEmpty { return }
             do {
+                let started = ContinuousClock.now
                 try db.inTransaction(.immediate) {
                     for item in batch { try item.run(in: db) }
                     return .commit
                 }
+                commitTimer.record(duration: ContinuousClock.now - started)
+                batchSize.record(batch.count)
                 counters.withLock {
                     $0.commits += 1
                     $0.operations += batch.count

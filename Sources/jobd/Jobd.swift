@@ -6,8 +6,10 @@ import JobdRuntime
 import JobdServer
 import JobdStore
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
+import Prometheus
 import ServiceLifecycle
 import UnixSignals
 
@@ -101,6 +103,22 @@ struct Jobd: AsyncParsableCommand {
         }
     }
 
+    /// Routes swift-metrics to a Prometheus registry that `/metrics` renders.
+    ///
+    /// Called once per process (swift-metrics allows one bootstrap).
+    static func bootstrapMetrics() -> PrometheusCollectorRegistry {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(500), .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10),
+            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+            .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(300),
+        ]
+        factory.defaultValueHistogramBuckets = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]
+        MetricsSystem.bootstrap(factory)
+        return registry
+    }
+
     /// A start-up failure with the message to log.
     struct StartFailure: Error {
         var message: String
@@ -111,6 +129,8 @@ struct Jobd: AsyncParsableCommand {
         logLevel: LogLevelSwitch, logger: Logger
     ) async throws {
         let configuration = loaded.configuration
+        // Before anything makes a metric: metrics made earlier stay bound to the no-op backend.
+        let registry = Self.bootstrapMetrics()
         let environment = ProcessInfo.processInfo.environment
         // Trap SIGHUP before anything else: its default action ends the process, and a
         // reload sent while starting is then applied once running.
@@ -179,7 +199,8 @@ struct Jobd: AsyncParsableCommand {
                 watchdogInterval: SystemdNotifier.watchdogInterval(environment: environment), logger: logger)
         }
         let serverOptions = configuration.serverOptions
-        let router = APIServer.makeRouter(store: store, dispatcher: dispatcher, events: events, options: serverOptions)
+        let router = APIServer.makeRouter(
+            store: store, dispatcher: dispatcher, events: events, options: serverOptions, metrics: registry)
         let application = APIServer.makeApplication(router: router, options: serverOptions, logger: logger) {
             logger.info(
                 "jobd ready",

@@ -5,6 +5,7 @@ import JobdRuntime
 import JobdServer
 import JobdStore
 import Logging
+import Prometheus
 import Testing
 
 /// docs/openapi.yaml against the real router and the real error codes.
@@ -58,7 +59,8 @@ import Testing
         let dispatcher = Dispatcher(
             store: store, executors: [:], options: RuntimeOptions(), events: events, logger: Logger(label: "test"))
         let router = APIServer.makeRouter(
-            store: store, dispatcher: dispatcher, events: events, options: ServerOptions(socketPath: "/unused"))
+            store: store, dispatcher: dispatcher, events: events, options: ServerOptions(socketPath: "/unused"),
+            metrics: PrometheusCollectorRegistry())
         let served = Set(router.routes.map { "\($0.method) \($0.path)" })
         let documented = try Self.documentedOperations()
         #expect(!documented.isEmpty)

@@ -1,0 +1,54 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import JobdRuntime
+import JobdStore
+import NIOCore
+import Prometheus
+
+/// `GET /metrics`: the Prometheus text exposition of the daemon's metrics.
+///
+/// Counters and histograms are updated where things happen (swift-metrics, bootstrapped
+/// by the daemon on this registry); the per-state job counts are read from the store at
+/// scrape time, so they are exact rather than tracked.
+struct MetricsController<Context: RequestContext>: Sendable {
+    let registry: PrometheusCollectorRegistry
+    let store: JobStore
+    let dispatcher: Dispatcher
+
+    func add(to router: Router<Context>) {
+        router.get("/metrics", use: scrape)
+    }
+
+    static var jobs: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "jobd", metricName: "jobs", unitName: "", helpText: "Jobs in the database per state")
+    }
+    static var workers: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "jobd", metricName: "workers", unitName: "", helpText: "The global worker limit")
+    }
+    static var paused: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "jobd", metricName: "paused", unitName: "", helpText: "1 while dispatching is paused")
+    }
+
+    @Sendable func scrape(_ request: Request, context: Context) async throws -> Response {
+        let counts = try await store.counts()
+        for (state, count) in [
+            ("queued", counts.queued), ("running", counts.running), ("succeeded", counts.succeeded),
+            ("failed", counts.failed), ("cancelled", counts.cancelled),
+        ] {
+            registry.makeGauge(descriptor: Self.jobs, labels: [("state", state)]).set(Double(count))
+        }
+        let statistics = dispatcher.statistics
+        registry.makeGauge(descriptor: Self.workers).set(Double(statistics.workers))
+        registry.makeGauge(descriptor: Self.paused).set(Double(statistics.isPaused ? 1 : 0))
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(16 * 1024)
+        registry.emit(into: &buffer)
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
+    }
+}
