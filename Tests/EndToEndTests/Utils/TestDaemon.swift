@@ -132,11 +132,15 @@ final class TestDaemon: @unchecked Sendable {
         process.standardOutput = log
         process.standardInput = FileHandle.nullDevice
         exitStatus = nil
+        // The log is appended to across restarts: wait for a new "jobd ready".
+        let readyBefore = Self.readyCount(self.log())
         try process.run()
         self.process = process
         let deadline = ContinuousClock.now + .seconds(15)
         while ContinuousClock.now < deadline {
-            if socketAnswers(socketPath) { return }
+            // Serving means bound and then given its mode and group: "jobd ready" is logged
+            // after both (and READY=1 sent), while the socket answers from the bind on.
+            if socketAnswers(socketPath), Self.readyCount(self.log()) > readyBefore { return }
             if !process.isRunning {
                 throw DaemonFailed(
                     message: "jobd exited with \(process.terminationStatus) before serving:\n\(self.log())")
@@ -184,6 +188,10 @@ final class TestDaemon: @unchecked Sendable {
             Issue.record("cannot decode jobctl \(arguments) output: \(output)")
             throw error
         }
+    }
+
+    static func readyCount(_ log: String) -> Int {
+        log.components(separatedBy: "jobd ready").count - 1
     }
 
     /// The daemon's log so far.
