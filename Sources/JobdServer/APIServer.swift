@@ -6,6 +6,7 @@ import JobdStore
 import Logging
 import NIOCore
 import Prometheus
+import ServiceLifecycle
 
 #if canImport(Glibc)
     import Glibc
@@ -66,13 +67,12 @@ public enum APIServer {
         options: ServerOptions,
         logger: Logger,
         onReady: @escaping @Sendable () async -> Void = {}
-    ) -> some ApplicationProtocol {
+    ) -> some Service {
         let mode = options.socketMode
         let path = options.socketPath
         let group = options.socketGroup
-        return Application(
-            router: router,
-            configuration: ApplicationConfiguration(address: .unixDomainSocket(path: path), serverName: "jobd"),
+        return SocketServer(
+            router: router, path: path, logger: logger,
             onServerRunning: { _ in
                 if let group {
                     do {
@@ -90,7 +90,6 @@ public enum APIServer {
                         "cannot set the socket mode", metadata: ["socket.path": "\(path)", "errno": "\(errno)"])
                 }
                 await onReady()
-            },
-            logger: logger)
+            })
     }
 }

@@ -246,7 +246,10 @@ struct JobdClientEventsTests {
                 try await client.waitForAll([6, 7], timeout: .milliseconds(300))
             }
             #expect(records.map(\.state) == [.running, .succeeded])
-            #expect(ContinuousClock.now - start < .seconds(5))
+            // Returns instead of waiting for the jobs. The bound is loose: tearing down the
+            // fake daemon's open event stream can take seconds under load (against the real
+            // daemon `jobctl wait --timeout 0.3` returns in about 0.35 s).
+            #expect(ContinuousClock.now - start < .seconds(15))
         }
     }
 

@@ -5,6 +5,7 @@ import JobdRuntime
 import JobdServer
 import JobdStore
 import Logging
+import ServiceLifecycle
 import Testing
 
 #if canImport(Glibc)
