@@ -23,7 +23,12 @@ if [ "${1:-}" = "--inside" ]; then
     mkdir -p "$stage/upper" "$stage/work" "$stage/root"
     mount -t overlay overlay -o "lowerdir=/,upperdir=$stage/upper,workdir=$stage/work" "$stage/root"
     root=$stage/root
+    # Fresh /run and /tmp first: the checkout may itself live under /tmp (CI clones
+    # anywhere), and a tmpfs mounted after its bind mount would hide it.
+    mount -t tmpfs -o mode=0755 tmpfs "$root/run"
+    mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
     # The checkout, read-only, in case it is on a file system of its own.
+    mkdir -p "$root$repo"
     mount --bind "$repo" "$root$repo"
     mount -o remount,bind,ro "$root$repo"
     mount --rbind /dev "$root/dev"
@@ -34,8 +39,6 @@ if [ "${1:-}" = "--inside" ]; then
     mount -o remount,bind,ro "$root/sys"
     # In the new cgroup namespace this cgroup2 mount is rooted at the sandbox's cgroup.
     mount -t cgroup2 cgroup2 "$root/sys/fs/cgroup"
-    mount -t tmpfs -o mode=0755 tmpfs "$root/run"
-    mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
     mount -t tmpfs -o mode=0755 tmpfs "$root/etc/systemd/system"
     # Hide the Swift toolchain: the installed binaries must run without it.
     if [ -n "$toolchain" ] && [ -d "$root$toolchain" ]; then
@@ -266,7 +269,16 @@ else
 fi
 
 in_sandbox sed -i 's/^workers: 16/workers: 4/' /etc/jobd/jobd.yaml
-if in_sandbox systemctl reload jobd && journal | grep -q 'configuration reloaded.*workers: 16 -> 4'; then
+reloaded() {
+    # The journal may take a moment to show the line after systemctl returns.
+    local deadline=$(($(date +%s) + 10))
+    while [ "$(date +%s)" -lt "$deadline" ]; do
+        journal | grep -q 'configuration reloaded.*workers: 16 -> 4' && return 0
+        sleep 0.2
+    done
+    return 1
+}
+if in_sandbox systemctl reload jobd && reloaded; then
     pass "systemctl reload jobd applied workers 16 -> 4 (SIGHUP)"
 else
     fail "systemctl reload jobd: $(journal | grep -i reload | tail -2)"
