@@ -78,8 +78,12 @@ cd "$(dirname "$0")/.."
 repo=$(pwd)
 started=$(date +%s)
 failures=0
+passes=0
 
-pass() { echo "ok   - $*"; }
+pass() {
+    echo "ok   - $*"
+    passes=$((passes + 1))
+}
 fail() {
     echo "FAIL - $*"
     failures=$((failures + 1))
@@ -329,5 +333,6 @@ else
     pass "the sandbox powered off"
 fi
 
-echo "systemd-test: $failures failure(s), $(($(date +%s) - started)) s"
+echo "systemd-test took $(($(date +%s) - started)) s"
+echo "systemd-test: $passes passed, $failures failed"
 [ "$failures" -eq 0 ]
