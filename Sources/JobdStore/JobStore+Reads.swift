@@ -109,8 +109,10 @@ extension JobStore {
     /// - Throws: `StoreError`.
     public func earliestRunAt() async throws -> Date? {
         try await read("cannot read the queue") { db in
-            try Double.fetchOne(db.cachedStatement(sql: "SELECT min(run_at) FROM jobs INDEXED BY jobs_due WHERE state = 'queued'"))
-                .map(Date.init(timeIntervalSince1970:))
+            try Double.fetchOne(
+                db.cachedStatement(sql: "SELECT min(run_at) FROM jobs INDEXED BY jobs_due WHERE state = 'queued'")
+            )
+            .map(Date.init(timeIntervalSince1970:))
         }
     }
 
@@ -125,7 +127,8 @@ extension JobStore {
         let seconds = date.timeIntervalSince1970
         return try await read("cannot read the queue") { db in
             try Double.fetchOne(
-                db.cachedStatement(sql: "SELECT min(run_at) FROM jobs INDEXED BY jobs_due WHERE state = 'queued' AND run_at > ?"),
+                db.cachedStatement(
+                    sql: "SELECT min(run_at) FROM jobs INDEXED BY jobs_due WHERE state = 'queued' AND run_at > ?"),
                 arguments: [seconds]
             ).map(Date.init(timeIntervalSince1970:))
         }
