@@ -27,29 +27,7 @@ struct CancelCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let allCancelled = try await global.withClient { client in
-            var answers: [CancelResponse] = []
-            var allCancelled = true
-            for argument in ids {
-                do {
-                    let answer = try await client.cancel(argument.id)
-                    answers.append(answer)
-                    if !global.json {
-                        Output.line(Self.describe(answer))
-                    }
-                } catch let error as APIError {
-                    Output.error("error: job \(argument.id): \(error)")
-                    allCancelled = false
-                }
-            }
-            if global.json {
-                try Output.json(answers)
-            }
-            return allCancelled
-        }
-        if !allCancelled {
-            throw ExitCode(ExitCodes.failure)
-        }
+        try await global.forEachJob(ids, { client, id in try await client.cancel(id) }, line: Self.describe)
     }
 
     /// `N cancelled`, `N cancelling (running)`, or `N <state>`.

@@ -28,28 +28,8 @@ struct RetryCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let allRetried = try await global.withClient { client in
-            var records: [JobRecord] = []
-            var allRetried = true
-            for argument in ids {
-                do {
-                    let record = try await client.retry(argument.id)
-                    records.append(record)
-                    if !global.json {
-                        Output.line("\(record.id) \(record.state.rawValue)")
-                    }
-                } catch let error as APIError {
-                    Output.error("error: job \(argument.id): \(error)")
-                    allRetried = false
-                }
-            }
-            if global.json {
-                try Output.json(records)
-            }
-            return allRetried
-        }
-        if !allRetried {
-            throw ExitCode(ExitCodes.failure)
+        try await global.forEachJob(ids, { client, id in try await client.retry(id) }) { record in
+            "\(record.id) \(record.state.rawValue)"
         }
     }
 }
