@@ -1,13 +1,30 @@
 import JobdModel
 import JobdStore
 
-/// Runs delay jobs: sleep on the injected clock, then return the value or raise `fail`.
-public struct DelayExecutor: JobExecutor {
+/// Runs delay jobs: wait `seconds`, then return the value or raise `fail`.
+///
+/// The dispatcher runs delay attempts from its deadline heap through `plan(_:)`;
+/// `execute(_:)` does the same by sleeping on the injected clock.
+public struct DelayExecutor: TimedJobExecutor {
     let clock: any Clock<Duration>
 
-    /// Makes an executor that sleeps on `clock`.
+    /// Makes an executor that sleeps on `clock` in `execute`.
     public init(clock: any Clock<Duration> = ContinuousClock()) {
         self.clock = clock
+    }
+
+    /// `seconds`, then `value` (JSON null when absent), or `job_failed` when the spec has `fail`.
+    public func plan(_ job: ClaimedJob) -> TimedAttempt {
+        guard case .delay(let delay) = job.spec.payload else {
+            return TimedAttempt(
+                duration: .zero,
+                outcome: .failure(ExecutionFailure(.internal, "the delay executor got a \(job.spec.kind) job")))
+        }
+        let duration: Duration = delay.seconds > 0 ? .nanoseconds(Int64((delay.seconds * 1e9).rounded())) : .zero
+        if let message = delay.fail {
+            return TimedAttempt(duration: duration, outcome: .failure(ExecutionFailure(.jobFailed, message)))
+        }
+        return TimedAttempt(duration: duration, outcome: .success(.delay(DelayResult(value: delay.value ?? .null))))
     }
 
     /// Sleeps `seconds`, then returns `value` (JSON null when absent).
@@ -15,16 +32,11 @@ public struct DelayExecutor: JobExecutor {
     /// - Throws: `ExecutionFailure` with `job_failed` when the spec has `fail`, after the
     ///   sleep; `CancellationError` when cancelled during the sleep.
     public func execute(_ job: ClaimedJob) async throws -> JobResult {
-        guard case .delay(let delay) = job.spec.payload else {
-            throw ExecutionFailure(.internal, "the delay executor got a \(job.spec.kind) job")
-        }
-        if delay.seconds > 0 {
-            try await clock.sleep(for: .nanoseconds(Int64((delay.seconds * 1e9).rounded())))
+        let plan = plan(job)
+        if plan.duration > .zero {
+            try await clock.sleep(for: plan.duration)
         }
         try Task.checkCancellation()
-        if let message = delay.fail {
-            throw ExecutionFailure(.jobFailed, message)
-        }
-        return .delay(DelayResult(value: delay.value ?? .null))
+        return try plan.outcome.get()
     }
 }

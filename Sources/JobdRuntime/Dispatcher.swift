@@ -9,11 +9,18 @@ import Synchronization
 
 /// Runs jobs from the database under a worker limit: the heart of the daemon.
 ///
-/// The database is the queue. `run()` claims due jobs in batches as worker slots free
-/// up and runs each as a child task of one task group. It wakes on a submit, on a
-/// finished job and at the earliest future `run_at`; it never polls. Each attempt races
-/// its executor against its timeout and a stop request (cancel or shutdown), then
-/// records the outcome through the attempt's fencing token.
+/// The database is the queue. `run()` is one loop that, each time it wakes, makes one
+/// round trip to the database (`JobStore.settle`): it records every attempt that ended
+/// since the last round and claims due jobs for the slots that are free, in one
+/// transaction. It wakes on a submit, on an ended attempt, at the earliest timed
+/// deadline and at the earliest future `run_at`; it never polls.
+///
+/// Attempts run two ways. A timed one (`TimedJobExecutor`: delay jobs) is an entry in
+/// a deadline heap and needs no task at all. Any other (fetch) runs as a child task of
+/// one task group, racing its executor against its timeout and a stop request; its end
+/// is handed back to the loop. Either way an end stays in memory until it is written, so
+/// a store that cannot commit (disk full, locked) loses nothing; it is tried again with
+/// backoff.
 ///
 /// On graceful shutdown it stops claiming, lets running jobs finish for
 /// `shutdownGrace`, interrupts the rest (re-queued without using an attempt) and
@@ -46,25 +53,71 @@ public final class Dispatcher: Service, Sendable {
         var attemptID: Int64
         var kind: JobKind
         var host: String?
-        var stop: OneShot<StopReason>
+        /// Stops a task-run attempt; nil for a timed one, which the loop ends itself.
+        var stop: OneShot<StopReason>?
+    }
+
+    /// A timed attempt waiting for its deadline.
+    private struct TimedRun {
+        var job: ClaimedJob
+        /// The outcome at the deadline: the plan's, or `.timedOut` when the job's
+        /// timeout comes first.
+        var outcome: RaceResult
+    }
+
+    /// An attempt that ended and waits for the loop to record it.
+    private struct Ended {
+        var job: ClaimedJob
+        var end: AttemptEnd
+        /// When it ended: the attempt's recorded `finished_at`, not the later write's time.
+        var at: Date
     }
 
     private struct State {
+        /// Every attempt from its claim until its end is recorded (so an ended but not yet
+        /// written attempt still holds its slot).
         var running: [JobID: Running] = [:]
+        var timed: [JobID: TimedRun] = [:]
+        var deadlines = DeadlineHeap()
+        var ended: [Ended] = []
         var maxRunning = 0
         var workers: Int
         var submitted = 0
         var finished = 0
         var isShuttingDown = false
         var graceArmed = false
-        /// Cancels that found the job running in the database before its task registered.
+        /// Cancels that found the job running in the database before it registered.
         var pendingCancels: Set<JobID> = []
-        /// The `run_at` the armed timer wakes for, so a later one is not armed twice.
-        var timerDeadline: Date?
+        /// The instant the armed timer wakes at, so a later one is not armed twice.
+        var timerDeadline: ContinuousClock.Instant?
         var isLoopRunning = false
         var isPaused = false
         var runningByKind: [JobKind: Int] = [:]
         var runningByHost: [String: Int] = [:]
+
+        /// Removes a finished attempt's slot, if `attemptID` still holds it.
+        mutating func release(_ jobID: JobID, attemptID: Int64) {
+            guard let running = running[jobID], running.attemptID == attemptID else { return }
+            self.running[jobID] = nil
+            runningByKind[running.kind, default: 1] -= 1
+            if let host = running.host {
+                runningByHost[host, default: 1] -= 1
+                if runningByHost[host] == 0 { runningByHost[host] = nil }
+            }
+        }
+
+        /// Takes the timed attempts due at `now` out of the heap.
+        mutating func takeDue(_ now: ContinuousClock.Instant) -> [TimedRun] {
+            var due: [TimedRun] = []
+            while let top = deadlines.peek, top.deadline <= now {
+                deadlines.pop()
+                if let run = timed[top.jobID], run.job.attemptID == top.attemptID {
+                    timed[top.jobID] = nil
+                    due.append(run)
+                }
+            }
+            return due
+        }
     }
 
     let store: JobStore
@@ -258,8 +311,7 @@ public final class Dispatcher: Service, Sendable {
     ///   `StoreError`.
     public func cancel(_ jobID: JobID, submitterUID: UInt32? = nil) async throws -> JobState {
         let owner = try await requireOwner(of: jobID, submitterUID: submitterUID)
-        if let stop = state.withLock({ $0.running[jobID]?.stop }) {
-            stop.fulfil(.cancelRequested)
+        if stopRunning(jobID, reason: .cancelRequested, orRemember: false) {
             return .running
         }
         let events = self.events
@@ -273,14 +325,9 @@ public final class Dispatcher: Service, Sendable {
             events.jobFinished(jobID)
             return .cancelled
         case .running:
-            // Claimed, but its task has not registered yet (or it registered after the
-            // check above): leave a note the registration picks up.
-            let stop: OneShot<StopReason>? = state.withLock { state in
-                if let running = state.running[jobID] { return running.stop }
-                state.pendingCancels.insert(jobID)
-                return nil
-            }
-            stop?.fulfil(.cancelRequested)
+            // Claimed, but not registered yet (or it registered after the check above):
+            // leave a note the registration picks up.
+            stopRunning(jobID, reason: .cancelRequested, orRemember: true)
             return .running
         case .alreadyTerminal(let terminal):
             throw APIError(.invalidState, "job \(jobID) already \(terminal.rawValue)")
@@ -313,117 +360,274 @@ public final class Dispatcher: Service, Sendable {
         }
     }
 
+    /// Stops a running attempt: a task-run one through its stop signal, a timed one by
+    /// ending it now. With `orRemember`, a job not registered yet gets a note that its
+    /// registration picks up.
+    ///
+    /// - Returns: True when the job was running here.
+    @discardableResult
+    private func stopRunning(_ jobID: JobID, reason: StopReason, orRemember: Bool) -> Bool {
+        enum Action {
+            case alreadyEnding
+            case signal(OneShot<StopReason>)
+            case end(ClaimedJob)
+        }
+        let action: Action? = state.withLock { state in
+            guard let running = state.running[jobID] else {
+                if orRemember { state.pendingCancels.insert(jobID) }
+                return nil
+            }
+            if let stop = running.stop { return .signal(stop) }
+            // A timed attempt still waiting ends now; one already ended is being written.
+            guard let run = state.timed.removeValue(forKey: jobID) else { return .alreadyEnding }
+            return .end(run.job)
+        }
+        switch action {
+        case nil:
+            return false
+        case .alreadyEnding:
+            return true
+        case .signal(let stop):
+            stop.fulfil(reason)
+            return true
+        case .end(let job):
+            ended(job, end: decideEnd(job, .stopped(reason)))
+            return true
+        }
+    }
+
+    /// Most jobs one round claims. A bigger claim holds the writer longer and makes more
+    /// work runnable at once; the API's requests wait behind both (docs/benchmarks.md, W4).
+    static let claimChunk = 512
+
     private func dispatchLoop() async {
         state.withLock { $0.isLoopRunning = true }
         defer { state.withLock { $0.isLoopRunning = false } }
         var startPruning = true
+        // After a failed round: the pause before the next, growing to 5 s.
+        var failurePause: Duration?
+        var failingSince: ContinuousClock.Instant?
         await withDiscardingTaskGroup { group in
             for await _ in wakeups {
-                let (shuttingDown, armGrace, running, free, paused) = state.withLock { state in
+                let instant = ContinuousClock.now
+                let due = state.withLock { $0.takeDue(instant) }
+                for run in due {
+                    ended(run.job, end: decideEnd(run.job, run.outcome), wake: false)
+                }
+                let round = state.withLock { state in
                     let arm = state.isShuttingDown && !state.graceArmed
                     if arm { state.graceArmed = true }
+                    let ended = state.ended
+                    state.ended.removeAll(keepingCapacity: true)
                     return (
-                        state.isShuttingDown, arm, state.running.count, state.workers - state.running.count,
-                        state.isPaused
+                        shuttingDown: state.isShuttingDown, armGrace: arm, ended: ended,
+                        running: state.running.count, free: state.workers - state.running.count + ended.count,
+                        paused: state.isPaused
                     )
                 }
-                if shuttingDown {
-                    if armGrace {
-                        group.addTask { await self.interruptAfterGrace() }
-                    }
-                    if running == 0 { break }
-                    continue
+                if round.armGrace {
+                    group.addTask { await self.interruptAfterGrace() }
                 }
-                if startPruning {
+                if startPruning && !round.shuttingDown {
                     startPruning = false
                     if let retention = options.retention {
                         group.addTask { await self.pruneLoop(retention: retention) }
                     }
                 }
-                guard free > 0, !paused else { continue }
-                let (excludedKinds, excludedHosts) = saturated()
-                // One instant for the claim and the timer query: a job due in between would
-                // otherwise be neither claimed (not yet due) nor timed (no longer future).
-                let now = Date()
-                let claimed: [ClaimedJob]
-                do {
-                    claimed = try await store.claimReady(
-                        limit: free, excludingKinds: excludedKinds, excludingHosts: excludedHosts, now: now)
-                } catch {
-                    logger.error("cannot claim jobs; trying again in 1s", metadata: ["error": "\(error)"])
-                    arm(timerFor: Date().addingTimeInterval(1), in: &group)
+                let limit = round.shuttingDown || round.paused ? 0 : min(max(0, round.free), Self.claimChunk)
+                if round.ended.isEmpty && limit == 0 {
+                    if round.shuttingDown && round.running == 0 { break }
+                    armNextDeadline(in: &group)
                     continue
                 }
-                var released: [(id: JobID, attemptID: Int64)] = []
-                for job in claimed {
-                    let stop = OneShot<StopReason>()
-                    let admission = state.withLock { state -> (admitted: Bool, cancelPending: Bool) in
-                        // One claim can return more jobs of a kind or host than it has free
-                        // slots: the extras go back to the queue untouched.
-                        let kind = job.spec.kind
-                        if let limit = options.kindLimits[kind], state.runningByKind[kind, default: 0] >= limit {
-                            return (false, false)
+                let (excludedKinds, excludedHosts) = limit > 0 ? saturated(after: round.ended) : ([], [])
+                // One instant for the claim and the next-run_at query (they share a
+                // transaction): a job due in between is either claimed or timed.
+                let now = Date()
+                let ended = round.ended
+                let outcome: SettleOutcome
+                do {
+                    outcome = try await store.settle(
+                        ended.map {
+                            AttemptFinish(jobID: $0.job.id, attemptID: $0.job.attemptID, end: $0.end, endedAt: $0.at)
+                        },
+                        claimLimit: limit, excludingKinds: excludedKinds, excludingHosts: excludedHosts, now: now
+                    ) { recorded in
+                        for (index, wasRecorded) in recorded.enumerated() where wasRecorded {
+                            self.publish(ended[index].end, job: ended[index].job)
                         }
-                        if let host = job.host, let limit = options.hostLimit,
-                            state.runningByHost[host, default: 0] >= limit
-                        {
-                            return (false, false)
-                        }
-                        state.running[job.id] = Running(
-                            attemptID: job.attemptID, kind: kind, host: job.host, stop: stop)
-                        state.runningByKind[kind, default: 0] += 1
-                        if let host = job.host { state.runningByHost[host, default: 0] += 1 }
-                        state.maxRunning = max(state.maxRunning, state.running.count)
-                        return (true, state.pendingCancels.remove(job.id) != nil)
                     }
-                    guard admission.admitted else {
-                        released.append((job.id, job.attemptID))
+                    failurePause = nil
+                    failingSince = nil
+                } catch {
+                    // Nothing of the round was stored: keep the ends and try again.
+                    let pause = min((failurePause ?? .milliseconds(50)) * 2, .seconds(5))
+                    failurePause = pause
+                    let since = failingSince ?? instant
+                    failingSince = since
+                    logger.error(
+                        "cannot record attempts or claim jobs; keeping \(ended.count) ends in memory, trying again",
+                        metadata: ["error": "\(error)", "retry.seconds": "\(Self.seconds(pause))"])
+                    if round.shuttingDown && ContinuousClock.now - since > options.shutdownGrace {
+                        // Stopping, and the store still cannot write: leave the attempts
+                        // `running` on disk; start-up recovery re-queues them.
+                        logger.error(
+                            "shutdown: giving up recording attempts; they are recovered at the next start",
+                            metadata: ["attempts": "\(ended.count)"])
+                        state.withLock { state in
+                            for item in ended { state.release(item.job.id, attemptID: item.job.attemptID) }
+                        }
+                        wakeup.yield()
                         continue
                     }
-                    if admission.cancelPending { stop.fulfil(.cancelRequested) }
-                    events.publish(
-                        .started, jobID: job.id, state: .running, attempt: job.attemptNumber,
-                        submitterUID: job.submitterUID)
-                    group.addTask { await self.runAttempt(job, stop: stop) }
+                    state.withLock { $0.ended.insert(contentsOf: ended, at: 0) }
+                    arm(timerAt: .now + pause, in: &group)
+                    continue
                 }
-                if !released.isEmpty {
-                    do {
-                        try await store.release(released)
-                    } catch {
-                        // They stay `running` on disk without a task: start-up recovery
-                        // re-queues them at the latest. Log loudly; it needs a failing disk.
-                        logger.error("cannot release over-limit claims", metadata: ["error": "\(error)"])
-                    }
-                    // Slots the released jobs seemed to take are free for other work.
-                    if released.count < claimed.count { wakeup.yield() }
+                recordEnded(ended, recorded: outcome.recorded)
+                admit(outcome.claimed, now: instant, in: &group)
+                if limit > 0 && outcome.claimed.count == limit && round.free > limit {
+                    // More slots than one claim takes: claim again, after letting the
+                    // API's requests run.
+                    wakeup.yield()
+                    await Task.yield()
+                } else if let next = outcome.nextRunAt {
+                    arm(timerAt: .now + .seconds(next.timeIntervalSince(Date())), in: &group)
                 }
-                if claimed.count < free {
-                    // Nothing else is due now: sleep until the earliest future run_at.
-                    do {
-                        if let next = try await store.earliestRunAt(after: now) {
-                            arm(timerFor: next, in: &group)
-                        }
-                    } catch {
-                        logger.error("cannot read the queue; trying again in 1s", metadata: ["error": "\(error)"])
-                        arm(timerFor: Date().addingTimeInterval(1), in: &group)
-                    }
-                }
+                armNextDeadline(in: &group)
+                if round.shuttingDown && state.withLock({ $0.running.isEmpty && $0.ended.isEmpty }) { break }
             }
             // Every job has finished; what is left are timers, which must not hold up the stop.
             group.cancelAll()
         }
     }
 
-    /// The kinds and hosts at their limits, which the next claim skips.
-    private func saturated() -> (kinds: Set<JobKind>, hosts: Set<String>) {
-        state.withLock { state in
+    /// Frees the slots of recorded ends and reports them.
+    private func recordEnded(_ ended: [Ended], recorded: [Bool]) {
+        guard !ended.isEmpty else { return }
+        let running = state.withLock { state in
+            for item in ended { state.release(item.job.id, attemptID: item.job.attemptID) }
+            state.finished += ended.count
+            return state.running.count
+        }
+        metrics.running.record(running)
+        for (item, wasRecorded) in zip(ended, recorded) {
+            log(item.end, recorded: wasRecorded, job: item.job)
+            if wasRecorded && Self.isTerminal(item.end) {
+                events.jobFinished(item.job.id)
+            }
+        }
+    }
+
+    /// Registers claimed jobs and starts them; jobs over a kind or host limit go back.
+    private func admit(_ claimed: [ClaimedJob], now: ContinuousClock.Instant, in group: inout DiscardingTaskGroup) {
+        guard !claimed.isEmpty else { return }
+        var released: [(id: JobID, attemptID: Int64)] = []
+        var endedAtOnce = false
+        for job in claimed {
+            let timed = executors[job.spec.kind] as? any TimedJobExecutor
+            var run: TimedRun?
+            var deadline = now
+            if let timed {
+                let plan = timed.plan(job)
+                var outcome = RaceResult.finished(plan.outcome.mapError { $0 as any Error })
+                var duration = plan.duration
+                if let timeout = job.timeout, Duration.seconds(timeout) < duration {
+                    duration = .seconds(timeout)
+                    outcome = .timedOut
+                }
+                deadline = now + duration
+                run = TimedRun(job: job, outcome: outcome)
+            }
+            let stop = timed == nil ? OneShot<StopReason>() : nil
+            let admission = state.withLock { state -> (admitted: Bool, cancelPending: Bool) in
+                // One claim can return more jobs of a kind or host than it has free
+                // slots: the extras go back to the queue untouched.
+                let kind = job.spec.kind
+                if let limit = options.kindLimits[kind], state.runningByKind[kind, default: 0] >= limit {
+                    return (false, false)
+                }
+                if let host = job.host, let limit = options.hostLimit, state.runningByHost[host, default: 0] >= limit {
+                    return (false, false)
+                }
+                state.running[job.id] = Running(attemptID: job.attemptID, kind: kind, host: job.host, stop: stop)
+                state.runningByKind[kind, default: 0] += 1
+                if let host = job.host { state.runningByHost[host, default: 0] += 1 }
+                state.maxRunning = max(state.maxRunning, state.running.count)
+                let cancelPending = state.pendingCancels.remove(job.id) != nil
+                if let run, !cancelPending, deadline > now {
+                    state.timed[job.id] = run
+                    state.deadlines.push(deadline, jobID: job.id, attemptID: job.attemptID)
+                }
+                return (true, cancelPending)
+            }
+            guard admission.admitted else {
+                released.append((job.id, job.attemptID))
+                continue
+            }
+            logger.debug("job started", metadata: jobMetadata(job))
+            metrics.queueWait.record(duration: .milliseconds(Int64(max(0, -job.runAt.timeIntervalSinceNow) * 1000)))
+            events.publish(
+                .started, jobID: job.id, state: .running, attempt: job.attemptNumber, submitterUID: job.submitterUID)
+            if let run {
+                if admission.cancelPending {
+                    ended(job, end: decideEnd(job, .stopped(.cancelRequested)), wake: false)
+                    endedAtOnce = true
+                } else if deadline <= now {
+                    // Nothing to wait for (a delay of 0): it ends in the next round.
+                    ended(job, end: decideEnd(job, run.outcome), wake: false)
+                    endedAtOnce = true
+                }
+            } else if let stop {
+                if admission.cancelPending { stop.fulfil(.cancelRequested) }
+                group.addTask { await self.runAttempt(job, stop: stop) }
+            }
+        }
+        if endedAtOnce { wakeup.yield() }
+        guard !released.isEmpty else { return }
+        let store = self.store
+        let logger = self.logger
+        let wakeup = self.wakeup
+        let allReleased = released.count == claimed.count
+        group.addTask {
+            do {
+                try await store.release(released)
+            } catch {
+                // They stay `running` on disk without a task: start-up recovery re-queues
+                // them at the latest. Log loudly; it needs a failing disk.
+                logger.error("cannot release over-limit claims", metadata: ["error": "\(error)"])
+            }
+            // Slots the released jobs seemed to take are free for other work.
+            if !allReleased { wakeup.yield() }
+        }
+    }
+
+    /// Hands an attempt's end to the loop, which records it in its next round.
+    private func ended(_ job: ClaimedJob, end: AttemptEnd, wake: Bool = true) {
+        metrics.finished(kind: job.spec.kind, outcome: RuntimeMetrics.outcome(end))
+        let at = Date()
+        state.withLock { $0.ended.append(Ended(job: job, end: end, at: at)) }
+        if wake { wakeup.yield() }
+    }
+
+    /// The kinds and hosts at their limits, which the next claim skips, counting the
+    /// `ended` attempts (recorded in the same round) as gone.
+    private func saturated(after ended: [Ended]) -> (kinds: Set<JobKind>, hosts: Set<String>) {
+        guard !options.kindLimits.isEmpty || options.hostLimit != nil else { return ([], []) }
+        return state.withLock { state in
+            var byKind = state.runningByKind
+            var byHost = state.runningByHost
+            for item in ended where state.running[item.job.id]?.attemptID == item.job.attemptID {
+                byKind[item.job.spec.kind, default: 1] -= 1
+                if let host = item.job.host { byHost[host, default: 1] -= 1 }
+            }
             var kinds: Set<JobKind> = []
-            for (kind, limit) in options.kindLimits where state.runningByKind[kind, default: 0] >= limit {
+            for (kind, limit) in options.kindLimits where byKind[kind, default: 0] >= limit {
                 kinds.insert(kind)
             }
             var hosts: Set<String> = []
             if let limit = options.hostLimit {
-                for (host, count) in state.runningByHost where count >= limit { hosts.insert(host) }
+                for (host, count) in byHost where count >= limit { hosts.insert(host) }
             }
             return (kinds, hosts)
         }
@@ -452,18 +656,28 @@ public final class Dispatcher: Service, Sendable {
         }
     }
 
+    /// Arms a wake-up for the earliest timed deadline, or wakes now when it has passed.
+    private func armNextDeadline(in group: inout DiscardingTaskGroup) {
+        guard let next = state.withLock({ $0.deadlines.peek?.deadline }) else { return }
+        if next <= .now {
+            wakeup.yield()
+        } else {
+            arm(timerAt: next, in: &group)
+        }
+    }
+
     /// Arms a wake-up at `deadline` unless one at or before it is armed already.
-    private func arm(timerFor deadline: Date, in group: inout DiscardingTaskGroup) {
+    private func arm(timerAt deadline: ContinuousClock.Instant, in group: inout DiscardingTaskGroup) {
         let needed = state.withLock { state in
-            if let armed = state.timerDeadline, armed <= deadline, armed > Date() { return false }
+            if let armed = state.timerDeadline, armed <= deadline, armed > .now { return false }
             state.timerDeadline = deadline
             return true
         }
         guard needed else { return }
-        let delay = max(0, deadline.timeIntervalSinceNow)
+        let delay = max(.zero, deadline - .now)
         group.addTask {
             // A cancelled timer (shutdown) must not wake anything.
-            guard (try? await self.clock.sleep(for: .nanoseconds(Int64(delay * 1e9)))) != nil else { return }
+            guard (try? await self.clock.sleep(for: delay)) != nil else { return }
             self.state.withLock { state in
                 if state.timerDeadline == deadline { state.timerDeadline = nil }
             }
@@ -473,11 +687,20 @@ public final class Dispatcher: Service, Sendable {
 
     private func interruptAfterGrace() async {
         try? await clock.sleep(for: options.shutdownGrace)
-        let stops = state.withLock { $0.running.values.map(\.stop) }
-        if !stops.isEmpty {
-            logger.info("shutdown: grace period over, interrupting running jobs", metadata: ["jobs": "\(stops.count)"])
+        let (stops, timed) = state.withLock { state in
+            let stops = state.running.values.compactMap(\.stop)
+            let timed = state.timed.values.map(\.job)
+            state.timed.removeAll()
+            return (stops, timed)
+        }
+        if !stops.isEmpty || !timed.isEmpty {
+            logger.info(
+                "shutdown: grace period over, interrupting running jobs",
+                metadata: ["jobs": "\(stops.count + timed.count)"])
         }
         for stop in stops { stop.fulfil(.shutdown) }
+        for job in timed { ended(job, end: decideEnd(job, .stopped(.shutdown)), wake: false) }
+        wakeup.yield()
     }
 
     private enum RaceResult: Sendable {
@@ -487,34 +710,10 @@ public final class Dispatcher: Service, Sendable {
     }
 
     private func runAttempt(_ job: ClaimedJob, stop: OneShot<StopReason>) async {
-        var logger = self.logger
-        logger[metadataKey: "job.id"] = "\(job.id)"
-        logger[metadataKey: "job.kind"] = "\(job.spec.kind)"
-        logger[metadataKey: "job.attempt"] = "\(job.attemptNumber)"
-        logger.debug("job started")
-        metrics.queueWait.record(duration: .milliseconds(Int64(max(0, -job.runAt.timeIntervalSinceNow) * 1000)))
         let started = ContinuousClock.now
         let outcome = await race(job, stop: stop)
-        let end = decideEnd(job, outcome)
         metrics.runTime(kind: job.spec.kind, ContinuousClock.now - started)
-        metrics.finished(kind: job.spec.kind, outcome: RuntimeMetrics.outcome(end))
-        await record(job, end: end, logger: logger)
-        let running = state.withLock { state in
-            // The finish may already have re-queued the job and a new attempt claimed it:
-            // only this attempt's entry is ours to remove.
-            if let running = state.running[job.id], running.attemptID == job.attemptID {
-                state.running[job.id] = nil
-                state.runningByKind[running.kind, default: 1] -= 1
-                if let host = running.host {
-                    state.runningByHost[host, default: 1] -= 1
-                    if state.runningByHost[host] == 0 { state.runningByHost[host] = nil }
-                }
-            }
-            state.finished += 1
-            return state.running.count
-        }
-        metrics.running.record(running)
-        wakeup.yield()
+        ended(job, end: decideEnd(job, outcome))
     }
 
     /// Runs the executor against the timeout and the stop signal; the first to finish wins.
@@ -584,34 +783,6 @@ public final class Dispatcher: Service, Sendable {
         return .failed(failure.error, result: failure.result, retryAt: retryAt)
     }
 
-    /// Writes the attempt's end, retrying while the store cannot commit.
-    ///
-    /// A result that cannot be written yet (disk full, database locked) stays in memory
-    /// and is tried again with backoff; nothing acknowledged is dropped. If the daemon stops
-    /// first, the attempt stays `running` on disk and start-up recovery re-queues it.
-    private func record(_ job: ClaimedJob, end: AttemptEnd, logger: Logger) async {
-        var pause = Duration.milliseconds(100)
-        while true {
-            do {
-                let recorded = try await store.finish(job.id, attemptID: job.attemptID, end: end) { recorded in
-                    if recorded { self.publish(end, job: job) }
-                }
-                log(end, recorded: recorded, logger: logger)
-                if recorded, case let terminal = end, Self.isTerminal(terminal) {
-                    events.jobFinished(job.id)
-                }
-                return
-            } catch {
-                let stopping = state.withLock { $0.isShuttingDown }
-                logger.error(
-                    "cannot record the attempt; keeping it in memory", metadata: ["error": "\(error)"])
-                if stopping && pause > options.shutdownGrace { return }
-                try? await clock.sleep(for: pause)
-                pause = min(pause * 2, .seconds(5))
-            }
-        }
-    }
-
     private func publish(_ end: AttemptEnd, job: ClaimedJob) {
         let attempt = job.attemptNumber
         let owner = job.submitterUID
@@ -647,22 +818,28 @@ public final class Dispatcher: Service, Sendable {
         }
     }
 
-    private func log(_ end: AttemptEnd, recorded: Bool, logger: Logger) {
+    private func jobMetadata(_ job: ClaimedJob) -> Logger.Metadata {
+        ["job.id": "\(job.id)", "job.kind": "\(job.spec.kind)", "job.attempt": "\(job.attemptNumber)"]
+    }
+
+    private func log(_ end: AttemptEnd, recorded: Bool, job: ClaimedJob) {
         guard recorded else {
-            logger.info("attempt ended after its job moved on; outcome dropped (fenced)")
+            logger.info("attempt ended after its job moved on; outcome dropped (fenced)", metadata: jobMetadata(job))
             return
         }
         switch end {
         case .succeeded:
-            logger.debug("job succeeded")
+            logger.debug("job succeeded", metadata: jobMetadata(job))
         case .failed(let error, _, let retryAt):
-            var metadata: Logger.Metadata = ["error.code": "\(error.code)", "error.message": "\(error.message)"]
+            var metadata = jobMetadata(job)
+            metadata["error.code"] = "\(error.code)"
+            metadata["error.message"] = "\(error.message)"
             if let retryAt { metadata["retry.at"] = "\(RFC3339.string(from: retryAt))" }
             logger.info(retryAt == nil ? "job failed" : "attempt failed; retry scheduled", metadata: metadata)
         case .cancelled:
-            logger.info("job cancelled while running")
+            logger.info("job cancelled while running", metadata: jobMetadata(job))
         case .interrupted:
-            logger.info("attempt interrupted by shutdown; job re-queued")
+            logger.info("attempt interrupted by shutdown; job re-queued", metadata: jobMetadata(job))
         }
     }
 }

@@ -35,3 +35,28 @@ public struct ExecutionFailure: Error, Sendable {
         self.init(JobError(code, message))
     }
 }
+
+/// An executor whose attempt is only a wait followed by a known outcome.
+///
+/// The dispatcher runs such attempts without a task: it keeps each one's deadline in
+/// one heap and ends every attempt that is due in the same round trip to the database.
+/// Ten thousand running delay jobs then cost ten thousand heap entries, not ten thousand
+/// sleeping tasks with their timers (docs/benchmarks.md, W2). `execute` must mean the
+/// same thing: sleep for `plan(job).duration`, then return or throw its outcome.
+public protocol TimedJobExecutor: JobExecutor {
+    /// How long the attempt waits, and how it ends when the wait is over.
+    func plan(_ job: ClaimedJob) -> TimedAttempt
+}
+
+/// The plan of one timed attempt.
+public struct TimedAttempt: Sendable {
+    /// How long the attempt runs.
+    public var duration: Duration
+    /// Its outcome once `duration` has passed.
+    public var outcome: Result<JobResult, ExecutionFailure>
+
+    public init(duration: Duration, outcome: Result<JobResult, ExecutionFailure>) {
+        self.duration = duration
+        self.outcome = outcome
+    }
+}

@@ -14,17 +14,37 @@ struct RuntimeMetrics: Sendable {
     /// Jobs running now (`jobd_jobs_running`).
     let running = Gauge(label: "jobd_jobs_running")
 
+    /// Per kind and outcome, made once: a metric object costs a factory look-up (a lock
+    /// and a hash) that a per-job call would pay every time.
+    private let finishedCounters: [JobKind: [String: Counter]]
+    private let runTimers: [JobKind: Metrics.Timer]
+
+    init() {
+        var counters: [JobKind: [String: Counter]] = [:]
+        var timers: [JobKind: Metrics.Timer] = [:]
+        for kind in JobKind.allCases {
+            for outcome in Self.outcomes {
+                counters[kind, default: [:]][outcome] = Counter(
+                    label: "jobd_attempts_finished_total", dimensions: [("kind", kind.rawValue), ("outcome", outcome)])
+            }
+            timers[kind] = Metrics.Timer(
+                label: "jobd_attempt_run_seconds", dimensions: [("kind", kind.rawValue)], preferredDisplayUnit: .seconds
+            )
+        }
+        finishedCounters = counters
+        runTimers = timers
+    }
+
+    static let outcomes = ["succeeded", "failed", "retried", "cancelled", "interrupted"]
+
     /// An attempt's end, by kind and outcome (`jobd_attempts_finished_total`).
     func finished(kind: JobKind, outcome: String) {
-        Counter(label: "jobd_attempts_finished_total", dimensions: [("kind", kind.rawValue), ("outcome", outcome)])
-            .increment()
+        finishedCounters[kind]?[outcome]?.increment()
     }
 
     /// An attempt's run time, by kind (`jobd_attempt_run_seconds`).
     func runTime(kind: JobKind, _ duration: Duration) {
-        Metrics.Timer(
-            label: "jobd_attempt_run_seconds", dimensions: [("kind", kind.rawValue)], preferredDisplayUnit: .seconds
-        ).record(duration: duration)
+        runTimers[kind]?.record(duration: duration)
     }
 
     /// The metric outcome label of an attempt's end.

@@ -196,3 +196,24 @@ extension JobStore {
             })
     }
 }
+
+extension JobStore {
+    /// SQLite's plan (`EXPLAIN QUERY PLAN` details) for the dispatcher's claim statements,
+    /// both forms: a diagnostic, and what a test holds so that no later index or schema
+    /// change brings back a scan and sort of the whole queue per claim.
+    ///
+    /// - Throws: `StoreError`.
+    public func claimPlan() async throws -> [String] {
+        try await read("cannot explain the claim") { db in
+            var details: [String] = []
+            for (sql, arguments) in [
+                (ClaimQuery.claimSQL, [0, 0, 10] as StatementArguments),
+                (ClaimQuery.claimExcludingSQL, [0, 0, "[]", "[]", 10] as StatementArguments),
+            ] {
+                let rows = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments)
+                details += rows.map { $0["detail"] as String }
+            }
+            return details
+        }
+    }
+}

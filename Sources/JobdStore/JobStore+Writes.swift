@@ -100,72 +100,10 @@ extension JobStore {
     public func claimReady(
         limit: Int, excludingKinds: Set<JobKind> = [], excludingHosts: Set<String> = [], now: Date = Date()
     ) async throws -> [ClaimedJob] {
-        guard limit > 0 else { return [] }
-        let nowSeconds = now.timeIntervalSince1970
-        let exclusions = !excludingKinds.isEmpty || !excludingHosts.isEmpty
-        let kindsJSON = Self.jsonArray(excludingKinds.map(\.rawValue))
-        let hostsJSON = Self.jsonArray(Array(excludingHosts))
-        let rows: [(row: ClaimRow, attemptID: Int64)] = try await write("cannot claim jobs") { db in
-            // INDEXED BY: left to itself SQLite picks jobs_state plus a sort, a scan of the
-            // whole queue per claim (62 ms at 100,000 queued, against 0.02 ms this way;
-            // docs/benchmarks.md). jobs_queue is in claim order: the LIMIT stops the walk.
-            var claimed: [ClaimRow]
-            if exclusions {
-                let claim = try db.cachedStatement(
-                    sql: """
-                        UPDATE jobs SET state = 'running', attempt_count = attempt_count + 1, updated_at = ?
-                        WHERE id IN (
-                            SELECT id FROM jobs INDEXED BY jobs_queue WHERE state = 'queued' AND run_at <= ?
-                                AND kind NOT IN (SELECT value FROM json_each(?))
-                                AND (host IS NULL OR host NOT IN (SELECT value FROM json_each(?)))
-                            ORDER BY priority DESC, run_at, id LIMIT ?)
-                        RETURNING id, spec, attempt_count, interrupted_count, max_attempts, timeout, priority, run_at, host,
-                            submitter_uid
-                        """)
-                claimed = try Row.fetchAll(claim, arguments: [nowSeconds, nowSeconds, kindsJSON, hostsJSON, limit])
-                    .map(ClaimRow.init)
-            } else {
-                let claim = try db.cachedStatement(
-                    sql: """
-                        UPDATE jobs SET state = 'running', attempt_count = attempt_count + 1, updated_at = ?
-                        WHERE id IN (
-                            SELECT id FROM jobs INDEXED BY jobs_queue WHERE state = 'queued' AND run_at <= ?
-                            ORDER BY priority DESC, run_at, id LIMIT ?)
-                        RETURNING id, spec, attempt_count, interrupted_count, max_attempts, timeout, priority, run_at, host,
-                            submitter_uid
-                        """)
-                claimed = try Row.fetchAll(claim, arguments: [nowSeconds, nowSeconds, limit]).map(ClaimRow.init)
-            }
-            guard !claimed.isEmpty else { return [] }
-            claimed.sort { ($0.priority, -$0.runAt, -$0.id) > ($1.priority, -$1.runAt, -$1.id) }
-            let insertAttempt = try db.cachedStatement(
-                sql: "INSERT INTO attempts (job_id, number, started_at, outcome) VALUES (?, ?, ?, 'running')")
-            let own = try db.cachedStatement(sql: "UPDATE jobs SET current_attempt_id = ? WHERE id = ?")
-            var result: [(row: ClaimRow, attemptID: Int64)] = []
-            result.reserveCapacity(claimed.count)
-            for row in claimed {
-                try insertAttempt.execute(arguments: [row.id, row.attemptCount, nowSeconds])
-                let attemptID = db.lastInsertedRowID
-                try own.execute(arguments: [attemptID, row.id])
-                result.append((row, attemptID))
-            }
-            return result
-        }
-        let decoder = JSONCoding.makeDecoder()
-        return try rows.map { row, attemptID in
-            let spec: JobSpec
-            do {
-                spec = try decoder.decode(JobSpec.self, from: Data(row.spec.utf8))
-            } catch {
-                throw StoreError(.badData, "job \(row.id) has a spec that does not decode: \(error)")
-            }
-            return ClaimedJob(
-                id: JobID(row.id), attemptID: attemptID, attemptNumber: row.attemptCount,
-                attemptsUsed: row.attemptCount - row.interruptedCount, maxAttempts: row.maxAttempts,
-                timeout: row.timeout, priority: row.priority, host: row.host,
-                runAt: Date(timeIntervalSince1970: row.runAt), spec: spec,
-                submitterUID: row.submitterUID.map { UInt32(truncatingIfNeeded: $0) })
-        }
+        try await settle(
+            [], claimLimit: limit, excludingKinds: excludingKinds, excludingHosts: excludingHosts, now: now
+        )
+        .claimed
     }
 
     /// Records how an attempt ended, if that attempt still owns its job.
@@ -181,33 +119,108 @@ extension JobStore {
         _ jobID: JobID, attemptID: Int64, end: AttemptEnd, now: Date = Date(),
         afterCommit: (@Sendable (Bool) -> Void)? = nil
     ) async throws -> Bool {
-        let write = try FinishWrite(end: end, now: now)
-        return try await self.write("cannot record the end of job \(jobID)", afterCommit: afterCommit) { db in
-            let updateJob = try db.cachedStatement(
-                sql: """
-                    UPDATE jobs SET state = ?, result = ?, error_code = ?, error_message = ?,
-                        error_http_status = ?, finished_at = ?, updated_at = ?, run_at = coalesce(?, run_at),
-                        interrupted_count = interrupted_count + ?, current_attempt_id = NULL
-                    WHERE id = ? AND current_attempt_id = ? AND state = 'running'
-                    """)
-            try updateJob.execute(arguments: [
-                write.state.rawValue, write.resultJSON, write.jobError?.code.rawValue, write.jobError?.message,
-                write.jobError?.httpStatus, write.finishedAt, write.now, write.runAt, write.interrupted ? 1 : 0,
-                jobID.rawValue, attemptID,
-            ])
-            guard db.changesCount == 1 else { return false }
-            let updateAttempt = try db.cachedStatement(
-                sql: """
-                    UPDATE attempts SET finished_at = ?, outcome = ?, error_code = ?, error_message = ?,
-                        error_http_status = ?
-                    WHERE id = ?
-                    """)
-            try updateAttempt.execute(arguments: [
-                write.now, write.outcome.rawValue, write.attemptError?.code.rawValue, write.attemptError?.message,
-                write.attemptError?.httpStatus, attemptID,
-            ])
-            return true
+        var hook: (@Sendable ([Bool]) -> Void)?
+        if let afterCommit {
+            hook = { recorded in afterCommit(recorded[0]) }
         }
+        let outcome = try await settle(
+            [AttemptFinish(jobID: jobID, attemptID: attemptID, end: end)], claimLimit: 0, now: now,
+            afterCommit: hook)
+        return outcome.recorded[0]
+    }
+
+    /// Records finished attempts and claims due jobs, in one operation of one transaction:
+    /// the dispatcher's whole round trip to the database.
+    ///
+    /// Finishes come first, so the slots they free and the jobs they re-queue for an
+    /// immediate retry are visible to the claim. Each finish is fenced by its attempt id
+    /// as in `finish`; the claim is that of `claimReady`. When the claim takes fewer than
+    /// `claimLimit` jobs, the outcome also carries the earliest future `run_at` (read in the
+    /// same transaction, so a job due in between is either claimed or timed, never missed).
+    ///
+    /// If anything fails, nothing of it is stored: the caller keeps the finishes and tries
+    /// again.
+    ///
+    /// - Parameters:
+    ///   - finishes: Attempt ends to record, in order.
+    ///   - claimLimit: Jobs to claim at most; 0 claims nothing.
+    ///   - afterCommit: Gets one "recorded" flag per finish right after the commit.
+    /// - Throws: `StoreError`.
+    public func settle(
+        _ finishes: [AttemptFinish], claimLimit: Int, excludingKinds: Set<JobKind> = [],
+        excludingHosts: Set<String> = [], now: Date = Date(), afterCommit: (@Sendable ([Bool]) -> Void)? = nil
+    ) async throws -> SettleOutcome {
+        guard !finishes.isEmpty || claimLimit > 0 else { return SettleOutcome(recorded: [], claimed: []) }
+        // JSON and column values are made here, off the writer thread.
+        let writes = try finishes.map { finish in
+            (
+                jobID: finish.jobID.rawValue, attemptID: finish.attemptID,
+                write: try FinishWrite(end: finish.end, now: finish.endedAt ?? now)
+            )
+        }
+        let claim = ClaimQuery(
+            limit: claimLimit, excludingKinds: excludingKinds, excludingHosts: excludingHosts, now: now)
+        let context =
+            finishes.count == 1 ? "cannot record the end of job \(finishes[0].jobID)" : "cannot record attempts"
+        var hook: (@Sendable (RawSettle) -> Void)?
+        if let afterCommit {
+            hook = { raw in afterCommit(raw.recorded) }
+        }
+        let raw = try await write(claimLimit > 0 && finishes.isEmpty ? "cannot claim jobs" : context, afterCommit: hook)
+        { db in
+            var recorded: [Bool] = []
+            recorded.reserveCapacity(writes.count)
+            for finish in writes {
+                recorded.append(try Self.finish(finish.jobID, attemptID: finish.attemptID, write: finish.write, in: db))
+            }
+            let (rows, nextRunAt) = try claim.run(in: db)
+            return RawSettle(recorded: recorded, rows: rows, nextRunAt: nextRunAt)
+        }
+        let decoder = JSONCoding.makeDecoder()
+        let claimed = try raw.rows.map { row, attemptID in
+            let spec: JobSpec
+            do {
+                spec = try decoder.decode(JobSpec.self, from: Data(row.spec.utf8))
+            } catch {
+                throw StoreError(.badData, "job \(row.id) has a spec that does not decode: \(error)")
+            }
+            return ClaimedJob(
+                id: JobID(row.id), attemptID: attemptID, attemptNumber: row.attemptCount,
+                attemptsUsed: row.attemptCount - row.interruptedCount, maxAttempts: row.maxAttempts,
+                timeout: row.timeout, priority: row.priority, host: row.host,
+                runAt: Date(timeIntervalSince1970: row.runAt), spec: spec,
+                submitterUID: row.submitterUID.map { UInt32(truncatingIfNeeded: $0) })
+        }
+        return SettleOutcome(
+            recorded: raw.recorded, claimed: claimed, nextRunAt: raw.nextRunAt.map(Date.init(timeIntervalSince1970:)))
+    }
+
+    /// One fenced finish inside the caller's transaction.
+    private static func finish(_ jobID: Int64, attemptID: Int64, write: FinishWrite, in db: Database) throws -> Bool {
+        let updateJob = try db.cachedStatement(
+            sql: """
+                UPDATE jobs SET state = ?, result = ?, error_code = ?, error_message = ?,
+                    error_http_status = ?, finished_at = ?, updated_at = ?, run_at = coalesce(?, run_at),
+                    interrupted_count = interrupted_count + ?, current_attempt_id = NULL
+                WHERE id = ? AND current_attempt_id = ? AND state = 'running'
+                """)
+        try updateJob.execute(arguments: [
+            write.state.rawValue, write.resultJSON, write.jobError?.code.rawValue, write.jobError?.message,
+            write.jobError?.httpStatus, write.finishedAt, write.now, write.runAt, write.interrupted ? 1 : 0,
+            jobID, attemptID,
+        ])
+        guard db.changesCount == 1 else { return false }
+        let updateAttempt = try db.cachedStatement(
+            sql: """
+                UPDATE attempts SET finished_at = ?, outcome = ?, error_code = ?, error_message = ?,
+                    error_http_status = ?
+                WHERE id = ?
+                """)
+        try updateAttempt.execute(arguments: [
+            write.now, write.outcome.rawValue, write.attemptError?.code.rawValue, write.attemptError?.message,
+            write.attemptError?.httpStatus, attemptID,
+        ])
+        return true
     }
 
     /// Cancels a queued job at once, or reports the running attempt the runtime must stop.
@@ -378,8 +391,98 @@ extension JobStore {
     }
 }
 
+/// A claim, run inside the caller's transaction.
+struct ClaimQuery: Sendable {
+    var limit: Int
+    var excludingKinds: Set<JobKind>
+    var excludingHosts: Set<String>
+    var now: Date
+
+    /// Claims the first `limit` due jobs in claim order (arguments: now, now, limit).
+    static let claimSQL = """
+        UPDATE jobs SET state = 'running', attempt_count = attempt_count + 1, updated_at = ?
+        WHERE id IN (
+            SELECT id FROM jobs INDEXED BY jobs_queue WHERE state = 'queued' AND run_at <= ?
+            ORDER BY priority DESC, run_at, id LIMIT ?)
+        RETURNING id, spec, attempt_count, interrupted_count, max_attempts, timeout, priority, run_at, host,
+            submitter_uid
+        """
+
+    /// `claimSQL` skipping kinds and hosts at their limits (arguments: now, now, kinds as
+    /// a JSON array, hosts as a JSON array, limit).
+    static let claimExcludingSQL = """
+        UPDATE jobs SET state = 'running', attempt_count = attempt_count + 1, updated_at = ?
+        WHERE id IN (
+            SELECT id FROM jobs INDEXED BY jobs_queue WHERE state = 'queued' AND run_at <= ?
+                AND kind NOT IN (SELECT value FROM json_each(?))
+                AND (host IS NULL OR host NOT IN (SELECT value FROM json_each(?)))
+            ORDER BY priority DESC, run_at, id LIMIT ?)
+        RETURNING id, spec, attempt_count, interrupted_count, max_attempts, timeout, priority, run_at, host,
+            submitter_uid
+        """
+
+    /// The claimed rows with their new attempt ids, and (when fewer than `limit` were
+    /// claimed) the earliest future `run_at`.
+    func run(in db: Database) throws -> (rows: [(row: ClaimRow, attemptID: Int64)], nextRunAt: Double?) {
+        guard limit > 0 else { return ([], nil) }
+        let nowSeconds = now.timeIntervalSince1970
+        // Anything due at all? A walk of jobs_queue (priority first) cannot stop at the
+        // first future run_at, so with a large future backlog and nothing due the claim
+        // below would read the whole backlog; jobs_due answers in microseconds.
+        let anyDue =
+            try Bool.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT 1 FROM jobs INDEXED BY jobs_due WHERE state = 'queued' AND run_at <= ? LIMIT 1"),
+                arguments: [nowSeconds]) ?? false
+        var claimed: [ClaimRow] = []
+        if anyDue {
+            // INDEXED BY: left to itself SQLite picks jobs_state plus a sort, a scan of the
+            // whole queue per claim (62 ms at 100,000 queued, against 0.02 ms this way;
+            // docs/benchmarks.md). jobs_queue is in claim order: the LIMIT stops the walk.
+            if !excludingKinds.isEmpty || !excludingHosts.isEmpty {
+                let claim = try db.cachedStatement(sql: Self.claimExcludingSQL)
+                let kinds = JobStore.jsonArray(excludingKinds.map(\.rawValue))
+                let hosts = JobStore.jsonArray(Array(excludingHosts))
+                claimed = try Row.fetchAll(claim, arguments: [nowSeconds, nowSeconds, kinds, hosts, limit])
+                    .map(ClaimRow.init)
+            } else {
+                let claim = try db.cachedStatement(sql: Self.claimSQL)
+                claimed = try Row.fetchAll(claim, arguments: [nowSeconds, nowSeconds, limit]).map(ClaimRow.init)
+            }
+        }
+        var nextRunAt: Double?
+        if claimed.count < limit {
+            nextRunAt = try Double.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT min(run_at) FROM jobs INDEXED BY jobs_due WHERE state = 'queued' AND run_at > ?"),
+                arguments: [nowSeconds])
+        }
+        guard !claimed.isEmpty else { return ([], nextRunAt) }
+        claimed.sort { ($0.priority, -$0.runAt, -$0.id) > ($1.priority, -$1.runAt, -$1.id) }
+        let insertAttempt = try db.cachedStatement(
+            sql: "INSERT INTO attempts (job_id, number, started_at, outcome) VALUES (?, ?, ?, 'running')")
+        let own = try db.cachedStatement(sql: "UPDATE jobs SET current_attempt_id = ? WHERE id = ?")
+        var rows: [(row: ClaimRow, attemptID: Int64)] = []
+        rows.reserveCapacity(claimed.count)
+        for row in claimed {
+            try insertAttempt.execute(arguments: [row.id, row.attemptCount, nowSeconds])
+            let attemptID = db.lastInsertedRowID
+            try own.execute(arguments: [attemptID, row.id])
+            rows.append((row, attemptID))
+        }
+        return (rows, nextRunAt)
+    }
+}
+
+/// What `settle`'s write returns, before the specs are decoded.
+private struct RawSettle: Sendable {
+    var recorded: [Bool]
+    var rows: [(row: ClaimRow, attemptID: Int64)]
+    var nextRunAt: Double?
+}
+
 /// The columns a claim returns.
-private struct ClaimRow: Sendable {
+struct ClaimRow: Sendable {
     var id: Int64
     var spec: String
     var attemptCount: Int

@@ -99,6 +99,42 @@ public struct JobOwner: Sendable, Hashable {
     }
 }
 
+/// One attempt's end, for `JobStore.settle`.
+public struct AttemptFinish: Sendable, Hashable {
+    /// The job.
+    public var jobID: JobID
+    /// The attempt's fencing token.
+    public var attemptID: Int64
+    /// How it ended.
+    public var end: AttemptEnd
+    /// When it ended (nil: when it is written).
+    public var endedAt: Date?
+
+    public init(jobID: JobID, attemptID: Int64, end: AttemptEnd, endedAt: Date? = nil) {
+        self.jobID = jobID
+        self.attemptID = attemptID
+        self.end = end
+        self.endedAt = endedAt
+    }
+}
+
+/// What `JobStore.settle` did.
+public struct SettleOutcome: Sendable {
+    /// Per finish, in order: true when recorded, false when its attempt was fenced out.
+    public var recorded: [Bool]
+    /// The claimed jobs, in claim order.
+    public var claimed: [ClaimedJob]
+    /// The earliest future `run_at` of a queued job, read when the claim took fewer jobs
+    /// than its limit (nil otherwise, or when no job is queued for later).
+    public var nextRunAt: Date?
+
+    public init(recorded: [Bool], claimed: [ClaimedJob], nextRunAt: Date? = nil) {
+        self.recorded = recorded
+        self.claimed = claimed
+        self.nextRunAt = nextRunAt
+    }
+}
+
 /// How an attempt ended, as the runtime decided it; `JobStore.finish` writes it.
 public enum AttemptEnd: Sendable, Hashable {
     /// The job succeeded with this result.

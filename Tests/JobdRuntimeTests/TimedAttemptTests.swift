@@ -1,0 +1,94 @@
+import Foundation
+import JobdModel
+import JobdRuntime
+import JobdStore
+import Testing
+
+/// Delay jobs run from the dispatcher's deadline heap (`TimedJobExecutor`), without a
+/// task each; these pin that path's cancel, timeout, shutdown and ordering behaviour.
+@Suite struct TimedAttemptTests {
+    @Test("a running delay is cancelled at once and records cancelled")
+    func cancelTimed() async throws {
+        try await withTestDispatcher { test in
+            let id = try #require(try await test.submit([.delay(60)]).first)
+            try await test.eventually("the job starts") { try await test.store.job(id)?.state == .running }
+            let start = ContinuousClock.now
+            #expect(try await test.dispatcher.cancel(id) == .running)
+            let record = try await test.waitTerminal(id)
+            #expect(ContinuousClock.now - start < .seconds(5))
+            #expect(record.state == .cancelled)
+            #expect(record.attempts?.map(\.outcome) == [.cancelled])
+            #expect(test.dispatcher.statistics.running == 0)
+        }
+    }
+
+    @Test("a delay longer than its timeout fails with timeout at the timeout")
+    func timeoutTimed() async throws {
+        try await withTestDispatcher { test in
+            var spec = JobSpec.delay(60)
+            spec.timeout = 0.2
+            let submitted = ContinuousClock.now
+            let id = try #require(try await test.submit([spec]).first)
+            let record = try await test.waitTerminal(id)
+            #expect(ContinuousClock.now - submitted >= .milliseconds(200))
+            #expect(record.state == .failed)
+            #expect(record.error?.code == .timeout)
+        }
+    }
+
+    @Test("delays end in deadline order, each no sooner than its seconds")
+    func deadlineOrder() async throws {
+        try await withTestDispatcher(options: RuntimeOptions(workers: 10)) { test in
+            let seconds = [0.4, 0.1, 0.3, 0, 0.2]
+            let submitted = Date()
+            let ids = try await test.submit(seconds.map { JobSpec.delay($0) })
+            var finished: [(Double, Date)] = []
+            for (id, wait) in zip(ids, seconds) {
+                let record = try await test.waitTerminal(id)
+                #expect(record.state == .succeeded)
+                let attempt = try #require(record.attempts?.first)
+                let end = try #require(attempt.finishedAt)
+                // The recorded times are rounded to milliseconds.
+                #expect(end.timeIntervalSince(attempt.startedAt) >= wait - 0.002)
+                finished.append((wait, end))
+            }
+            let order = finished.sorted { $0.1 < $1.1 }.map(\.0)
+            #expect(order == seconds.sorted())
+            #expect(Date().timeIntervalSince(submitted) < 5)
+        }
+    }
+
+    @Test("a thousand concurrent delays all run at once and succeed")
+    func manyTimed() async throws {
+        try await withTestDispatcher(options: RuntimeOptions(workers: 1000)) { test in
+            // Long enough that the first claimed cannot end before the last is claimed, even
+            // on a loaded machine.
+            let ids = try await test.submit(Array(repeating: JobSpec.delay(3), count: 1000))
+            for id in ids {
+                #expect(try await test.waitTerminal(id).state == .succeeded)
+            }
+            #expect(test.dispatcher.statistics.maxRunning == 1000)
+        }
+    }
+
+    @Test("shutdown lets short delays finish and interrupts long ones after the grace period")
+    func shutdownTimed() async throws {
+        let options = RuntimeOptions(workers: 10, shutdownGrace: .seconds(2))
+        let (short, long, store) = try await withTestDispatcher(options: options) { test in
+            let short = try await test.submit(Array(repeating: JobSpec.delay(0.3), count: 3))
+            let long = try await test.submit(Array(repeating: JobSpec.delay(60), count: 3))
+            for id in long {
+                try await test.eventually("job \(id) starts") { try await test.store.job(id)?.state == .running }
+            }
+            return (short, long, test.store)
+        }
+        for id in short {
+            #expect(try await store.job(id)?.state == .succeeded)
+        }
+        for id in long {
+            let record = try #require(try await store.job(id))
+            #expect(record.state == .queued)
+            #expect(record.attempts?.map(\.outcome) == [.interrupted])
+        }
+    }
+}

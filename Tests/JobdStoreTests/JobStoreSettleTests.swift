@@ -1,0 +1,69 @@
+import Foundation
+import JobdModel
+import JobdStore
+import Testing
+
+/// `settle`: the dispatcher's one round trip, finishes then a claim in one transaction.
+@Suite struct JobStoreSettleTests {
+    @Test("finishes and a claim commit together; a retry due now is claimed in the same round")
+    func finishThenClaim() async throws {
+        try await withTemporaryStore { store in
+            let first = try await store.insertAndClaim(.delay(), now: t0)
+            let second = try await store.insertAndClaim(.delay(), now: t0)
+            let waiting = try await store.insertOne(.delay(runAt: t0))
+            let outcome = try await store.settle(
+                [
+                    AttemptFinish(
+                        jobID: first.id, attemptID: first.attemptID, end: .succeeded(.delay(DelayResult(value: 1)))),
+                    AttemptFinish(
+                        jobID: second.id, attemptID: second.attemptID,
+                        end: .failed(JobError(.jobFailed, "again"), result: nil, retryAt: t0)),
+                ], claimLimit: 5, now: t0)
+            #expect(outcome.recorded == [true, true])
+            // The re-queued job (due now) and the waiting one; nothing is due later.
+            #expect(Set(outcome.claimed.map(\.id)) == [second.id, waiting])
+            #expect(outcome.nextRunAt == nil)
+            #expect(try await store.requireJob(first.id).state == .succeeded)
+            let retried = try await store.requireJob(second.id)
+            #expect(retried.state == .running)
+            #expect(retried.attempts?.map(\.outcome) == [.failed, .running])
+        }
+    }
+
+    @Test("a fenced finish is reported not recorded and changes nothing; the rest are recorded")
+    func fencedFinish() async throws {
+        try await withTemporaryStore { store in
+            let claim = try await store.insertAndClaim(.delay(), now: t0)
+            let other = try await store.insertAndClaim(.delay(), now: t0)
+            let result = JobResult.delay(DelayResult(value: .null))
+            let outcome = try await store.settle(
+                [
+                    AttemptFinish(jobID: claim.id, attemptID: claim.attemptID + 1000, end: .succeeded(result)),
+                    AttemptFinish(jobID: other.id, attemptID: other.attemptID, end: .succeeded(result)),
+                ], claimLimit: 0, now: t0)
+            #expect(outcome.recorded == [false, true])
+            #expect(try await store.requireJob(claim.id).state == .running)
+            #expect(try await store.requireJob(other.id).state == .succeeded)
+        }
+    }
+
+    @Test("a short claim reports the earliest future run_at from the same transaction")
+    func nextRunAt() async throws {
+        try await withTemporaryStore { store in
+            _ = try await store.insertOne(.delay(runAt: t0.addingTimeInterval(30)))
+            _ = try await store.insertOne(.delay(runAt: t0.addingTimeInterval(5)))
+            let outcome = try await store.settle([], claimLimit: 4, now: t0)
+            #expect(outcome.claimed.isEmpty)
+            #expect(outcome.nextRunAt == t0.addingTimeInterval(5))
+        }
+    }
+
+    @Test("the claim reads the queue index, never a scan and sort of the queue")
+    func claimPlan() async throws {
+        try await withTemporaryStore { store in
+            let plan = try await store.claimPlan()
+            #expect(plan.contains { $0.contains("jobs_queue") })
+            #expect(!plan.contains { $0.contains("TEMP B-TREE") })
+        }
+    }
+}
