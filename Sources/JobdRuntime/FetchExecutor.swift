@@ -247,8 +247,14 @@ public struct FetchExecutor: JobExecutor {
                 return JobError(.connectFailed, "cannot connect to \(host): \(reason(error))")
             }
         }
-        if error is SocketAddressError {
+        if error is SocketAddressError || error is SocketAddressError.UnknownHost {
             return JobError(.dnsFailed, "cannot resolve \(host): \(error)")
+        }
+        if let error = error as? HTTPParserError, error == .invalidEOFState {
+            // The server closed the connection (a FIN, not a reset) in the middle of the
+            // head, short of the declared Content-Length or inside a chunk: the parser, not
+            // the socket, sees that the response is incomplete.
+            return JobError(.connectionReset, "\(host) closed the connection before the response was complete")
         }
         let typeName = String(describing: type(of: error))
         if typeName.contains("SSL") || typeName.contains("TLS") || typeName.contains("Certificate") {
