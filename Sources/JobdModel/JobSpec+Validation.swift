@@ -44,6 +44,11 @@ extension JobSpec {
             guard timeout.isFinite, timeout > 0 else {
                 throw invalid("timeout", "timeout must be a number of seconds above 0, got \(timeout)")
             }
+            // Bounded like a delay: a timeout of 1e10 s would overflow the runtime's
+            // nanosecond timers (docs/security.md).
+            guard timeout <= Self.maxDelaySeconds else {
+                throw invalid("timeout", "timeout must be at most \(Int(Self.maxDelaySeconds)) seconds (30 days)")
+            }
         }
         if let maxAttempts {
             guard (1...Self.maxAttemptsLimit).contains(maxAttempts) else {

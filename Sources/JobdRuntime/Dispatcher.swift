@@ -674,7 +674,9 @@ public final class Dispatcher: Service, Sendable {
             return true
         }
         guard needed else { return }
-        let delay = max(.zero, deadline - .now)
+        // At most a day per sleep: a run_at centuries ahead must not overflow the clock's
+        // nanoseconds; a timer that fires early just looks again and re-arms.
+        let delay = min(max(.zero, deadline - .now), .seconds(86_400))
         group.addTask {
             // A cancelled timer (shutdown) must not wake anything.
             guard (try? await self.clock.sleep(for: delay)) != nil else { return }

@@ -67,6 +67,9 @@ import Testing
         BadBody("timeout 0", #"{"kind":"delay","seconds":1,"timeout":0}"#, .invalidSpec, field: "timeout"),
         BadBody("timeout -1", #"{"kind":"delay","seconds":1,"timeout":-1}"#, .invalidSpec, field: "timeout"),
         BadBody(
+            "timeout 1e10 (past 30 days)", #"{"kind":"fetch","url":"http://a.test/","timeout":1e10}"#, .invalidSpec,
+            field: "timeout"),
+        BadBody(
             "max_attempts 0", #"{"kind":"delay","seconds":1,"max_attempts":0}"#, .invalidSpec, field: "max_attempts"),
         BadBody(
             "max_attempts 101", #"{"kind":"delay","seconds":1,"max_attempts":101}"#, .invalidSpec, field: "max_attempts"

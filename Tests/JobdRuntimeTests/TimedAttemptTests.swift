@@ -91,4 +91,16 @@ import Testing
             #expect(record.attempts?.map(\.outcome) == [.interrupted])
         }
     }
+
+    @Test("a run_at centuries ahead arms a bounded timer and the dispatcher keeps working")
+    func farFutureRunAt() async throws {
+        try await withTestDispatcher { test in
+            var far = JobSpec.delay(0)
+            far.runAt = Date().addingTimeInterval(300 * 365 * 86_400)
+            let farID = try #require(try await test.submit([far]).first)
+            let id = try #require(try await test.submit([.delay(0)]).first)
+            #expect(try await test.waitTerminal(id).state == .succeeded)
+            #expect(try await test.store.job(farID)?.state == .queued)
+        }
+    }
 }
