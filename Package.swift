@@ -129,7 +129,7 @@ let package = Package(
             name: "JobdRuntimeTests",
             dependencies: [
                 "JobdModel", "JobdStore", "JobdRuntime", .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),

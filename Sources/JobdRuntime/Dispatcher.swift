@@ -55,6 +55,9 @@ public final class Dispatcher: Service, Sendable {
         var host: String?
         /// Stops a task-run attempt; nil for a timed one, which the loop ends itself.
         var stop: OneShot<StopReason>?
+        /// A cancel was answered `running` for this attempt: whatever end it reaches, the
+        /// job must not run again (a retry or an interruption becomes `cancelled`).
+        var cancelRequested = false
     }
 
     /// A timed attempt waiting for its deadline.
@@ -377,6 +380,7 @@ public final class Dispatcher: Service, Sendable {
                 if orRemember { state.pendingCancels.insert(jobID) }
                 return nil
             }
+            if reason == .cancelRequested { state.running[jobID]?.cancelRequested = true }
             if let stop = running.stop { return .signal(stop) }
             // A timed attempt still waiting ends now; one already ended is being written.
             guard let run = state.timed.removeValue(forKey: jobID) else { return .alreadyEnding }
@@ -417,7 +421,12 @@ public final class Dispatcher: Service, Sendable {
                 let round = state.withLock { state in
                     let arm = state.isShuttingDown && !state.graceArmed
                     if arm { state.graceArmed = true }
-                    let ended = state.ended
+                    // An attempt that ended on its own just as a cancel was answered
+                    // `running` honours the cancel rather than running again.
+                    let ended = state.ended.map { item in
+                        guard state.running[item.job.id]?.cancelRequested == true else { return item }
+                        return Ended(job: item.job, end: Self.honouringCancel(item.end), at: item.at)
+                    }
                     state.ended.removeAll(keepingCapacity: true)
                     return (
                         shuttingDown: state.isShuttingDown, armGrace: arm, ended: ended,
@@ -484,7 +493,12 @@ public final class Dispatcher: Service, Sendable {
                     arm(timerAt: .now + pause, in: &group)
                     continue
                 }
-                recordEnded(ended, recorded: outcome.recorded)
+                let cancelNow = recordEnded(ended, recorded: outcome.recorded)
+                for jobID in cancelNow {
+                    // Cancelled while its retry was being written: cancel the queued retry
+                    // before the next round can claim it.
+                    _ = try? await cancel(jobID)
+                }
                 admit(outcome.claimed, now: instant, in: &group)
                 if limit > 0 && outcome.claimed.count == limit && round.free > limit {
                     // More slots than one claim takes: claim again, after letting the
@@ -503,12 +517,24 @@ public final class Dispatcher: Service, Sendable {
     }
 
     /// Frees the slots of recorded ends and reports them.
-    private func recordEnded(_ ended: [Ended], recorded: [Bool]) {
-        guard !ended.isEmpty else { return }
-        let running = state.withLock { state in
-            for item in ended { state.release(item.job.id, attemptID: item.job.attemptID) }
+    ///
+    /// - Returns: Jobs that a cancel answered `running` reached while their re-queue
+    ///   (a retry, an interruption) was being written: they must be cancelled now.
+    private func recordEnded(_ ended: [Ended], recorded: [Bool]) -> [JobID] {
+        guard !ended.isEmpty else { return [] }
+        let (running, cancelNow) = state.withLock { state in
+            var cancelNow: [JobID] = []
+            for (item, wasRecorded) in zip(ended, recorded) {
+                if wasRecorded, !Self.isTerminal(item.end),
+                    let running = state.running[item.job.id], running.attemptID == item.job.attemptID,
+                    running.cancelRequested
+                {
+                    cancelNow.append(item.job.id)
+                }
+                state.release(item.job.id, attemptID: item.job.attemptID)
+            }
             state.finished += ended.count
-            return state.running.count
+            return (state.running.count, cancelNow)
         }
         metrics.running.record(running)
         for (item, wasRecorded) in zip(ended, recorded) {
@@ -517,6 +543,7 @@ public final class Dispatcher: Service, Sendable {
                 events.jobFinished(item.job.id)
             }
         }
+        return cancelNow
     }
 
     /// Registers claimed jobs and starts them; jobs over a kind or host limit go back.
@@ -809,6 +836,17 @@ public final class Dispatcher: Service, Sendable {
         case .interrupted(let error):
             events.publish(
                 .interrupted, jobID: job.id, state: .queued, attempt: attempt, error: error, submitterUID: owner)
+        }
+    }
+
+    /// The end of an attempt whose job a user cancelled while it ran: a success or a final
+    /// failure stands (it happened first), but nothing that would run the job again.
+    private static func honouringCancel(_ end: AttemptEnd) -> AttemptEnd {
+        switch end {
+        case .succeeded, .cancelled, .failed(_, _, retryAt: nil):
+            return end
+        case .failed, .interrupted:
+            return .cancelled(JobError(.cancelled, "cancelled by request while running"))
         }
     }
 

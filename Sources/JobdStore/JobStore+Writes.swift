@@ -34,7 +34,17 @@ extension JobStore {
             return (job, String(decoding: try encoder.encode(job.spec), as: UTF8.self), host)
         }
         let nowSeconds = now.timeIntervalSince1970
-        return try await write("cannot store the jobs", afterCommit: afterCommit) { db in
+        let recentSpecs = self.recentSpecs
+        let specs = jobs.map(\.spec)
+        // Kept on the writer right after the commit, before any later transaction can claim
+        // these jobs (never before it: a rolled-back insert's ids are used again).
+        let keepThenAnnounce: @Sendable ([InsertOutcome]) -> Void = { outcomes in
+            recentSpecs.keep(
+                zip(outcomes, specs).compactMap { outcome, spec in outcome.created ? (outcome.id.rawValue, spec) : nil }
+            )
+            afterCommit?(outcomes)
+        }
+        return try await write("cannot store the jobs", afterCommit: keepThenAnnounce) { db in
             let insert = try db.cachedStatement(
                 sql: """
                     INSERT INTO jobs (kind, spec, state, priority, run_at, created_at, updated_at,
@@ -177,12 +187,17 @@ extension JobStore {
             return RawSettle(recorded: recorded, rows: rows, nextRunAt: nextRunAt)
         }
         let decoder = JSONCoding.makeDecoder()
+        let kept = raw.rows.isEmpty ? [:] : recentSpecs.take(raw.rows.map(\.row.id))
         let claimed = try raw.rows.map { row, attemptID in
             let spec: JobSpec
-            do {
-                spec = try decoder.decode(JobSpec.self, from: Data(row.spec.utf8))
-            } catch {
-                throw StoreError(.badData, "job \(row.id) has a spec that does not decode: \(error)")
+            if let known = kept[row.id] {
+                spec = known
+            } else {
+                do {
+                    spec = try decoder.decode(JobSpec.self, from: Data(row.spec.utf8))
+                } catch {
+                    throw StoreError(.badData, "job \(row.id) has a spec that does not decode: \(error)")
+                }
             }
             return ClaimedJob(
                 id: JobID(row.id), attemptID: attemptID, attemptNumber: row.attemptCount,

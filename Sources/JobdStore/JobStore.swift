@@ -37,6 +37,8 @@ public final class JobStore: Sendable {
     public let path: String
     let pool: DatabasePool
     let writer: GroupCommitWriter
+    /// Specs of just-inserted jobs, for their claims.
+    let recentSpecs = RecentSpecs()
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     ///

@@ -1,8 +1,10 @@
 import Foundation
+import GRDB
 import JobdModel
 import JobdRuntime
 import JobdStore
 import Logging
+import Synchronization
 import Testing
 
 @Suite struct DispatcherTests {
@@ -160,5 +162,49 @@ extension Dispatcher {
     fileprivate func submitAfterShutdown() async throws -> [InsertOutcome] {
         beginShutdown()
         return try await submit([.delay(0)])
+    }
+}
+
+/// An executor that starts, waits for `open()`, then fails with a retryable error
+/// (ignoring cancellation, like a request already past the point of no return).
+final class GatedFailureExecutor: JobExecutor {
+    private let flags = Mutex((started: false, returned: false))
+    private let gate = AsyncStream<Void>.makeStream()
+    var started: Bool { flags.withLock { $0.started } }
+    var returned: Bool { flags.withLock { $0.returned } }
+
+    func open() { gate.continuation.finish() }
+
+    func execute(_ job: ClaimedJob) async throws -> JobResult {
+        flags.withLock { $0.started = true }
+        for await _ in gate.stream {}
+        flags.withLock { $0.returned = true }
+        throw ExecutionFailure(JobError(.connectFailed, "refused"))
+    }
+}
+
+@Suite struct CancelRaceTests {
+    @Test("a cancel answered running wins over the retry its attempt reached at the same moment")
+    func cancelWhileEndIsWritten() async throws {
+        let executor = GatedFailureExecutor()
+        let options = RuntimeOptions(workers: 2, retryBase: .milliseconds(10), retryCap: .milliseconds(20))
+        try await withTestDispatcher(options: options, executors: [.delay: executor]) { test in
+            var spec = JobSpec.delay(0)
+            spec.maxAttempts = 3
+            let id = try #require(try await test.submit([spec]).first)
+            try await test.eventually("the attempt starts") { executor.started }
+            // Another process holds the write lock: the attempt's end cannot be written yet.
+            var configuration = Configuration()
+            configuration.allowsUnsafeTransactions = true
+            let blocker = try DatabaseQueue(path: test.store.path, configuration: configuration)
+            try await blocker.writeWithoutTransaction { try $0.execute(sql: "BEGIN IMMEDIATE") }
+            executor.open()
+            try await test.eventually("the attempt fails") { executor.returned }
+            #expect(try await test.dispatcher.cancel(id) == .running)
+            try await blocker.writeWithoutTransaction { try $0.execute(sql: "COMMIT") }
+            let record = try await test.waitTerminal(id)
+            #expect(record.state == .cancelled)
+            #expect(record.attempts?.count == 1)
+        }
     }
 }
