@@ -216,13 +216,14 @@ extension JobStore {
             sql: """
                 UPDATE jobs SET state = ?, result = ?, error_code = ?, error_message = ?,
                     error_http_status = ?, finished_at = ?, updated_at = ?, run_at = coalesce(?, run_at),
-                    interrupted_count = interrupted_count + ?, current_attempt_id = NULL
-                WHERE id = ? AND current_attempt_id = ? AND state = 'running'
+                    interrupted_count = interrupted_count + ?
+                WHERE id = ? AND state = 'running'
+                    AND attempt_count = (SELECT number FROM attempts WHERE id = ? AND job_id = ?)
                 """)
         try updateJob.execute(arguments: [
             write.state.rawValue, write.resultJSON, write.jobError?.code.rawValue, write.jobError?.message,
             write.jobError?.httpStatus, write.finishedAt, write.now, write.runAt, write.interrupted ? 1 : 0,
-            jobID, attemptID,
+            jobID, attemptID, jobID,
         ])
         guard db.changesCount == 1 else { return false }
         let updateAttempt = try db.cachedStatement(
@@ -249,7 +250,11 @@ extension JobStore {
         return try await write("cannot cancel job \(jobID)", afterCommit: afterCommit) { db in
             guard
                 let row = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT state, current_attempt_id FROM jobs WHERE id = ?"),
+                    db.cachedStatement(
+                        sql: """
+                            SELECT state, (SELECT max(id) FROM attempts WHERE job_id = jobs.id) AS attempt_id
+                            FROM jobs WHERE id = ?
+                            """),
                     arguments: [jobID.rawValue])
             else { return .notFound }
             let stateText: String = row["state"]
@@ -267,7 +272,7 @@ extension JobStore {
                 ).execute(arguments: ["cancelled while queued", nowSeconds, nowSeconds, jobID.rawValue])
                 return .cancelled
             case .running:
-                let attemptID: Int64? = row["current_attempt_id"]
+                let attemptID: Int64? = row["attempt_id"]
                 guard let attemptID else {
                     throw StoreError(.badData, "job \(jobID) is running without an attempt")
                 }
@@ -291,13 +296,13 @@ extension JobStore {
         try await write("cannot release claimed jobs") { db in
             let requeue = try db.cachedStatement(
                 sql: """
-                    UPDATE jobs SET state = 'queued', attempt_count = attempt_count - 1, current_attempt_id = NULL,
-                        updated_at = ?
-                    WHERE id = ? AND current_attempt_id = ? AND state = 'running'
+                    UPDATE jobs SET state = 'queued', attempt_count = attempt_count - 1, updated_at = ?
+                    WHERE id = ? AND state = 'running'
+                        AND attempt_count = (SELECT number FROM attempts WHERE id = ? AND job_id = ?)
                     """)
             let delete = try db.cachedStatement(sql: "DELETE FROM attempts WHERE id = ?")
             for (jobID, attemptID) in pairs {
-                try requeue.execute(arguments: [nowSeconds, jobID, attemptID])
+                try requeue.execute(arguments: [nowSeconds, jobID, attemptID, jobID])
                 if db.changesCount == 1 { try delete.execute(arguments: [attemptID]) }
             }
         }
@@ -474,15 +479,35 @@ struct ClaimQuery: Sendable {
         }
         guard !claimed.isEmpty else { return ([], nextRunAt) }
         claimed.sort { ($0.priority, -$0.runAt, -$0.id) > ($1.priority, -$1.runAt, -$1.id) }
-        let insertAttempt = try db.cachedStatement(
-            sql: "INSERT INTO attempts (job_id, number, started_at, outcome) VALUES (?, ?, ?, 'running')")
-        let own = try db.cachedStatement(sql: "UPDATE jobs SET current_attempt_id = ? WHERE id = ?")
+        // Every attempt row in one statement: the jobs and their numbers as a JSON array of
+        // integer pairs. The attempt's row id is the fencing token; the job's attempt_count
+        // equals the attempt's number for as long as the attempt owns the job.
+        var pairs = "["
+        pairs.reserveCapacity(claimed.count * 16)
+        for (index, row) in claimed.enumerated() {
+            if index > 0 { pairs += "," }
+            pairs += "[\(row.id),\(row.attemptCount)]"
+        }
+        pairs += "]"
+        let insertAttempts = try db.cachedStatement(
+            sql: """
+                INSERT INTO attempts (job_id, number, started_at, outcome)
+                SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?, 'running'
+                FROM json_each(?) ORDER BY key
+                RETURNING id, job_id
+                """)
+        var attemptIDs: [Int64: Int64] = [:]
+        attemptIDs.reserveCapacity(claimed.count)
+        let inserted = try Row.fetchCursor(insertAttempts, arguments: [nowSeconds, pairs])
+        while let row = try inserted.next() {
+            attemptIDs[row[1]] = row[0]
+        }
         var rows: [(row: ClaimRow, attemptID: Int64)] = []
         rows.reserveCapacity(claimed.count)
         for row in claimed {
-            try insertAttempt.execute(arguments: [row.id, row.attemptCount, nowSeconds])
-            let attemptID = db.lastInsertedRowID
-            try own.execute(arguments: [attemptID, row.id])
+            guard let attemptID = attemptIDs[row.id] else {
+                throw StoreError(.badData, "job \(row.id) was claimed without an attempt row")
+            }
             rows.append((row, attemptID))
         }
         return (rows, nextRunAt)
