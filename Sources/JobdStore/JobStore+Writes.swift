@@ -389,7 +389,7 @@ extension JobStore {
                 sql: """
                     UPDATE attempts SET outcome = 'interrupted', finished_at = ?, error_code = 'interrupted',
                         error_message = ?
-                    WHERE outcome = 'running'
+                    WHERE job_id IN (SELECT id FROM jobs WHERE state = 'running') AND outcome = 'running'
                     """, arguments: [nowSeconds, message])
             let attempts = db.changesCount
             try db.execute(
@@ -599,6 +599,7 @@ private struct FinishWrite: Sendable {
     }
 
     static func encode(_ result: JobResult) throws -> String {
-        String(decoding: try JSONCoding.makeEncoder().encode(result), as: UTF8.self)
+        if let text = JSONText.encode(result) { return text }
+        return String(decoding: try JSONCoding.makeEncoder().encode(result), as: UTF8.self)
     }
 }
