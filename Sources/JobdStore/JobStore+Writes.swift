@@ -27,11 +27,15 @@ extension JobStore {
         afterCommit: (@Sendable ([InsertOutcome]) -> Void)? = nil
     ) async throws -> [InsertOutcome] {
         // Encode outside the writer: the writer thread is the bottleneck, JSON is not SQL.
-        let encoder = JSONCoding.makeEncoder()
-        let rows: [(NewJob, String, String?)] = try jobs.map { job in
-            let host: String? =
-                if case .fetch(let fetch) = job.spec.payload { fetch.hostKey } else { nil }
-            return (job, String(decoding: try encoder.encode(job.spec), as: UTF8.self), host)
+        // A large batch is tens of milliseconds of CPU: off the cooperative pool, so the
+        // API's other requests do not wait behind it (docs/benchmarks.md, W4).
+        let rows: [(NewJob, String, String?)] = try await Self.offPoolIfLarge(jobs.count) {
+            let encoder = JSONCoding.makeEncoder()
+            return try jobs.map { job in
+                let host: String? =
+                    if case .fetch(let fetch) = job.spec.payload { fetch.hostKey } else { nil }
+                return (job, String(decoding: try encoder.encode(job.spec), as: UTF8.self), host)
+            }
         }
         let nowSeconds = now.timeIntervalSince1970
         let recentSpecs = self.recentSpecs
@@ -364,6 +368,21 @@ extension JobStore {
                     """
             ).execute(arguments: [cutoffSeconds, limit])
             return db.changesCount
+        }
+    }
+
+    /// Runs `work` on a global dispatch queue when `count` is above 256, else in place.
+    ///
+    /// CPU-bound work that takes milliseconds (encoding a 10,000-job batch) would hold one
+    /// of the cooperative pool's few threads (two on the bench machine) for all that time.
+    static func offPoolIfLarge<T: Sendable>(
+        _ count: Int, _ work: @escaping @Sendable () throws -> T
+    ) async throws -> T {
+        guard count > 256 else { return try work() }
+        return try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async {
+                continuation.resume(with: Result { try work() })
+            }
         }
     }
 
