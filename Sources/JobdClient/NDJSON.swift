@@ -52,7 +52,7 @@ public enum NDJSON {
                 var apiError = APIError(decoding: error)
                 if apiError.code == .invalidJSON {
                     apiError.message = "not a valid JSON object"
-                } else if case .typeMismatch(_, let context) = error, context.codingPath.isEmpty {
+                } else if Self.isTopLevel(error) {
                     apiError.message = "a job spec must be a JSON object"
                 }
                 throw LineError(line: number, error: apiError)
@@ -67,5 +67,13 @@ public enum NDJSON {
             specs.append(spec)
         }
         return specs
+    }
+
+    /// A line that is JSON but not an object (an array, a string, `null`).
+    private static func isTopLevel(_ error: DecodingError) -> Bool {
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context): context.codingPath.isEmpty
+        default: false
+        }
     }
 }

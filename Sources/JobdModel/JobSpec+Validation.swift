@@ -155,7 +155,12 @@ extension APIError {
             }
         case .valueNotFound(let type, let context):
             let field = path(context.codingPath)
-            self.init(.invalidSpec, "\(field) must be a \(type), not null", field: field)
+            if context.codingPath.isEmpty {
+                // A body of `null`: there is no field to name.
+                self.init(.invalidSpec, "the body must be a JSON object")
+            } else {
+                self.init(.invalidSpec, "\(field) must be a \(type), not null", field: field)
+            }
         @unknown default:
             self.init(.invalidJSON, "the body could not be decoded")
         }

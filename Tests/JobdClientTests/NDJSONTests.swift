@@ -54,6 +54,15 @@ struct NDJSONTests {
         }
     }
 
+    @Test("a line that is an array, a string or null is named as not an object", arguments: ["[1,2]", "\"x\"", "null"])
+    func notAnObject(line: String) {
+        #expect {
+            try NDJSON.parseSpecs(line)
+        } throws: { error in
+            (error as? NDJSON.LineError)?.error.message == "a job spec must be a JSON object"
+        }
+    }
+
     @Test("the error names the line and the field")
     func message() {
         #expect {
