@@ -47,6 +47,13 @@ public struct APIError: Error, Codable, Hashable, Sendable, CustomStringConverti
         public static let shuttingDown = Code(rawValue: "shutting_down")
         /// The database's disk is full; nothing was stored. 507.
         public static let diskFull = Code(rawValue: "disk_full")
+        /// Another process holds a lock on the database past the busy timeout; nothing was
+        /// stored. Try again after `Retry-After`. 503.
+        public static let databaseBusy = Code(rawValue: "database_busy")
+        /// The database cannot be written or read: its file or file system is read-only, an
+        /// I/O error, or a damaged file; nothing was stored. The message and the daemon's log
+        /// say which. Try again after `Retry-After` once an operator fixed it. 503.
+        public static let databaseUnavailable = Code(rawValue: "database_unavailable")
         /// An unexpected server-side failure; details are in the daemon's log. 500.
         public static let `internal` = Code(rawValue: "internal")
     }
@@ -75,7 +82,7 @@ public struct APIError: Error, Codable, Hashable, Sendable, CustomStringConverti
         case .invalidState: 409
         case .queueFull: 429
         case .payloadTooLarge, .batchTooLarge: 413
-        case .shuttingDown: 503
+        case .shuttingDown, .databaseBusy, .databaseUnavailable: 503
         case .diskFull: 507
         default: 500
         }

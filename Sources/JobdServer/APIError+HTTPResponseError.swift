@@ -15,6 +15,10 @@ extension APIError: HTTPResponseError {
         case .shuttingDown: response.headers[.retryAfter] = "5"
         // The backlog drains at the workers' pace; a second is a fair first guess.
         case .queueFull: response.headers[.retryAfter] = "1"
+        // A lock held by another process is usually short; the busy timeout already waited.
+        case .databaseBusy: response.headers[.retryAfter] = "1"
+        // Needs an operator (permissions, a remount, space): no point in asking every second.
+        case .databaseUnavailable: response.headers[.retryAfter] = "5"
         default: break
         }
         return response

@@ -72,7 +72,7 @@ public enum APIServer {
         let path = options.socketPath
         let group = options.socketGroup
         return SocketServer(
-            router: router, path: path, logger: logger,
+            router: router, path: path, options: options, logger: logger,
             onServerRunning: { _ in
                 if let group {
                     do {

@@ -7,9 +7,10 @@ import NIOCore
 /// Turns every error a route throws into an `APIError` answer, in one place.
 ///
 /// `APIError` passes through. Hummingbird's own errors keep their meaning (404 for an
-/// unknown route, 413 for a body over the limit). A `StoreError` with `disk_full`
-/// becomes 507 `disk_full`. Anything else is logged in full and answered as `internal`
-/// with no details, so nothing about the server leaks to clients.
+/// unknown route, 413 for a body over the limit). A `StoreError` from a storage fault
+/// keeps a code of its own (`storageError(_:)`): 507 `disk_full`, 503 `database_busy`,
+/// 503 `database_unavailable`. Anything else is logged in full and answered as
+/// `internal` with no details, so nothing about the server leaks to clients.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
@@ -35,12 +36,40 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             }
         } catch is NIOTooManyBytesError {
             throw APIError(.payloadTooLarge, "the request body is over the size limit")
-        } catch let error as StoreError where error.code == .diskFull {
-            context.logger.error("disk full", metadata: ["error": "\(error)"])
-            throw APIError(.diskFull, "the database disk is full; nothing was stored")
+        } catch let error as StoreError {
+            context.logger.error("request failed: storage fault", metadata: ["error": "\(error)"])
+            throw Self.storageError(error)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)"])
             throw APIError(.internal, "internal error; see the jobd log")
+        }
+    }
+
+    /// The answer for a store failure. Storage faults get a stable code and say what is
+    /// wrong without internals (no SQL, no path); the daemon's log has the full error.
+    /// Other store errors (bad data, an unexpected SQLite code) are `internal`.
+    static func storageError(_ error: StoreError) -> APIError {
+        switch error.code {
+        case .diskFull:
+            APIError(.diskFull, "the database disk is full; nothing was stored")
+        case .busy:
+            APIError(
+                .databaseBusy,
+                "the database is locked by another process; nothing was stored; try again")
+        case .readOnly:
+            APIError(
+                .databaseUnavailable,
+                "the database cannot be written (its file or file system is read-only); nothing was stored")
+        case .ioError:
+            APIError(
+                .databaseUnavailable,
+                "an I/O error on the database (see the jobd log); the request may not have been stored")
+        case .corrupt:
+            APIError(
+                .databaseUnavailable,
+                "the database file is damaged (see the jobd log); nothing was stored")
+        default:
+            APIError(.internal, "internal error; see the jobd log")
         }
     }
 }

@@ -3,6 +3,8 @@ import Hummingbird
 import JobdModel
 import JobdRuntime
 import JobdStore
+import NIOCore
+import NIOPosix
 
 /// The `/v1/jobs` resource: submit, get, list, wait, cancel, retry.
 ///
@@ -16,6 +18,18 @@ struct JobsController: Sendable {
     let dispatcher: Dispatcher
     let events: EventBroadcaster
     let options: ServerOptions
+
+    /// Bodies up to this size are decoded where the request runs; larger ones on `decoder`.
+    static let inlineDecodeBytes = 64 * 1024
+
+    /// One thread that decodes large submit bodies, one at a time: however many arrive,
+    /// decoding uses at most one core and builds one batch of specs at a time, and the
+    /// cooperative pool stays free for every other request (health included).
+    static let decoder: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        return pool
+    }()
 
     func add(to router: Router<Context>) {
         router.post("/v1/jobs", use: submit)
@@ -44,7 +58,17 @@ struct JobsController: Sendable {
                 .payloadTooLarge, "the request body is \(length) bytes; the limit is \(options.maxBodyBytes)")
         }
         let body = try await request.body.collect(upTo: options.maxBodyBytes)
-        let submit = try SubmitJobsRequest.decode(body.readableBytesView, maxBatch: options.maxBatch)
+        let maxBatch = options.maxBatch
+        let submit: SubmitJobsRequest
+        if body.readableBytes > Self.inlineDecodeBytes {
+            // A big body takes long to decode (100,000 specs: most of a second): on the
+            // cooperative pool it would stall every other request, health included.
+            submit = try await Self.decoder.runIfActive {
+                try SubmitJobsRequest.decode(body.readableBytesView, maxBatch: maxBatch)
+            }
+        } else {
+            submit = try SubmitJobsRequest.decode(body.readableBytesView, maxBatch: maxBatch)
+        }
         switch submit {
         case .single(let spec):
             let outcomes = try await dispatcher.submit([spec], submitterUID: caller.peer.uid)

@@ -25,6 +25,26 @@ public struct ServerOptions: Sendable {
     /// Members of this group (a name or a number; by the peer's gid or the user database)
     /// see and act on every user's jobs and control dispatching, as root does.
     public var adminGroup: String?
+    /// The most connections open at once. Past it a new connection is answered 503
+    /// `too_many_connections` and closed, except from root and the daemon's own uid, which
+    /// may open `reservedConnections` more (so an operator still gets in during a flood).
+    /// The server lowers it to fit the open-file limit (see `SocketServer`).
+    public var maxConnections: Int
+    /// The most connections one uid may have open at once (root and the daemon's uid
+    /// excepted); nil: only `maxConnections` applies.
+    public var maxConnectionsPerUID: Int?
+    /// A connection that sends nothing for this long while no request is being answered
+    /// (idle between requests, or stalled in a request head or body) is closed. A request
+    /// being answered, such as a long-poll `wait` or the `events` stream, is never cut.
+    /// nil: never.
+    public var idleTimeout: Duration?
+    /// A request head must be complete this long after the connection opened, or after
+    /// the first byte of the next request on a kept-alive connection; else the
+    /// connection is closed (slowloris). nil: no deadline.
+    public var requestHeadTimeout: Duration?
+
+    /// Connections over `maxConnections` that root and the daemon's uid may still open.
+    public static let reservedConnections = 64
 
     public init(
         socketPath: String,
@@ -37,8 +57,16 @@ public struct ServerOptions: Sendable {
         socketGroup: String? = nil,
         allowedUIDs: [UInt32] = [],
         allowedGIDs: [UInt32] = [],
-        adminGroup: String? = nil
+        adminGroup: String? = nil,
+        maxConnections: Int = 16_384,
+        maxConnectionsPerUID: Int? = 4096,
+        idleTimeout: Duration? = .seconds(60),
+        requestHeadTimeout: Duration? = .seconds(10)
     ) {
+        self.maxConnections = maxConnections
+        self.maxConnectionsPerUID = maxConnectionsPerUID
+        self.idleTimeout = idleTimeout
+        self.requestHeadTimeout = requestHeadTimeout
         self.socketGroup = socketGroup
         self.allowedUIDs = allowedUIDs
         self.allowedGIDs = allowedGIDs

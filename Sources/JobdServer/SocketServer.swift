@@ -9,56 +9,153 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
-/// The HTTP/1.1 server on the Unix socket: Hummingbird's server without its clock.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The HTTP/1.1 server on the Unix socket: Hummingbird's server without its clock, with
+/// limits for hostile clients.
 ///
 /// Hummingbird's `Application` keeps the `Date` header in a cache refreshed by a timer
 /// every second, which wakes an idle daemon once a second for nothing. This service runs
 /// the same router through the same HTTP/1.1 server, and formats the `Date` header when
 /// a response needs it (at most once per second), so an idle jobd sleeps until a request
 /// or a due job wakes it.
+///
+/// Limits (`ServerOptions`): connections in total and per uid (`JobdHTTPChannel`,
+/// `ConnectionAdmission`), Hummingbird's idle timeout, a request-head deadline and
+/// closing after a 413 (`RequestGuardHandler`). Header limits are Hummingbird's (NIO's
+/// decoder: 80 KiB per field and in all, 1000 fields): past them the answer is 400 and
+/// the connection is closed.
 struct SocketServer: Service {
     let responder: RouterResponder<JobdRequestContext>
     let path: String
+    let options: ServerOptions
     let logger: Logger
     let onServerRunning: @Sendable (any Channel) async -> Void
 
+    /// File descriptors kept out of the connection budget: the database, the fetch
+    /// client's sockets, the log; at least this many, or an eighth of the limit.
+    static let reservedDescriptors = 256
+
     init(
-        router: Router<JobdRequestContext>, path: String, logger: Logger,
+        router: Router<JobdRequestContext>, path: String, options: ServerOptions, logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void
     ) {
         self.responder = router.buildResponder()
         self.path = path
+        self.options = options
         self.logger = logger
         self.onServerRunning = onServerRunning
+    }
+
+    /// `maxConnections` lowered, when needed, so that connections (with the operator's
+    /// reserve) cannot use up the open-file limit that the database and fetches need too.
+    static func connectionBudget(maxConnections: Int, openFileLimit: UInt64) -> Int {
+        let limit = Int(min(openFileLimit, UInt64(Int.max / 2)))
+        let kept = max(reservedDescriptors, limit / 8) + ServerOptions.reservedConnections
+        return max(1, min(maxConnections, limit - kept))
     }
 
     func run() async throws {
         let responder = self.responder
         let dateHeader = DateHeader()
         let logger = self.logger
-        let server = try HTTPServerBuilder.http1().buildServer(
-            configuration: ServerConfiguration(address: .unixDomainSocket(path: path), serverName: "jobd"),
-            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-            logger: logger
-        ) { request, responseWriter, channel in
-            let context = JobdRequestContext(source: .init(channel: channel, logger: logger))
-            var response: Response
-            do {
-                response = try await responder.respond(to: request, context: context)
-            } catch let error as HTTPParserError {
-                throw error
-            } catch {
-                // The error middleware answers every error; this is a last resort.
-                logger.error("unhandled error", metadata: ["error": "\(error)"])
-                response = Response(status: .internalServerError)
-            }
-            response.headers[.date] = dateHeader.current()
-            response.headers[.server] = "jobd"
-            try await responseWriter.write(response: response.head, body: response.body)
-        } onServerRunning: { channel in
-            await onServerRunning(channel)
+        let fileLimit = OpenFileLimit.current()
+        let maxConnections = Self.connectionBudget(
+            maxConnections: options.maxConnections, openFileLimit: fileLimit.soft)
+        if maxConnections < options.maxConnections {
+            logger.warning(
+                "server.max_connections lowered to fit the open-file limit; raise LimitNOFILE to allow more",
+                metadata: [
+                    "server.max_connections": "\(options.maxConnections)", "connections.limit": "\(maxConnections)",
+                    "rlimit_nofile.soft": "\(fileLimit.soft)",
+                ])
         }
+        let admission = ConnectionAdmission(
+            limits: .init(
+                maxConnections: maxConnections, maxPerUID: options.maxConnectionsPerUID,
+                reserve: ServerOptions.reservedConnections, privilegedUIDs: [0, geteuid()]),
+            logger: logger)
+        let headTimeout = options.requestHeadTimeout.map(TimeAmount.init)
+        let configuration = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [RequestGuardHandler(headTimeout: headTimeout, logger: logger)],
+            idleTimeout: options.idleTimeout.map(TimeAmount.init))
+        let http1 = HTTP1Channel(
+            responder: { request, responseWriter, channel in
+                let context = JobdRequestContext(source: .init(channel: channel, logger: logger))
+                var response: Response
+                do {
+                    response = try await responder.respond(to: request, context: context)
+                } catch let error as HTTPParserError {
+                    throw error
+                } catch {
+                    // The error middleware answers every error; this is a last resort.
+                    logger.error("unhandled error", metadata: ["error": "\(error)"])
+                    response = Response(status: .internalServerError)
+                }
+                if response.status == .contentTooLarge {
+                    // The body may still be coming (a declared 1 GiB): close rather than
+                    // read it to reach a next request (RequestGuardHandler closes).
+                    response.headers[.connection] = "close"
+                }
+                response.headers[.date] = dateHeader.current()
+                response.headers[.server] = "jobd"
+                try await responseWriter.write(response: response.head, body: response.body)
+            },
+            configuration: configuration)
+        let server = JobdHTTPChannel(http1: http1, admission: admission).server(
+            configuration: ServerConfiguration(
+                address: .unixDomainSocket(path: path), serverName: "jobd",
+                // Connects past the backlog fail at once (EAGAIN) for non-blocking clients
+                // (NIO, so jobctl); connects in it wait their turn, about backlog / accept
+                // rate (1024 / ~20,000 a second in release: ~50 ms) in a connect storm.
+                // The kernel caps it at net.core.somaxconn.
+                backlog: 1024,
+                // A last stop should refusals churn faster than they close.
+                availableConnectionsDelegate: MaximumAvailableConnections(
+                    maxConnections + 2 * ServerOptions.reservedConnections, logger: logger)),
+            onServerRunning: { channel in await onServerRunning(channel) },
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            logger: logger)
         try await server.run()
+    }
+}
+
+/// The process's open-file limit (`RLIMIT_NOFILE`).
+public struct OpenFileLimit: Sendable, Equatable, CustomStringConvertible {
+    public var soft: UInt64
+    public var hard: UInt64
+
+    public var description: String { "soft \(soft) hard \(hard)" }
+
+    #if os(Linux)
+        private static let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+    #else
+        private static let resource = RLIMIT_NOFILE
+    #endif
+
+    /// The limit now.
+    public static func current() -> OpenFileLimit {
+        var limit = rlimit()
+        guard getrlimit(resource, &limit) == 0 else {
+            return OpenFileLimit(soft: 1024, hard: 1024)
+        }
+        return OpenFileLimit(soft: UInt64(limit.rlim_cur), hard: UInt64(limit.rlim_max))
+    }
+
+    /// Raises the soft limit to the hard limit, as Go's runtime does at start: the soft
+    /// default (often 1024) is for select(2) users, which jobd is not, and thousands of
+    /// connections need more.
+    ///
+    /// - Returns: The limit before and after; after equals before when it was already
+    ///   at the hard limit or could not be raised (then `errno` says why).
+    public static func raiseSoftToHard() -> (before: OpenFileLimit, after: OpenFileLimit, errno: Int32?) {
+        let before = current()
+        guard before.soft < before.hard else { return (before, before, nil) }
+        var limit = rlimit(rlim_cur: rlim_t(before.hard), rlim_max: rlim_t(before.hard))
+        guard setrlimit(resource, &limit) == 0 else { return (before, before, errno) }
+        return (before, current(), nil)
     }
 }
 

@@ -17,9 +17,13 @@ public struct StoreOptions: Sendable {
     /// How many reader connections may run at once.
     public var maxReaders: Int
     /// How long a write waits for a lock held by another process before it fails `busy`.
+    ///
+    /// 2 s: below the watchdog's ping interval (half of the unit's `WatchdogSec=10s`), so
+    /// the writer probe answers, with `busy`, before the next ping is due, and a database
+    /// held by a backup tool or an `sqlite3` shell does not get jobd killed as hung.
     public var busyTimeout: Duration
 
-    public init(synchronous: SynchronousMode = .full, maxReaders: Int = 4, busyTimeout: Duration = .seconds(5)) {
+    public init(synchronous: SynchronousMode = .full, maxReaders: Int = 4, busyTimeout: Duration = .seconds(2)) {
         self.synchronous = synchronous
         self.maxReaders = maxReaders
         self.busyTimeout = busyTimeout
@@ -45,8 +49,10 @@ public final class JobStore: Sendable {
     /// Creates the parent directory (mode 0700) when it is missing. Opening is blocking file
     /// I/O: call it before serving, or from a thread that may block.
     ///
-    /// - Throws: `StoreError` with `corrupt` (not a database), `read_only` (cannot be opened
-    ///   or written), or `sqlite`.
+    /// - Throws: `StoreError` with `corrupt` (not a database, or its quick check failed;
+    ///   the message names the file), `read_only` (cannot be opened or written), `busy`
+    ///   (another process holds a lock past the busy timeout), `disk_full`, `io_error`, or
+    ///   `sqlite`. A file that fails the check is not migrated.
     public init(path: String, options: StoreOptions = StoreOptions()) throws {
         self.path = path
         let directory = (path as NSString).deletingLastPathComponent
@@ -68,27 +74,66 @@ public final class JobStore: Sendable {
         let synchronous = options.synchronous.rawValue
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            // No dirty page reaches the WAL before COMMIT. A spill in the middle of a group
+            // transaction that meets a full disk makes SQLite roll the whole transaction
+            // back, and the callers then see GRDB's "Transaction was aborted" instead of
+            // `disk_full`. Without spills a full disk fails the COMMIT itself, with its
+            // own code. A transaction's dirty pages stay in memory: at most a few times the
+            // size of the request bodies it stores.
+            try db.execute(sql: "PRAGMA cache_spill = OFF")
         }
         do {
+            try Self.check(path: path, busyMode: configuration.busyMode)
             pool = try DatabasePool(path: path, configuration: configuration)
+            // GRDB's WAL set-up runs after `prepareDatabase` and sets `synchronous = NORMAL`
+            // on the writer: set the configured mode again, or FULL would never be in effect.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
             try Self.migrator.migrate(pool)
-            // A quick structural check, so a damaged file stops the start with its name
-            // instead of failing later in the middle of a job.
-            let check = try pool.read { db in try String.fetchOne(db, sql: "PRAGMA quick_check") }
-            guard check == "ok" else {
-                throw StoreError(.corrupt, "\(path) failed its integrity check: \(check ?? "no answer")")
-            }
         } catch {
             throw StoreError(wrapping: error, context: "cannot open the database \(path)")
         }
         writer = GroupCommitWriter(pool: pool)
     }
 
+    /// A quick structural check of an existing file, through a read-only connection of its
+    /// own, so a damaged file stops the start with its name instead of failing later in the
+    /// middle of a job.
+    ///
+    /// It runs before the pool opens: opening a pool on a database whose `-wal` is missing
+    /// or empty writes to it (GRDB creates and drops a table), and a damaged file must be
+    /// left as it was found, for `.recover`.
+    ///
+    /// - Throws: `StoreError` `corrupt`, or the error of opening or reading the file.
+    private static func check(path: String, busyMode: Database.BusyMode) throws {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int
+        guard let size, size > 0 else { return }
+        var configuration = Configuration()
+        configuration.label = "jobd.check"
+        configuration.readonly = true
+        configuration.busyMode = busyMode
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        defer { try? queue.close() }
+        let check = try queue.read { db in try String.fetchOne(db, sql: "PRAGMA quick_check") }
+        guard check == "ok" else {
+            throw StoreError(
+                .corrupt, "the database \(path) is damaged: its integrity check found \(check ?? "no answer")")
+        }
+    }
+
     /// Write transactions committed and operations they held since the store opened.
     public var writeStatistics: (commits: Int, operations: Int) { writer.statistics }
 
-    /// Closes every connection. Further calls throw.
+    /// Checkpoints the WAL into the main file, then closes every connection. Further calls
+    /// throw.
+    ///
+    /// GRDB closes the writer before the readers, and SQLite leaves the WAL alone when the
+    /// connection that closes last is read-only: without the explicit checkpoint a stopped
+    /// daemon would leave every change since the last automatic checkpoint in `-wal`
+    /// (durable, but the main file alone would be no copy of the jobs). The checkpoint is
+    /// best effort: when it cannot finish (a full disk, another process reading), the WAL
+    /// stays and the next open replays it.
     public func close() throws {
+        _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
         try pool.close()
     }
 

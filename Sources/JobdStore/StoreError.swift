@@ -2,8 +2,10 @@ import GRDB
 
 /// A failure of the store, holding the SQLite result code when SQLite raised it.
 ///
-/// The server maps `disk_full` to 507 and everything else to `internal`; the runtime
-/// keeps results in memory and retries writes that fail with `disk_full` or `busy`.
+/// The server maps `disk_full` to 507 `disk_full`, `busy` to 503 `database_busy`, and
+/// `read_only`, `io_error` and `corrupt` to 503 `database_unavailable`; anything else is
+/// `internal`. The dispatcher keeps ended attempts in memory and retries a failed write
+/// whatever its code. At start-up, `corrupt` is exit 65 and any other code exit 1.
 public struct StoreError: Error, Sendable, CustomStringConvertible {
     /// A stable error code, compared by its raw string.
     public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
@@ -11,7 +13,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public init(rawValue: String) { self.rawValue = rawValue }
         public var description: String { rawValue }
 
-        /// `SQLITE_FULL`: the disk (or the quota) is full.
+        /// `SQLITE_FULL`: the file system holding the database (or its `-wal`) is full.
+        /// A full disk quota is `io_error`: SQLite reports `EDQUOT` as a write error.
         public static let diskFull = Code(rawValue: "disk_full")
         /// `SQLITE_BUSY`/`SQLITE_LOCKED`: another connection or process holds a lock.
         public static let busy = Code(rawValue: "busy")
@@ -19,6 +22,9 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let readOnly = Code(rawValue: "read_only")
         /// `SQLITE_CORRUPT`/`SQLITE_NOTADB`: the file is not a healthy SQLite database.
         public static let corrupt = Code(rawValue: "corrupt")
+        /// `SQLITE_IOERR`: the operating system failed a read, write or sync (a failing
+        /// disk, a file system remounted read-only after errors, a full quota).
+        public static let ioError = Code(rawValue: "io_error")
         /// The backlog is at its `max_queued` cap; nothing of the insert was stored.
         public static let queueFull = Code(rawValue: "queue_full")
         /// An idempotency key is already taken by a job of another submitter; nothing of the
@@ -60,6 +66,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
             case .SQLITE_BUSY, .SQLITE_LOCKED: .busy
             case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN, .SQLITE_AUTH: .readOnly
             case .SQLITE_CORRUPT, .SQLITE_NOTADB: .corrupt
+            case .SQLITE_IOERR: .ioError
             default: .sqlite
             }
         self.init(code, "\(context): \(error.message ?? "\(error)")", sqliteCode: primary.rawValue)

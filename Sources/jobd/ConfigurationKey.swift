@@ -91,6 +91,32 @@ struct ConfigurationKey: Sendable {
             },
             render: { ConfigurationParser.renderOptional($0.socketGroup) }),
         ConfigurationKey(
+            "server.max_connections",
+            apply: { configuration, raw in
+                configuration.maxConnections = try ConfigurationParser.integer(raw, in: 1...1_000_000)
+            },
+            render: { "\($0.maxConnections)" }),
+        ConfigurationKey(
+            "server.max_connections_per_uid",
+            apply: { configuration, raw in
+                configuration.maxConnectionsPerUID = try ConfigurationParser.optionalInteger(raw, in: 1...1_000_000)
+            },
+            render: { ConfigurationParser.renderOptional($0.maxConnectionsPerUID) }),
+        ConfigurationKey(
+            "server.idle_timeout",
+            apply: { configuration, raw in
+                configuration.idleTimeout = try ConfigurationParser.optionalDuration(
+                    raw, in: .milliseconds(100) ... .seconds(86_400))
+            },
+            render: { $0.idleTimeout.map(ConfigurationParser.renderSeconds) ?? "null" }),
+        ConfigurationKey(
+            "server.request_head_timeout",
+            apply: { configuration, raw in
+                configuration.requestHeadTimeout = try ConfigurationParser.optionalDuration(
+                    raw, in: .milliseconds(100) ... .seconds(3600))
+            },
+            render: { $0.requestHeadTimeout.map(ConfigurationParser.renderSeconds) ?? "null" }),
+        ConfigurationKey(
             "database.path", flag: "--database", aliases: ["JOBD_DATABASE"],
             apply: { configuration, raw in configuration.databasePath = try ConfigurationParser.optionalText(raw) },
             render: { ConfigurationParser.renderOptional($0.databasePath) }),

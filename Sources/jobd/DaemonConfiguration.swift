@@ -23,6 +23,17 @@ struct DaemonConfiguration: Sendable, Equatable {
     var socketMode: UInt16
     /// `socket.group`: the group given to the socket file; nil keeps the daemon's group.
     var socketGroup: String?
+    /// `server.max_connections`: connections open at once (root and the daemon's uid get a
+    /// reserve past it).
+    var maxConnections: Int
+    /// `server.max_connections_per_uid`: connections one uid may open; nil: no per-uid cap.
+    var maxConnectionsPerUID: Int?
+    /// `server.idle_timeout`: a connection sending nothing this long, no request being
+    /// answered, is closed; nil: never.
+    var idleTimeout: Duration?
+    /// `server.request_head_timeout`: a request head must be complete this long after the
+    /// connection opened or the next request began; nil: no deadline.
+    var requestHeadTimeout: Duration?
     /// `database.path`; nil until resolved like `socketPath`, from `$STATE_DIRECTORY`.
     var databasePath: String?
     /// `database.synchronous`.
@@ -73,7 +84,9 @@ struct DaemonConfiguration: Sendable, Equatable {
         let server = ServerOptions(socketPath: "")
         let store = StoreOptions()
         return DaemonConfiguration(
-            socketPath: nil, socketMode: server.socketMode, socketGroup: server.socketGroup, databasePath: nil,
+            socketPath: nil, socketMode: server.socketMode, socketGroup: server.socketGroup,
+            maxConnections: server.maxConnections, maxConnectionsPerUID: server.maxConnectionsPerUID,
+            idleTimeout: server.idleTimeout, requestHeadTimeout: server.requestHeadTimeout, databasePath: nil,
             synchronous: store.synchronous, workers: runtime.workers, kindLimits: runtime.kindLimits,
             hostLimit: runtime.hostLimit, maxQueued: runtime.maxQueued,
             fetchTimeout: .milliseconds(Int64(runtime.defaultFetchTimeout * 1000)), maxBodyBytes: fetch.maxBodyBytes,
@@ -118,7 +131,9 @@ struct DaemonConfiguration: Sendable, Equatable {
     var serverOptions: ServerOptions {
         ServerOptions(
             socketPath: resolvedSocketPath, socketMode: socketMode, socketGroup: socketGroup,
-            allowedUIDs: allowedUIDs, allowedGIDs: allowedGIDs, adminGroup: adminGroup)
+            allowedUIDs: allowedUIDs, allowedGIDs: allowedGIDs, adminGroup: adminGroup,
+            maxConnections: maxConnections, maxConnectionsPerUID: maxConnectionsPerUID, idleTimeout: idleTimeout,
+            requestHeadTimeout: requestHeadTimeout)
     }
 
     /// The store's options.

@@ -28,7 +28,8 @@ struct Jobd: AsyncParsableCommand {
             /var/lib/jobd/jobd.sqlite; under systemd: $RUNTIME_DIRECTORY and $STATE_DIRECTORY).
             SIGHUP reloads the file and applies workers and log.level live. SIGTERM or SIGINT \
             stops it gracefully: no new jobs, running jobs get the grace period, the rest are re-queued.
-            Exit codes: 0 stopped cleanly, 1 could not start or failed, 78 a bad configuration.
+            Exit codes: 0 stopped cleanly, 1 could not start or failed, 65 the database file is \
+            damaged or not a database, 78 a bad configuration.
             """,
         version: jobdVersion)
 
@@ -92,11 +93,20 @@ struct Jobd: AsyncParsableCommand {
         if let file = loaded.file {
             logger.debug("configuration read", metadata: ["config.file": "\(file)"])
         }
+        // Thousands of connections need more than the usual soft limit of 1024 descriptors.
+        let files = OpenFileLimit.raiseSoftToHard()
+        logger.info(
+            "open file limit",
+            metadata: ["rlimit_nofile": "\(files.after.soft)", "raised_from": "\(files.before.soft)"])
+        if let error = files.errno {
+            logger.warning(
+                "cannot raise the open file limit", metadata: ["rlimit_nofile": "\(files.after)", "errno": "\(error)"])
+        }
         do {
             try await Self.serve(loaded, load: load, logLevel: logLevel, logger: logger)
         } catch let error as StartFailure {
             logger.critical("cannot start: \(error.message)")
-            throw ExitCode.failure
+            throw ExitCode(error.exitCode)
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("jobd: \(error)\n".utf8))
             throw ExitCode(78)
@@ -119,9 +129,45 @@ struct Jobd: AsyncParsableCommand {
         return registry
     }
 
-    /// A start-up failure with the message to log.
+    /// A start-up failure with the message to log and the exit code.
     struct StartFailure: Error {
         var message: String
+        /// 1, or `damagedDatabase` (65) when a restart cannot help.
+        var exitCode: Int32 = 1
+
+        /// EX_DATAERR: the database file is damaged or not a database. The unit's
+        /// `RestartPreventExitStatus=` lists it: restarting cannot fix the file, and a
+        /// restart loop would bury the message in the journal.
+        static let damagedDatabase: Int32 = 65
+
+        /// A failure to open, lock or recover the database at `path`: the store's message
+        /// (it names the file and SQLite's reason) plus what to do about it.
+        static func storage(_ error: any Error, path: String) -> StartFailure {
+            guard let error = error as? StoreError else { return StartFailure(message: "\(error)") }
+            switch error.code {
+            case .corrupt:
+                return StartFailure(
+                    message: "\(error). The file is damaged or is not a SQLite database; jobd leaves it as it is "
+                        + "and does not start: move it aside (with its -wal and -shm files), restore a backup or "
+                        + "recover what it holds with `sqlite3 \(path) .recover`, then start jobd again",
+                    exitCode: damagedDatabase)
+            case .readOnly:
+                return StartFailure(
+                    message: "\(error); jobd must be able to write \(path), the -wal and -shm files beside it and "
+                        + "their directory: check owner, mode and attributes (lsattr -d) and that the file system "
+                        + "is mounted read-write")
+            case .busy:
+                return StartFailure(
+                    message: "\(error); another process holds a lock on it: stop that process or wait for it")
+            case .diskFull:
+                return StartFailure(message: "\(error); free space on the file system that holds \(path)")
+            case .ioError:
+                return StartFailure(
+                    message: "\(error); the system failed to read or write \(path): check the kernel log and the disk")
+            default:
+                return StartFailure(message: "\(error)")
+            }
+        }
     }
 
     static func serve(
@@ -157,10 +203,15 @@ struct Jobd: AsyncParsableCommand {
                 let store = try JobStore(path: databasePath, options: configuration.storeOptions)
                 return (lock, store)
             } catch {
-                throw StartFailure(message: "\(error)")
+                throw StartFailure.storage(error, path: databasePath)
             }
         }
-        let recovery = try await store.recoverInterrupted()
+        let recovery: RecoveryReport
+        do {
+            recovery = try await store.recoverInterrupted()
+        } catch {
+            throw StartFailure.storage(error, path: databasePath)
+        }
         if recovery.interruptedAttempts > 0 {
             logger.notice(
                 "recovered attempts interrupted by a crash",

@@ -110,10 +110,13 @@ final class NotifyService: Service {
                 for await tick in requests {
                     do {
                         try await self.store.probeWriter()
-                        ledger.completed(tick)
                     } catch {
+                        // The writer answered: a lock held by another process (`busy`) or a
+                        // full disk is a storage fault that submits report, not a hang that a
+                        // restart would cure.
                         self.logger.warning("the store writer probe failed", metadata: ["error": "\(error)"])
                     }
+                    ledger.completed(tick)
                 }
             }
             var tick = 0

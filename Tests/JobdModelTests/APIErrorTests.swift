@@ -16,6 +16,8 @@ import Testing
         (.batchTooLarge, "batch_too_large", 413),
         (.shuttingDown, "shutting_down", 503),
         (.diskFull, "disk_full", 507),
+        (.databaseBusy, "database_busy", 503),
+        (.databaseUnavailable, "database_unavailable", 503),
         (.internal, "internal", 500),
     ]
 

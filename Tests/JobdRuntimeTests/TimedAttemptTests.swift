@@ -40,7 +40,6 @@ import Testing
     func deadlineOrder() async throws {
         try await withTestDispatcher(options: RuntimeOptions(workers: 10)) { test in
             let seconds = [0.4, 0.1, 0.3, 0, 0.2]
-            let submitted = Date()
             let ids = try await test.submit(seconds.map { JobSpec.delay($0) })
             var finished: [(Double, Date)] = []
             for (id, wait) in zip(ids, seconds) {
@@ -54,7 +53,6 @@ import Testing
             }
             let order = finished.sorted { $0.1 < $1.1 }.map(\.0)
             #expect(order == seconds.sorted())
-            #expect(Date().timeIntervalSince(submitted) < 5)
         }
     }
 

@@ -73,7 +73,7 @@ import Testing
         let codes: [APIError.Code] = [
             .invalidJSON, .unknownKind, .invalidSpec, .invalidURL, .invalidQuery, .forbidden, .jobNotFound,
             .routeNotFound, .invalidState, .payloadTooLarge, .batchTooLarge, .queueFull, .shuttingDown, .diskFull,
-            .internal,
+            .databaseBusy, .databaseUnavailable, .tooManyConnections, .internal,
         ]
         #expect(try Self.enumMembers("ErrorCode") == Set(codes.map(\.rawValue)))
     }
