@@ -90,9 +90,15 @@ extension SubmitJobsRequest {
     ///   `invalid_spec` (a field missing, of the wrong type or out of range; `field` names
     ///   it), `invalid_url`, or `batch_too_large`.
     public static func decode(_ data: some DataProtocol, maxBatch: Int) throws(APIError) -> SubmitJobsRequest {
+        let body = Data(data)
+        // JSON text is UTF-8 (RFC 8259 8.1). Checked first, so a bad byte inside a string
+        // is `invalid_json` rather than whatever type the decoder was trying at the time.
+        guard String(validating: body, as: UTF8.self) != nil else {
+            throw APIError(.invalidJSON, "the body is not valid UTF-8")
+        }
         let request: SubmitJobsRequest
         do {
-            request = try JSONCoding.makeDecoder().decode(SubmitJobsRequest.self, from: Data(data))
+            request = try JSONCoding.makeDecoder().decode(SubmitJobsRequest.self, from: body)
         } catch let error as DecodingError {
             throw APIError(decoding: error)
         } catch {

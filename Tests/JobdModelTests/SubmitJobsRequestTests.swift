@@ -34,6 +34,10 @@ import Testing
         BadBody("empty body", "", .invalidJSON, field: nil),
         BadBody(
             "invalid UTF-8", bytes: [0x7B, 0x22, 0x6B, 0xFF, 0xFE, 0x22, 0x3A, 0x31, 0x7D], .invalidJSON, field: nil),
+        BadBody(
+            "invalid UTF-8 inside a delay's value string",
+            bytes: Array(#"{"kind":"delay","seconds":1,"value":"a"#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8),
+            .invalidJSON, field: nil),
         BadBody("an array of numbers", "[1]", .invalidSpec, field: nil),
         BadBody("a bare string", #""x""#, .invalidSpec, field: nil),
         BadBody("unknown kind", #"{"kind":"shell","cmd":"ls"}"#, .unknownKind, field: "kind"),
