@@ -14,13 +14,13 @@ import os, re, shutil, subprocess, sys
 ROWS = [
     # label, regex on the demangled symbol, column ("children" or "self")
     ("writer thread: every group transaction", r"^GroupCommitWriter\.drain\(", "children"),
-    ("  claim SQL (JobStore.claimReady closure #1)", r"^closure #1 in JobStore\.claimReady", "children"),
-    ("  finish SQL (JobStore.finish closure #1)", r"^closure #1 in JobStore\.finish", "children"),
-    ("  insert SQL (JobStore.insert closure #2)", r"^closure #2 in JobStore\.insert", "children"),
+    ("  claim SQL (ClaimQuery.run)", r"^ClaimQuery\.run\(", "children"),
+    ("  finish SQL (static JobStore.finish, per job)", r"^(specialized )?static JobStore\.finish\(", "children"),
+    ("  insert SQL (JobStore.insert closure #3)", r"^closure #3 in JobStore\.insert", "children"),
     ("  COMMIT (Database.commit, WAL write + sync)", r"^Database\.commit\(\)", "children"),
     ("  fdatasync (kernel)", r"^__x64_sys_fdatasync$", "children"),
     ("JSON decode (JSONDecoder.decode, any)", r"^JSONDecoder\.decode<", "children"),
-    ("  spec decode after claim (claimReady closure #2)", r"^closure #2 in JobStore\.claimReady", "children"),
+    ("  spec decode after claim (JobStore.settle closure #4, cache misses)", r"^closure #4 in JobStore\.settle", "children"),
     ("  request body decode (SubmitJobsRequest.decode)", r"^static SubmitJobsRequest\.decode", "children"),
     ("JSON encode (JSONEncoder.encode, any)", r"^JSONEncoder\.encode<", "children"),
     ("  result encode at finish (FinishWrite.encode)", r"^static FinishWrite\.encode", "children"),
