@@ -22,9 +22,18 @@ import Testing
 @Suite(.serialized) struct HostileClientTests {
     // MARK: - Attacks
 
-    @Test("10,000 idle connections: all held open, health answers during the flood and while they are held")
+    /// How many sockets one attack may hold open in this process. Foundation's
+    /// `Process.run()` (6.3.1) copies each /proc/self/fd entry with a 256-byte over-read
+    /// (swift-corelibs-foundation#5472, see scripts/sanitizers/asan.supp): once the
+    /// listing passes glibc's 32 KiB directory buffer, a suite starting a process at that
+    /// moment can crash the test runner (seen in CI with 10,000 sockets open here). 400
+    /// keeps the listing far below that; `scripts/attack.py` runs the full 10,000 and
+    /// 1,000 from a process of its own.
+    static let maxOpenSockets = 400
+
+    @Test("a connection flood: all held open, health answers during the flood and while they are held")
     func connectionFlood() async throws {
-        let count = 10_000
+        let count = Self.maxOpenSockets
         raiseOwnFileLimit(to: count + 1000)
         // A head deadline longer than the test: the connections stay until closed here.
         try await withAttackedDaemon(environment: ["JOBD_SERVER_REQUEST_HEAD_TIMEOUT": "120"]) { daemon in
@@ -102,9 +111,9 @@ import Testing
         }
     }
 
-    @Test("1,000 slowloris connections trickling a head byte a second are closed at the head deadline")
+    @Test("slowloris connections trickling a head byte a second are closed at the head deadline")
     func slowloris() async throws {
-        let count = 1000
+        let count = Self.maxOpenSockets
         let headTimeout = 2.0
         raiseOwnFileLimit(to: count + 1000)
         try await withAttackedDaemon(environment: ["JOBD_SERVER_REQUEST_HEAD_TIMEOUT": "\(headTimeout)"]) { daemon in
