@@ -56,23 +56,40 @@ final class GroupCommitWriter: Sendable {
         // Not cancellable on purpose: once queued, the operation may already be part of a
         // transaction, and its caller must learn whether it committed.
         try await withCheckedThrowingContinuation { continuation in
-            let item = TypedPendingWrite(operation: operation, afterCommit: afterCommit, continuation: continuation)
-            let startDrain = state.withLock { state in
-                state.pending.append(item)
-                if state.isDraining { return false }
-                state.isDraining = true
-                return true
-            }
-            if startDrain {
-                pool.asyncWriteWithoutTransaction { db in self.drain(db) }
-            }
+            enqueue(TypedPendingWrite(operation: operation, afterCommit: afterCommit, continuation: continuation))
+        }
+    }
+
+    /// Returns once a drain round has taken this request from the queue, without a
+    /// transaction of its own.
+    ///
+    /// It proves the writer works through its queue (the systemd watchdog's question),
+    /// not that the database accepts writes: a lock held by another process makes each
+    /// group wait up to the busy timeout and fail, which submits report as `busy`; a probe
+    /// that joined such a group would wait out a second busy timeout and miss a ping on a
+    /// healthy daemon. A writer stuck in a statement or an fsync never takes the probe.
+    func probe() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            enqueue(ProbeRequest(continuation: continuation))
+        }
+    }
+
+    private func enqueue(_ item: any PendingWrite) {
+        let startDrain = state.withLock { state in
+            state.pending.append(item)
+            if state.isDraining { return false }
+            state.isDraining = true
+            return true
+        }
+        if startDrain {
+            pool.asyncWriteWithoutTransaction { db in self.drain(db) }
         }
     }
 
     /// Runs on GRDB's writer queue until nothing is pending.
     private func drain(_ db: Database) {
         while true {
-            let batch: [any PendingWrite] = state.withLock { state in
+            var batch: [any PendingWrite] = state.withLock { state in
                 if state.pending.isEmpty {
                     state.isDraining = false
                     return []
@@ -86,6 +103,11 @@ final class GroupCommitWriter: Sendable {
                 return head
             }
             if batch.isEmpty { return }
+            if batch.contains(where: { $0.isProbe }) {
+                for item in batch where item.isProbe { item.resumeAfterCommit() }
+                batch.removeAll { $0.isProbe }
+                if batch.isEmpty { continue }
+            }
             do {
                 let started = ContinuousClock.now
                 try db.inTransaction(.immediate) {
@@ -108,6 +130,8 @@ final class GroupCommitWriter: Sendable {
 
 /// One queued operation, type-erased so one queue holds every result type.
 private protocol PendingWrite: AnyObject, Sendable {
+    /// True for a writer probe, which is answered when taken and joins no transaction.
+    var isProbe: Bool { get }
     /// Runs the operation in a savepoint and keeps its outcome.
     func run(in db: Database) throws
     /// Resumes the caller with the kept outcome.
@@ -133,6 +157,8 @@ private final class TypedPendingWrite<T: Sendable>: PendingWrite, @unchecked Sen
         self.continuation = continuation
     }
 
+    var isProbe: Bool { false }
+
     func run(in db: Database) throws {
         try db.inSavepoint {
             do {
@@ -155,5 +181,26 @@ private final class TypedPendingWrite<T: Sendable>: PendingWrite, @unchecked Sen
 
     func resume(throwing error: any Error) {
         continuation.resume(throwing: error)
+    }
+}
+
+/// A writer probe: taken from the queue, answered at once.
+private final class ProbeRequest: PendingWrite {
+    let continuation: CheckedContinuation<Void, Never>
+
+    init(continuation: CheckedContinuation<Void, Never>) {
+        self.continuation = continuation
+    }
+
+    var isProbe: Bool { true }
+
+    func run(in db: Database) throws {}
+
+    func resumeAfterCommit() {
+        continuation.resume()
+    }
+
+    func resume(throwing error: any Error) {
+        continuation.resume()
     }
 }

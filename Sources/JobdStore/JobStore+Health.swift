@@ -2,19 +2,17 @@ import Foundation
 import GRDB
 
 extension JobStore {
-    /// Proves that the group-commit writer still commits: a no-op pushed through it.
+    /// Proves that the group-commit writer still works through its queue.
     ///
-    /// The probe (`SELECT 1`) is queued like any write and joins the next group
-    /// transaction; a transaction that changes nothing writes no WAL frame, so it costs no
-    /// fsync. It returns after that transaction committed. If the writer queue is stuck,
-    /// it never returns: the caller (the systemd watchdog) races it against a deadline and
-    /// must not start a second probe while one is outstanding.
-    ///
-    /// - Throws: `StoreError` when the transaction fails.
+    /// The probe is queued like any write and answered as soon as a drain round takes
+    /// it, without a transaction (`GroupCommitWriter.probe()`): a database locked by
+    /// another process is a storage fault that submits report (`busy`), not a hang that a
+    /// restart would cure, so it delays the probe by at most the group ahead of it. If the
+    /// writer is stuck (a statement or an fsync that never returns), the probe never
+    /// returns: the caller (the systemd watchdog) races it against a deadline and must not
+    /// start a second probe while one is outstanding.
     public func probeWriter() async throws {
-        try await write("writer probe") { db in
-            _ = try Int.fetchOne(db, sql: "SELECT 1")
-        }
+        await writer.probe()
     }
 
     /// Blocks GRDB's writer queue forever, so every later write hangs.

@@ -18,9 +18,10 @@ public struct StoreOptions: Sendable {
     public var maxReaders: Int
     /// How long a write waits for a lock held by another process before it fails `busy`.
     ///
-    /// 2 s: below the watchdog's ping interval (half of the unit's `WatchdogSec=10s`), so
-    /// the writer probe answers, with `busy`, before the next ping is due, and a database
-    /// held by a backup tool or an `sqlite3` shell does not get jobd killed as hung.
+    /// 2 s: below the watchdog's ping interval (half of the unit's `WatchdogSec=10s`). The
+    /// writer probe joins no transaction, so it waits at most for the group ahead of it
+    /// (one busy timeout), and a database held by a backup tool or an `sqlite3` shell does
+    /// not get jobd killed as hung.
     public var busyTimeout: Duration
 
     public init(synchronous: SynchronousMode = .full, maxReaders: Int = 4, busyTimeout: Duration = .seconds(2)) {

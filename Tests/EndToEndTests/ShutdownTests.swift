@@ -30,7 +30,9 @@ import Testing
         let stopTook = ContinuousClock.now - stopStarted
         #expect(status == 0, "\(daemon.log())")
         #expect(!FileManager.default.fileExists(atPath: daemon.socketPath))
-        #expect(stopTook < .seconds(10), "the drain took \(stopTook) with a 2 s grace")
+        // It did not wait for the 60 s jobs: half their length is loose enough for a
+        // machine many times slower than this one.
+        #expect(stopTook < .seconds(30), "the drain took \(stopTook) with a 2 s grace")
 
         try await daemon.start(["--workers", "20", "--grace", "0"])
         let records = try await daemon.jobctlJSON(JobListResponse.self, ["list", "--limit", "100"]).jobs

@@ -50,12 +50,10 @@ import Testing
         try await withTestDispatcher(executors: [.delay: hanging]) { test in
             let id = try #require(try await test.submit([.delay(60)]).first)
             try await test.eventually("the job starts") { hanging.startedCount == 1 }
-            let start = ContinuousClock.now
             #expect(try await test.dispatcher.cancel(id) == .running)
             let record = try await test.waitTerminal(id)
-            // Far below the job's 60 s: the attempt stopped, it did not run out. (A loose bound:
-            // the suites share 2 cores with end-to-end tests; latency is measured in the bench.)
-            #expect(ContinuousClock.now - start < .seconds(5))
+            // The hanging executor never returns by itself, so a terminal record at all means
+            // the cancel reached the attempt; how fast is the bench's business, not this test's.
             #expect(record.state == .cancelled)
             #expect(record.error?.code == .cancelled)
             #expect(record.attempts?.map(\.outcome) == [.cancelled])

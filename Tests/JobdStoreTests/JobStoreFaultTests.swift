@@ -79,4 +79,23 @@ import Testing
             }
         }
     }
+    @Test("the writer probe answers while another connection holds the write lock; a write fails busy")
+    func probeUnderLock() async throws {
+        try await withTemporaryDatabasePath { path in
+            let store = try JobStore(path: path, options: StoreOptions(busyTimeout: .milliseconds(200)))
+            defer { try? store.close() }
+            var configuration = Configuration()
+            // The transaction stays open on the holder's connection between the two calls.
+            configuration.allowsUnsafeTransactions = true
+            let holder = try DatabaseQueue(path: path, configuration: configuration)
+            defer { try? holder.close() }
+            try await holder.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+            // A write waits out the busy timeout and fails; the probe behind it is answered,
+            // not failed: a lock held by another process is not a hung writer.
+            await expectStoreError(.busy) { _ = try await store.insertOne(.delay()) }
+            try await store.probeWriter()
+            try await holder.writeWithoutTransaction { db in try db.execute(sql: "COMMIT") }
+            _ = try await store.insertOne(.delay())
+        }
+    }
 }

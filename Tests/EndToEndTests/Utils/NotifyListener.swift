@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Synchronization
 
@@ -9,8 +8,11 @@ import Synchronization
 /// A service manager's end of sd_notify: a Unix datagram socket that jobd's
 /// `$NOTIFY_SOCKET` points at, as systemd's `/run/systemd/notify` would be.
 ///
-/// Every datagram received is kept in order with its arrival time. Waiting happens on a
-/// Dispatch thread (`poll` with the deadline), never on the cooperative pool.
+/// Every datagram received is kept in order with its arrival time. Like systemd, it reads
+/// all the time, on a thread of its own: a listener that read only while a test waited
+/// let the kernel's queue (`net.unix.max_dgram_qlen`, 10) fill with pings during a slow
+/// stop, and jobd then gave up on `STOPPING=1`, which a real service manager never makes
+/// it do.
 final class NotifyListener: Sendable {
     /// One datagram.
     struct Datagram: Sendable, CustomStringConvertible {
@@ -31,11 +33,11 @@ final class NotifyListener: Sendable {
     /// The socket path to put in `NOTIFY_SOCKET`.
     let path: String
     private let directory: URL
-    private let descriptor: Int32
-    private let received = Mutex<[Datagram]>([])
+    private let receiver: Receiver
 
     /// Binds a new socket in a new temporary directory (short path: `sun_path` holds 108
-    /// bytes), or an abstract one (`@jobd-test-…`) when `abstract` is true.
+    /// bytes), or an abstract one (`@jobd-test-…`) when `abstract` is true, and starts
+    /// reading it.
     init(abstract: Bool = false) throws {
         directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("jn-" + UUID().uuidString.prefix(8))
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -47,7 +49,7 @@ final class NotifyListener: Sendable {
             path = directory.appendingPathComponent("notify").path
             name = Array(path.utf8) + [0]
         }
-        descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw POSIXError(.EIO) }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
@@ -61,25 +63,31 @@ final class NotifyListener: Sendable {
             }
         }
         guard bound else {
+            let error = errno
             close(descriptor)
-            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+            throw POSIXError(POSIXErrorCode(rawValue: error) ?? .EIO)
         }
+        receiver = Receiver(descriptor: descriptor)
+        let receiver = receiver
+        let thread = Thread { receiver.run() }
+        thread.name = "notify-listener"
+        thread.start()
     }
 
     deinit {
-        close(descriptor)
+        receiver.stop()
         try? FileManager.default.removeItem(at: directory)
     }
 
     /// Every datagram received so far, in order.
-    var datagrams: [Datagram] { received.withLock { $0 } }
+    var datagrams: [Datagram] { receiver.datagrams }
 
     /// Waits until a datagram matching `predicate` has arrived (including earlier ones
     /// after index `after`), or the deadline passes.
     ///
     /// - Returns: The index of the first match in `datagrams`, or nil at the deadline.
     func waitFor(
-        after: Int = -1, within timeout: Duration = .seconds(10), _ predicate: @escaping @Sendable (Datagram) -> Bool
+        after: Int = -1, within timeout: Duration = .seconds(30), _ predicate: @escaping @Sendable (Datagram) -> Bool
     ) async -> Int? {
         let deadline = ContinuousClock.now + timeout
         while true {
@@ -88,38 +96,47 @@ final class NotifyListener: Sendable {
                 return index
             }
             guard ContinuousClock.now < deadline else { return nil }
-            await receive(until: deadline)
+            try? await Task.sleep(for: .milliseconds(5))
         }
     }
 
-    /// Receives datagrams until the deadline, keeping all of them.
+    /// Returns at the deadline, with every datagram received until then kept.
     func collect(until deadline: ContinuousClock.Instant) async {
-        while ContinuousClock.now < deadline {
-            await receive(until: deadline)
-        }
+        try? await Task.sleep(until: deadline, clock: .continuous)
+    }
+}
+
+/// The reading thread's side: the socket and what arrived on it.
+private final class Receiver: Sendable {
+    private let descriptor: Int32
+    private let received = Mutex<[NotifyListener.Datagram]>([])
+    private let stopped = Atomic<Bool>(false)
+
+    init(descriptor: Int32) {
+        self.descriptor = descriptor
     }
 
-    /// Receives at most one datagram, waiting no longer than the deadline.
-    private func receive(until deadline: ContinuousClock.Instant) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                self.receiveBlocking(until: deadline)
-                continuation.resume()
-            }
-        }
+    var datagrams: [NotifyListener.Datagram] { received.withLock { $0 } }
+
+    /// Asks the thread to close the socket and end (within one poll interval).
+    func stop() {
+        stopped.store(true, ordering: .releasing)
     }
 
-    private func receiveBlocking(until deadline: ContinuousClock.Instant) {
-        let remaining = deadline - ContinuousClock.now
-        let milliseconds = Int32(
-            clamping: max(
-                0, remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000))
-        var pollDescriptor = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-        guard poll(&pollDescriptor, 1, milliseconds) == 1 else { return }
+    /// Receives until stopped, then closes the socket.
+    func run() {
         var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
-        guard count > 0 else { return }
-        let datagram = Datagram(text: String(decoding: buffer[0..<count], as: UTF8.self), receivedAt: .now)
-        received.withLock { $0.append(datagram) }
+        while !stopped.load(ordering: .acquiring) {
+            var pollDescriptor = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&pollDescriptor, 1, 50) == 1 else { continue }
+            let count = buffer.withUnsafeMutableBytes {
+                recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT))
+            }
+            guard count > 0 else { continue }
+            let datagram = NotifyListener.Datagram(
+                text: String(decoding: buffer[0..<count], as: UTF8.self), receivedAt: .now)
+            received.withLock { $0.append(datagram) }
+        }
+        close(descriptor)
     }
 }

@@ -17,8 +17,8 @@ struct TestDispatcher {
         try await dispatcher.submit(specs).map(\.id)
     }
 
-    /// Waits until the job is terminal (deadline 10 s) and returns its record.
-    func waitTerminal(_ id: JobID, timeout: Duration = .seconds(10)) async throws -> JobRecord {
+    /// Waits until the job is terminal (deadline 60 s: a failure-only bound, generous for a busy machine) and returns its record.
+    func waitTerminal(_ id: JobID, timeout: Duration = .seconds(60)) async throws -> JobRecord {
         let registration = events.register(id)
         defer { events.cancel(registration) }
         if let record = try await store.job(id), record.state.isTerminal { return record }
@@ -30,7 +30,7 @@ struct TestDispatcher {
 
     /// Polls `condition` until it holds or `timeout` passes.
     func eventually(
-        _ what: String, timeout: Duration = .seconds(10), _ condition: @Sendable () async throws -> Bool
+        _ what: String, timeout: Duration = .seconds(60), _ condition: @Sendable () async throws -> Bool
     ) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
