@@ -37,12 +37,25 @@ let package = Package(
         ),
         .target(
             name: "JobdStore",
+            dependencies: ["JobdModel"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "JobdStoreSQLite",
             dependencies: [
                 "JobdModel",
+                "JobdStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The store conformance suite: cases written once against the `JobStore` protocol,
+        // run by each engine's test target (swift-jobs tests every driver with one set).
+        .target(
+            name: "JobdStoreConformance",
+            dependencies: ["JobdModel", "JobdStore"],
+            path: "Tests/JobdStoreConformance",
             swiftSettings: swiftSettings
         ),
         .target(
@@ -93,6 +106,7 @@ let package = Package(
             dependencies: [
                 "JobdModel",
                 "JobdStore",
+                "JobdStoreSQLite",
                 "JobdRuntime",
                 "JobdServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -120,15 +134,19 @@ let package = Package(
         .testTarget(
             name: "JobdModelTests", dependencies: ["JobdModel"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "JobdStoreTests",
-            dependencies: ["JobdModel", "JobdStore", .product(name: "GRDB", package: "GRDB.swift")],
+            name: "JobdStoreSQLiteTests",
+            dependencies: [
+                "JobdModel", "JobdStore", "JobdStoreSQLite", "JobdStoreConformance",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "JobdRuntimeTests",
             dependencies: [
-                "JobdModel", "JobdStore", "JobdRuntime", .product(name: "Logging", package: "swift-log"),
+                "JobdModel", "JobdStore", "JobdStoreSQLite", "JobdRuntime",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
@@ -136,7 +154,7 @@ let package = Package(
         .testTarget(
             name: "JobdServerTests",
             dependencies: [
-                "JobdModel", "JobdStore", "JobdRuntime", "JobdServer",
+                "JobdModel", "JobdStore", "JobdStoreSQLite", "JobdRuntime", "JobdServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -10,7 +10,7 @@ import Synchronization
 /// Runs jobs from the database under a worker limit: the heart of the daemon.
 ///
 /// The database is the queue. `run()` is one loop that, each time it wakes, makes one
-/// round trip to the database (`JobStore.settle`): it records every attempt that ended
+/// round trip to the database (`JobStore.settle(_:)`): it records every attempt that ended
 /// since the last round and claims due jobs for the slots that are free, in one
 /// transaction. It wakes on a submit, on an ended attempt, at the earliest timed
 /// deadline and at the earliest future `run_at`; it never polls.
@@ -123,7 +123,7 @@ public final class Dispatcher: Service, Sendable {
         }
     }
 
-    let store: JobStore
+    let store: any JobStore
     let executors: [JobKind: any JobExecutor]
     let options: RuntimeOptions
     let events: EventBroadcaster
@@ -144,7 +144,7 @@ public final class Dispatcher: Service, Sendable {
     ///   - clock: The clock for timeouts, timers and the grace period.
     ///   - logger: The logger.
     public init(
-        store: JobStore,
+        store: any JobStore,
         executors: [JobKind: any JobExecutor],
         options: RuntimeOptions,
         events: EventBroadcaster,
@@ -161,6 +161,9 @@ public final class Dispatcher: Service, Sendable {
         // One pending wake-up is enough: a wake means "look again", and one look sees all.
         (wakeups, wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         wakeup.yield()
+        // Events come from the store's change feed, in commit order, whoever committed.
+        let events = self.events
+        store.subscribe { change in ChangeEventMapping.publish(change, to: events) }
     }
 
     /// True while the dispatch loop runs (the watchdog's liveness check).
@@ -198,13 +201,8 @@ public final class Dispatcher: Service, Sendable {
     /// - Throws: `APIError` `job_not_found`, or `invalid_state` when the job is queued or
     ///   running; `StoreError`.
     public func retry(_ jobID: JobID, submitterUID: UInt32? = nil) async throws {
-        let owner = try await requireOwner(of: jobID, submitterUID: submitterUID)
-        let events = self.events
-        let outcome = try await store.retry(jobID, defaultMaxAttempts: options.defaultMaxAttempts) { outcome in
-            if outcome == .requeued {
-                events.publish(.requeued, jobID: jobID, state: .queued, submitterUID: owner.submitterUID)
-            }
-        }
+        _ = try await requireOwner(of: jobID, submitterUID: submitterUID)
+        let outcome = try await store.retry(jobID, defaultMaxAttempts: options.defaultMaxAttempts)
         switch outcome {
         case .requeued:
             wakeup.yield()
@@ -284,12 +282,7 @@ public final class Dispatcher: Service, Sendable {
         }
         let outcomes: [InsertOutcome]
         do {
-            let events = self.events
-            outcomes = try await store.insert(jobs, maxQueued: options.maxQueued, now: now) { outcomes in
-                for outcome in outcomes where outcome.created {
-                    events.publish(.submitted, jobID: outcome.id, state: .queued, submitterUID: submitterUID)
-                }
-            }
+            outcomes = try await store.insert(jobs, maxQueued: options.maxQueued, now: now)
         } catch let error as StoreError where error.code == .queueFull {
             throw APIError(.queueFull, error.message)
         } catch let error as StoreError where error.code == .keyTaken {
@@ -313,16 +306,11 @@ public final class Dispatcher: Service, Sendable {
     /// - Throws: `APIError` `job_not_found` or `invalid_state` (already terminal);
     ///   `StoreError`.
     public func cancel(_ jobID: JobID, submitterUID: UInt32? = nil) async throws -> JobState {
-        let owner = try await requireOwner(of: jobID, submitterUID: submitterUID)
+        _ = try await requireOwner(of: jobID, submitterUID: submitterUID)
         if stopRunning(jobID, reason: .cancelRequested, orRemember: false) {
             return .running
         }
-        let events = self.events
-        let outcome = try await store.cancel(jobID) { outcome in
-            if outcome == .cancelled {
-                events.publish(.cancelled, jobID: jobID, state: .cancelled, submitterUID: owner.submitterUID)
-            }
-        }
+        let outcome = try await store.cancel(jobID)
         switch outcome {
         case .cancelled:
             events.jobFinished(jobID)
@@ -457,15 +445,14 @@ public final class Dispatcher: Service, Sendable {
                 let outcome: SettleOutcome
                 do {
                     outcome = try await store.settle(
-                        ended.map {
-                            AttemptFinish(jobID: $0.job.id, attemptID: $0.job.attemptID, end: $0.end, endedAt: $0.at)
-                        },
-                        claimLimit: limit, excludingKinds: excludedKinds, excludingHosts: excludedHosts, now: now
-                    ) { recorded in
-                        for (index, wasRecorded) in recorded.enumerated() where wasRecorded {
-                            self.publish(ended[index].end, job: ended[index].job)
-                        }
-                    }
+                        SettleRequest(
+                            finishes: ended.map {
+                                AttemptFinish(
+                                    attempt: $0.job.attempt, end: $0.end, endedAt: $0.at,
+                                    submitterUID: $0.job.submitterUID)
+                            },
+                            claim: ClaimRequest(
+                                limit: limit, excludingKinds: excludedKinds, excludingHosts: excludedHosts, now: now)))
                     failurePause = nil
                     failingSince = nil
                 } catch {
@@ -549,7 +536,7 @@ public final class Dispatcher: Service, Sendable {
     /// Registers claimed jobs and starts them; jobs over a kind or host limit go back.
     private func admit(_ claimed: [ClaimedJob], now: ContinuousClock.Instant, in group: inout DiscardingTaskGroup) {
         guard !claimed.isEmpty else { return }
-        var released: [(id: JobID, attemptID: Int64)] = []
+        var released: [AttemptRef] = []
         var endedAtOnce = false
         for job in claimed {
             let timed = executors[job.spec.kind] as? any TimedJobExecutor
@@ -589,7 +576,7 @@ public final class Dispatcher: Service, Sendable {
                 return (true, cancelPending)
             }
             guard admission.admitted else {
-                released.append((job.id, job.attemptID))
+                released.append(job.attempt)
                 continue
             }
             logger.debug("job started", metadata: jobMetadata(job))
@@ -810,33 +797,6 @@ public final class Dispatcher: Service, Sendable {
             retryAt = Date().addingTimeInterval(Self.seconds(delay))
         }
         return .failed(failure.error, result: failure.result, retryAt: retryAt)
-    }
-
-    private func publish(_ end: AttemptEnd, job: ClaimedJob) {
-        let attempt = job.attemptNumber
-        let owner = job.submitterUID
-        switch end {
-        case .succeeded:
-            events.publish(.succeeded, jobID: job.id, state: .succeeded, attempt: attempt, submitterUID: owner)
-        case .failed(let error, _, let retryAt):
-            events.publish(
-                .attemptFailed, jobID: job.id, state: retryAt == nil ? .failed : .queued, attempt: attempt,
-                error: error, submitterUID: owner)
-            if let retryAt {
-                events.publish(
-                    .retryScheduled, jobID: job.id, state: .queued, attempt: attempt, runAt: retryAt,
-                    submitterUID: owner)
-            } else {
-                events.publish(
-                    .failed, jobID: job.id, state: .failed, attempt: attempt, error: error, submitterUID: owner)
-            }
-        case .cancelled(let error):
-            events.publish(
-                .cancelled, jobID: job.id, state: .cancelled, attempt: attempt, error: error, submitterUID: owner)
-        case .interrupted(let error):
-            events.publish(
-                .interrupted, jobID: job.id, state: .queued, attempt: attempt, error: error, submitterUID: owner)
-        }
     }
 
     /// The end of an attempt whose job a user cancelled while it ran: a success or a final

@@ -30,7 +30,7 @@ public enum APIServer {
     ///   - peers: Where peer credentials come from: the socket, unless testing.
     ///   - daemonUID: The daemon's own uid, always allowed and an admin like root.
     public static func makeRouter(
-        store: JobStore,
+        store: any JobStore,
         dispatcher: Dispatcher,
         events: EventBroadcaster,
         options: ServerOptions,

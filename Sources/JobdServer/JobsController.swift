@@ -14,7 +14,7 @@ import NIOPosix
 struct JobsController: Sendable {
     typealias Context = JobdRequestContext
 
-    let store: JobStore
+    let store: any JobStore
     let dispatcher: Dispatcher
     let events: EventBroadcaster
     let options: ServerOptions

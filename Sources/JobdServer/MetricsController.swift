@@ -13,7 +13,7 @@ import Prometheus
 /// scrape time, so they are exact rather than tracked.
 struct MetricsController<Context: RequestContext>: Sendable {
     let registry: PrometheusCollectorRegistry
-    let store: JobStore
+    let store: any JobStore
     let dispatcher: Dispatcher
 
     func add(to router: Router<Context>) {

@@ -8,7 +8,7 @@ import JobdStore
 struct SystemController: Sendable {
     typealias Context = JobdRequestContext
 
-    let store: JobStore
+    let store: any JobStore
     let dispatcher: Dispatcher
     let startedAt: ContinuousClock.Instant
 
@@ -21,7 +21,7 @@ struct SystemController: Sendable {
     @Sendable func stats(_ request: Request, context: Context) async throws -> Response {
         let counts = try await store.counts()
         let dispatcher = dispatcher.statistics
-        let writes = store.writeStatistics
+        let writes = store.statistics
         return try JSONBody.response(
             StatsResponse(
                 queued: counts.queued, running: counts.running, succeeded: counts.succeeded, failed: counts.failed,
@@ -36,7 +36,7 @@ struct SystemController: Sendable {
         try JSONBody.response(
             HealthResponse(
                 status: dispatcher.statistics.isShuttingDown ? "stopping" : "ok", version: jobdVersion,
-                pid: getpid(), uptimeSeconds: uptime, database: store.path))
+                pid: getpid(), uptimeSeconds: uptime, database: store.location))
     }
 
     private var uptime: Double {

@@ -1,162 +1,236 @@
 import Foundation
-import GRDB
 import JobdModel
 
-/// How hard SQLite works to make a commit durable.
-public enum SynchronousMode: String, Sendable, CaseIterable {
-    /// fsync on every commit: a commit survives a power cut. The default.
-    case full = "FULL"
-    /// fsync at checkpoints only: a commit survives a process crash, not a power cut.
-    case normal = "NORMAL"
-}
-
-/// Settings of the store.
-public struct StoreOptions: Sendable {
-    /// How durable a commit is.
-    public var synchronous: SynchronousMode
-    /// How many reader connections may run at once.
-    public var maxReaders: Int
-    /// How long a write waits for a lock held by another process before it fails `busy`.
-    ///
-    /// 2 s: below the watchdog's ping interval (half of the unit's `WatchdogSec=10s`). The
-    /// writer probe joins no transaction, so it waits at most for the group ahead of it
-    /// (one busy timeout), and a database held by a backup tool or an `sqlite3` shell does
-    /// not get jobd killed as hung.
-    public var busyTimeout: Duration
-
-    public init(synchronous: SynchronousMode = .full, maxReaders: Int = 4, busyTimeout: Duration = .seconds(2)) {
-        self.synchronous = synchronous
-        self.maxReaders = maxReaders
-        self.busyTimeout = busyTimeout
-    }
-}
-
-/// The jobs database: SQLite through GRDB, the only code that touches SQLite.
+/// The queue as the runtime, the server and the daemon see it: what every storage engine
+/// (SQLite, the embedded default; PostgreSQL, for many nodes) provides.
 ///
-/// Reads use the pool's reader connections (WAL lets them run beside the writer). Every
-/// write goes through one `GroupCommitWriter`, so concurrent submits, claims and finishes
-/// share transactions and fsyncs. All SQLite work runs on GRDB's own dispatch queues:
-/// callers suspend, they never block the cooperative pool or a NIO event loop.
-public final class JobStore: Sendable {
-    /// The database file.
-    public let path: String
-    let pool: DatabasePool
-    let writer: GroupCommitWriter
-    /// Specs of just-inserted jobs, for their claims.
-    let recentSpecs = RecentSpecs()
+/// It speaks the runtime's words, not SQL's: insert a batch, settle (record ended attempts
+/// and claim due jobs in one round trip), cancel, retry, release over-limit claims, rescue
+/// the attempts of dead owners, prune, the reads the API needs, and a change feed.
+///
+/// Guarantees every engine keeps (the conformance suite, `StoreConformance`, checks them):
+/// - A write returns only after its transaction committed; if it throws, nothing of it is
+///   stored.
+/// - Claims take due queued jobs highest `priority` first, then earliest `run_at`, then id,
+///   and give each a new attempt whose number is one more than the job's previous one.
+/// - A finish is written only while its attempt still owns the job: compare-and-set on
+///   (job id, attempt number, state `running`). A late end from an attempt that was
+///   rescued, cancelled or released is dropped, never written over a newer one.
+/// - Every committed change that others may wait for reaches the change feed
+///   (`subscribe(_:)`), in commit order per job.
+/// - Retry and backoff decisions are the runtime's: the store writes the `AttemptEnd` it is
+///   given (with its `retryAt`), it decides nothing about policy.
+///
+/// - Important: Engine knobs (SQLite's `synchronous`, a pool size) are the engine's own
+///   options, not part of this protocol.
+public protocol JobStore: Sendable {
+    /// Stores new jobs, all in one transaction, and returns after the commit.
+    ///
+    /// A job whose idempotency `key` is already taken (by a job of the same submitter) is
+    /// not stored again: its outcome names the existing job with `created == false`. With
+    /// `maxQueued`, the insert is refused whole when the jobs it would create bring the
+    /// number of queued jobs over the cap. Each created job reaches the change feed as
+    /// `StoreChange.inserted`.
+    ///
+    /// - Parameters:
+    ///   - jobs: The jobs, defaults resolved.
+    ///   - maxQueued: The backlog cap, or nil for none.
+    ///   - now: The submit time (`created_at`).
+    /// - Returns: One outcome per job, in order.
+    /// - Throws: `StoreError` `queue_full`, `key_taken`, or a storage code (`disk_full`,
+    ///   `busy`, …); then nothing of the batch is stored.
+    func insert(_ jobs: [NewJob], maxQueued: Int?, now: Date) async throws -> [InsertOutcome]
 
-    /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
+    /// Records ended attempts and claims due jobs, in one transaction: the dispatcher's
+    /// whole round trip to the database.
     ///
-    /// Creates the parent directory (mode 0700) when it is missing. Opening is blocking file
-    /// I/O: call it before serving, or from a thread that may block.
+    /// Finishes come first, so the slots they free and the jobs they re-queue for an
+    /// immediate retry are visible to the claim. Each finish is fenced (see the protocol's
+    /// guarantees); each recorded one reaches the change feed as `StoreChange.finished`.
+    /// When the claim takes fewer jobs than its limit, the outcome carries the earliest
+    /// future `run_at`, read in the same transaction, so a job due in between is either
+    /// claimed or timed, never missed.
     ///
-    /// - Throws: `StoreError` with `corrupt` (not a database, or its quick check failed;
-    ///   the message names the file), `read_only` (cannot be opened or written), `busy`
-    ///   (another process holds a lock past the busy timeout), `disk_full`, `io_error`, or
-    ///   `sqlite`. A file that fails the check is not migrated.
-    public init(path: String, options: StoreOptions = StoreOptions()) throws {
-        self.path = path
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
-            do {
-                try FileManager.default.createDirectory(
-                    atPath: directory, withIntermediateDirectories: true,
-                    attributes: [.posixPermissions: 0o700])
-            } catch {
-                throw StoreError(
-                    .readOnly, "cannot create the database directory \(directory): \(error.localizedDescription)")
-            }
-        }
-        var configuration = Configuration()
-        configuration.label = "jobd"
-        configuration.maximumReaderCount = options.maxReaders
-        let busy = options.busyTimeout.components
-        configuration.busyMode = .timeout(Double(busy.seconds) + Double(busy.attoseconds) / 1e18)
-        let synchronous = options.synchronous.rawValue
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
-            // No dirty page reaches the WAL before COMMIT. A spill in the middle of a group
-            // transaction that meets a full disk makes SQLite roll the whole transaction
-            // back, and the callers then see GRDB's "Transaction was aborted" instead of
-            // `disk_full`. Without spills a full disk fails the COMMIT itself, with its
-            // own code. A transaction's dirty pages stay in memory: at most a few times the
-            // size of the request bodies it stores.
-            try db.execute(sql: "PRAGMA cache_spill = OFF")
-        }
-        do {
-            try Self.check(path: path, busyMode: configuration.busyMode)
-            pool = try DatabasePool(path: path, configuration: configuration)
-            // GRDB's WAL set-up runs after `prepareDatabase` and sets `synchronous = NORMAL`
-            // on the writer: set the configured mode again, or FULL would never be in effect.
-            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
-            try Self.migrator.migrate(pool)
-        } catch {
-            throw StoreError(wrapping: error, context: "cannot open the database \(path)")
-        }
-        writer = GroupCommitWriter(pool: pool)
+    /// - Parameter request: The finishes, in order, and the claim.
+    /// - Returns: Per finish whether it was recorded, the claimed jobs, the next `run_at`.
+    /// - Throws: `StoreError`; then nothing of it is stored and the caller keeps the
+    ///   finishes to try again.
+    func settle(_ request: SettleRequest) async throws -> SettleOutcome
+
+    /// Cancels a queued job at once, or reports the running attempt the runtime must stop.
+    ///
+    /// A cancelled queued job reaches the change feed as `StoreChange.cancelled`.
+    ///
+    /// - Returns: What the job's state called for.
+    /// - Throws: `StoreError`.
+    func cancel(_ jobID: JobID, now: Date) async throws -> CancelOutcome
+
+    /// Puts claimed jobs back to `queued` as if they had never been claimed: their attempts
+    /// are deleted (they never ran) and their attempt counts restored.
+    ///
+    /// Fenced like a finish: a job whose attempt no longer owns it is left alone.
+    ///
+    /// - Throws: `StoreError`.
+    func release(_ attempts: [AttemptRef], now: Date) async throws
+
+    /// Queues a finished job again with a fresh attempt budget: its spec's `max_attempts`
+    /// (else `defaultMaxAttempts`) on top of the attempts already used.
+    ///
+    /// A re-queued job reaches the change feed as `StoreChange.requeued`.
+    ///
+    /// - Returns: What the job's state allowed.
+    /// - Throws: `StoreError`.
+    func retry(_ jobID: JobID, defaultMaxAttempts: Int, now: Date) async throws -> RetryOutcome
+
+    /// Rescues the attempts of dead owners: each becomes `interrupted`, and its job is
+    /// queued again (policy `retry`, fewer than `RescueReport.maxInterruptions` interruptions) or ends
+    /// `failed` with `interrupted` (policy `fail`, or too many).
+    ///
+    /// Which owners are dead is the engine's knowledge: for SQLite, whose file one process
+    /// holds under a lock, every attempt left `running` when the store opens belongs to a
+    /// process that is gone. An interrupted attempt does not use up one of `max_attempts`.
+    ///
+    /// - Important: SQLite: call it once, before the dispatcher starts.
+    /// - Returns: What was rescued.
+    /// - Throws: `StoreError`.
+    func rescue(now: Date) async throws -> RescueReport
+
+    /// Deletes up to `limit` finished jobs (and their attempts) that finished before
+    /// `cutoff`, in one short transaction.
+    ///
+    /// - Returns: How many jobs were deleted.
+    /// - Throws: `StoreError`.
+    func prune(finishedBefore cutoff: Date, limit: Int) async throws -> Int
+
+    /// The job with this id and all its attempts, or nil.
+    ///
+    /// - Throws: `StoreError`.
+    func job(_ id: JobID) async throws -> JobRecord?
+
+    /// A page of jobs, newest first, without attempt lists.
+    ///
+    /// - Parameters:
+    ///   - query: Filters, page size and cursor.
+    /// - Throws: `StoreError`.
+    func list(_ query: JobListQuery) async throws -> [JobRecord]
+
+    /// Who submitted the job with this id, or nil when no job has it.
+    ///
+    /// Job ids are never reused and a job's submitter never changes, so the answer stays
+    /// true for the action that follows it.
+    ///
+    /// - Throws: `StoreError`.
+    func owner(of id: JobID) async throws -> JobOwner?
+
+    /// How many jobs are in each state.
+    ///
+    /// - Throws: `StoreError`.
+    func counts() async throws -> JobCounts
+
+    /// When the longest-finished job finished, or nil when no job is finished: the
+    /// retention pruner sleeps until that job expires instead of polling.
+    ///
+    /// - Throws: `StoreError`.
+    func earliestFinishedAt() async throws -> Date?
+
+    /// Proves the store's write path still works through its queue; for the systemd
+    /// watchdog.
+    ///
+    /// A write path that is stuck (a statement or an fsync that never returns) never
+    /// answers: the caller races the probe against a deadline and must not start a second
+    /// one while one is outstanding. A database that refuses writes (locked by another
+    /// process, full) is a storage fault that submits report, not a hang, and still answers.
+    ///
+    /// - Throws: `StoreError` when the engine cannot be asked at all.
+    func probe() async throws
+
+    /// Where the jobs live, for `GET /v1/health`: the database file's path, or the
+    /// database's address without its password.
+    var location: String { get }
+
+    /// Write transactions committed and the operations they held since the store opened.
+    var statistics: StoreStatistics { get }
+
+    /// Registers a handler for the change feed: every committed change, in commit order per
+    /// job, from now on.
+    ///
+    /// - Important: The handler runs on the engine's own thread right after the commit,
+    ///   before any later write of this store is acted on; keep it short and non-blocking
+    ///   (hand the change to a stream or a lock-protected buffer).
+    func subscribe(_ handler: @escaping @Sendable (StoreChange) -> Void)
+}
+
+extension JobStore {
+    /// Stores new jobs now, without a backlog cap.
+    ///
+    /// - Throws: As `insert(_:maxQueued:now:)`.
+    public func insert(_ jobs: [NewJob], maxQueued: Int? = nil) async throws -> [InsertOutcome] {
+        try await insert(jobs, maxQueued: maxQueued, now: Date())
     }
 
-    /// A quick structural check of an existing file, through a read-only connection of its
-    /// own, so a damaged file stops the start with its name instead of failing later in the
-    /// middle of a job.
+    /// Stores new jobs without a backlog cap, at `now`.
     ///
-    /// It runs before the pool opens: opening a pool on a database whose `-wal` is missing
-    /// or empty writes to it (GRDB creates and drops a table), and a damaged file must be
-    /// left as it was found, for `.recover`.
-    ///
-    /// - Throws: `StoreError` `corrupt`, or the error of opening or reading the file.
-    private static func check(path: String, busyMode: Database.BusyMode) throws {
-        let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int
-        guard let size, size > 0 else { return }
-        var configuration = Configuration()
-        configuration.label = "jobd.check"
-        configuration.readonly = true
-        configuration.busyMode = busyMode
-        let queue = try DatabaseQueue(path: path, configuration: configuration)
-        defer { try? queue.close() }
-        let check = try queue.read { db in try String.fetchOne(db, sql: "PRAGMA quick_check") }
-        guard check == "ok" else {
-            throw StoreError(
-                .corrupt, "the database \(path) is damaged: its integrity check found \(check ?? "no answer")")
-        }
+    /// - Throws: As `insert(_:maxQueued:now:)`.
+    public func insert(_ jobs: [NewJob], now: Date) async throws -> [InsertOutcome] {
+        try await insert(jobs, maxQueued: nil, now: now)
     }
 
-    /// Write transactions committed and operations they held since the store opened.
-    public var writeStatistics: (commits: Int, operations: Int) { writer.statistics }
-
-    /// Checkpoints the WAL into the main file, then closes every connection. Further calls
-    /// throw.
+    /// Claims up to `limit` due jobs, recording nothing.
     ///
-    /// GRDB closes the writer before the readers, and SQLite leaves the WAL alone when the
-    /// connection that closes last is read-only: without the explicit checkpoint a stopped
-    /// daemon would leave every change since the last automatic checkpoint in `-wal`
-    /// (durable, but the main file alone would be no copy of the jobs). The checkpoint is
-    /// best effort: when it cannot finish (a full disk, another process reading), the WAL
-    /// stays and the next open replays it.
-    public func close() throws {
-        _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
-        try pool.close()
+    /// - Throws: As `settle(_:)`.
+    public func claim(
+        limit: Int, excludingKinds: Set<JobKind> = [], excludingHosts: Set<String> = [], now: Date = Date()
+    ) async throws -> [ClaimedJob] {
+        try await settle(
+            SettleRequest(
+                claim: ClaimRequest(
+                    limit: limit, excludingKinds: excludingKinds, excludingHosts: excludingHosts, now: now))
+        ).claimed
     }
 
-    /// Runs a write operation in the next group transaction, wrapping errors as `StoreError`.
-    func write<T: Sendable>(
-        _ context: String, afterCommit: (@Sendable (T) -> Void)? = nil,
-        _ operation: @escaping @Sendable (Database) throws -> T
-    ) async throws -> T {
-        do {
-            return try await writer.write(operation, afterCommit: afterCommit)
-        } catch {
-            throw StoreError(wrapping: error, context: context)
-        }
+    /// Records how one attempt ended, if that attempt still owns its job.
+    ///
+    /// - Returns: True when recorded; false when the attempt was fenced out.
+    /// - Throws: As `settle(_:)`.
+    public func finish(_ finish: AttemptFinish, now: Date = Date()) async throws -> Bool {
+        try await settle(SettleRequest(finishes: [finish], claim: ClaimRequest(limit: 0, now: now))).recorded[0]
     }
 
-    /// Runs a read on a reader connection, wrapping errors as `StoreError`.
-    func read<T: Sendable>(_ context: String, _ operation: @escaping @Sendable (Database) throws -> T) async throws -> T
-    {
-        do {
-            return try await pool.read(operation)
-        } catch {
-            throw StoreError(wrapping: error, context: context)
-        }
+    /// Cancels a job now.
+    ///
+    /// - Throws: As `cancel(_:now:)`.
+    public func cancel(_ jobID: JobID) async throws -> CancelOutcome {
+        try await cancel(jobID, now: Date())
+    }
+
+    /// Releases claimed jobs now.
+    ///
+    /// - Throws: As `release(_:now:)`.
+    public func release(_ attempts: [AttemptRef]) async throws {
+        try await release(attempts, now: Date())
+    }
+
+    /// Re-queues a finished job now.
+    ///
+    /// - Throws: As `retry(_:defaultMaxAttempts:now:)`.
+    public func retry(_ jobID: JobID, defaultMaxAttempts: Int) async throws -> RetryOutcome {
+        try await retry(jobID, defaultMaxAttempts: defaultMaxAttempts, now: Date())
+    }
+
+    /// A page of jobs, newest first, without attempt lists.
+    ///
+    /// - Throws: As `list(_:)`.
+    public func list(
+        state: JobState? = nil, kind: JobKind? = nil, limit: Int, before: JobID? = nil, submitterUID: UInt32? = nil
+    ) async throws -> [JobRecord] {
+        try await list(
+            JobListQuery(state: state, kind: kind, limit: limit, before: before, submitterUID: submitterUID))
+    }
+
+    /// Rescues dead owners' attempts now.
+    ///
+    /// - Throws: As `rescue(now:)`.
+    public func rescue() async throws -> RescueReport {
+        try await rescue(now: Date())
     }
 }

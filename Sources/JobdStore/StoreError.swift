@@ -1,6 +1,4 @@
-import GRDB
-
-/// A failure of the store, holding the SQLite result code when SQLite raised it.
+/// A failure of the store, holding the engine's own code when the engine raised it.
 ///
 /// The server maps `disk_full` to 507 `disk_full`, `busy` to 503 `database_busy`, and
 /// `read_only`, `io_error` and `corrupt` to 503 `database_unavailable`; anything else is
@@ -32,44 +30,28 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let keyTaken = Code(rawValue: "key_taken")
         /// Stored data did not decode (a bug or a hand-edited row).
         public static let badData = Code(rawValue: "bad_data")
-        /// Any other SQLite failure.
+        /// Any other failure of the SQLite engine.
         public static let sqlite = Code(rawValue: "sqlite")
     }
 
     /// The stable code.
     public var code: Code
-    /// What failed, with SQLite's message.
+    /// What failed, with the engine's message.
     public var message: String
-    /// SQLite's primary result code, when SQLite raised the error.
-    public var sqliteCode: Int32?
+    /// The engine's own code, when the engine raised the error: SQLite's primary result
+    /// code in decimal (`"13"` for `SQLITE_FULL`).
+    public var underlyingCode: String?
 
-    public init(_ code: Code, _ message: String, sqliteCode: Int32? = nil) {
+    /// Makes an error.
+    ///
+    /// - Parameters:
+    ///   - code: The stable code.
+    ///   - message: What failed.
+    ///   - underlyingCode: The engine's own code, if it raised the error.
+    public init(_ code: Code, _ message: String, underlyingCode: String? = nil) {
         self.code = code
         self.message = message
-        self.sqliteCode = sqliteCode
-    }
-
-    /// Wraps any error thrown while talking to SQLite; a `StoreError` passes through.
-    public init(wrapping error: any Error, context: String) {
-        if let error = error as? StoreError {
-            self = error
-            return
-        }
-        guard let error = error as? DatabaseError else {
-            self.init(.sqlite, "\(context): \(error)")
-            return
-        }
-        let primary = error.resultCode
-        let code: Code =
-            switch primary {
-            case .SQLITE_FULL: .diskFull
-            case .SQLITE_BUSY, .SQLITE_LOCKED: .busy
-            case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN, .SQLITE_AUTH: .readOnly
-            case .SQLITE_CORRUPT, .SQLITE_NOTADB: .corrupt
-            case .SQLITE_IOERR: .ioError
-            default: .sqlite
-            }
-        self.init(code, "\(context): \(error.message ?? "\(error)")", sqliteCode: primary.rawValue)
+        self.underlyingCode = underlyingCode
     }
 
     public var description: String { "\(message) [\(code)]" }

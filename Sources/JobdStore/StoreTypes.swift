@@ -45,49 +45,6 @@ public struct InsertOutcome: Sendable, Hashable {
     }
 }
 
-/// A job the dispatcher has claimed: its row moved to `running` and an attempt row exists.
-public struct ClaimedJob: Sendable {
-    /// The job.
-    public var id: JobID
-    /// The attempt's row id: the fencing token for `finish`.
-    public var attemptID: Int64
-    /// The attempt's number (1-based, counting interrupted attempts).
-    public var attemptNumber: Int
-    /// Attempts used so far including this one, not counting interrupted ones.
-    public var attemptsUsed: Int
-    /// The job's attempt budget.
-    public var maxAttempts: Int
-    /// The per-attempt time limit, if any.
-    public var timeout: Double?
-    /// The priority (claims come highest first).
-    public var priority: Int
-    /// For fetch jobs, the `host:port` of the per-host limit.
-    public var host: String?
-    /// When the job was due.
-    public var runAt: Date
-    /// The spec to execute.
-    public var spec: JobSpec
-    /// The uid that submitted the job, when recorded (events carry it to filter subscribers).
-    public var submitterUID: UInt32?
-
-    public init(
-        id: JobID, attemptID: Int64, attemptNumber: Int, attemptsUsed: Int, maxAttempts: Int,
-        timeout: Double?, priority: Int, host: String? = nil, runAt: Date, spec: JobSpec, submitterUID: UInt32? = nil
-    ) {
-        self.submitterUID = submitterUID
-        self.host = host
-        self.id = id
-        self.attemptID = attemptID
-        self.attemptNumber = attemptNumber
-        self.attemptsUsed = attemptsUsed
-        self.maxAttempts = maxAttempts
-        self.timeout = timeout
-        self.priority = priority
-        self.runAt = runAt
-        self.spec = spec
-    }
-}
-
 /// Who submitted a job.
 public struct JobOwner: Sendable, Hashable {
     /// The submitter's uid; nil for a job stored without one (by a version before access
@@ -99,43 +56,7 @@ public struct JobOwner: Sendable, Hashable {
     }
 }
 
-/// One attempt's end, for `JobStore.settle`.
-public struct AttemptFinish: Sendable, Hashable {
-    /// The job.
-    public var jobID: JobID
-    /// The attempt's fencing token.
-    public var attemptID: Int64
-    /// How it ended.
-    public var end: AttemptEnd
-    /// When it ended (nil: when it is written).
-    public var endedAt: Date?
-
-    public init(jobID: JobID, attemptID: Int64, end: AttemptEnd, endedAt: Date? = nil) {
-        self.jobID = jobID
-        self.attemptID = attemptID
-        self.end = end
-        self.endedAt = endedAt
-    }
-}
-
-/// What `JobStore.settle` did.
-public struct SettleOutcome: Sendable {
-    /// Per finish, in order: true when recorded, false when its attempt was fenced out.
-    public var recorded: [Bool]
-    /// The claimed jobs, in claim order.
-    public var claimed: [ClaimedJob]
-    /// The earliest future `run_at` of a queued job, read when the claim took fewer jobs
-    /// than its limit (nil otherwise, or when no job is queued for later).
-    public var nextRunAt: Date?
-
-    public init(recorded: [Bool], claimed: [ClaimedJob], nextRunAt: Date? = nil) {
-        self.recorded = recorded
-        self.claimed = claimed
-        self.nextRunAt = nextRunAt
-    }
-}
-
-/// How an attempt ended, as the runtime decided it; `JobStore.finish` writes it.
+/// How an attempt ended, as the runtime decided it (retry policy included); the store writes it.
 public enum AttemptEnd: Sendable, Hashable {
     /// The job succeeded with this result.
     case succeeded(JobResult)
@@ -154,7 +75,7 @@ public enum CancelOutcome: Sendable, Hashable {
     /// The job was queued and is now `cancelled`.
     case cancelled
     /// The job is running this attempt; the runtime must stop it.
-    case running(attemptID: Int64)
+    case running(AttemptRef)
     /// The job had already finished in this state.
     case alreadyTerminal(JobState)
     /// No job has this id.
@@ -171,29 +92,19 @@ public enum RetryOutcome: Sendable, Hashable {
     case notFound
 }
 
-/// What start-up recovery did with attempts a crash left `running`.
-public struct RecoveryReport: Sendable, Hashable {
-    /// Attempts marked `interrupted`.
-    public var interruptedAttempts: Int
-    /// Jobs put back to `queued`.
-    public var requeuedJobs: Int
-    /// Jobs failed with `interrupted` (policy `fail`, or too many interruptions).
-    public var failedJobs: Int
-
-    public init(interruptedAttempts: Int, requeuedJobs: Int, failedJobs: Int) {
-        self.interruptedAttempts = interruptedAttempts
-        self.requeuedJobs = requeuedJobs
-        self.failedJobs = failedJobs
-    }
-}
-
 /// Jobs per state.
 public struct JobCounts: Sendable, Hashable {
+    /// Jobs waiting to run (due or not).
     public var queued = 0
+    /// Jobs with an attempt running.
     public var running = 0
+    /// Jobs that succeeded.
     public var succeeded = 0
+    /// Jobs that failed for good.
     public var failed = 0
+    /// Jobs that were cancelled.
     public var cancelled = 0
 
+    /// No jobs.
     public init() {}
 }

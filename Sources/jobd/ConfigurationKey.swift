@@ -1,5 +1,6 @@
 import JobdModel
 import JobdStore
+import JobdStoreSQLite
 import Logging
 
 /// One setting as a source holds it, before it is parsed.

@@ -3,6 +3,7 @@ import JobdModel
 import JobdRuntime
 import JobdServer
 import JobdStore
+import JobdStoreSQLite
 import Logging
 
 /// Every setting of the daemon, after the file, the environment and the flags are merged.
@@ -10,7 +11,7 @@ import Logging
 /// Sources, highest first: command-line flags, `JOBD_*` environment variables, the YAML
 /// file (`--config`, else `$JOBD_CONFIG`, else `/etc/jobd/jobd.yaml` when it exists),
 /// then the built-in defaults, which are those of the option structs of the libraries
-/// (`RuntimeOptions`, `FetchOptions`, `ServerOptions`, `StoreOptions`), so the two
+/// (`RuntimeOptions`, `FetchOptions`, `ServerOptions`, `SQLiteStoreOptions`), so the two
 /// cannot drift apart. `ConfigurationKey.all` lists the keys; `load(_:)` builds one.
 ///
 /// The daemon does not read the settings from here directly: it maps them into those
@@ -82,7 +83,7 @@ struct DaemonConfiguration: Sendable, Equatable {
         let runtime = RuntimeOptions()
         let fetch = FetchOptions()
         let server = ServerOptions(socketPath: "")
-        let store = StoreOptions()
+        let store = SQLiteStoreOptions()
         return DaemonConfiguration(
             socketPath: nil, socketMode: server.socketMode, socketGroup: server.socketGroup,
             maxConnections: server.maxConnections, maxConnectionsPerUID: server.maxConnectionsPerUID,
@@ -137,8 +138,8 @@ struct DaemonConfiguration: Sendable, Equatable {
     }
 
     /// The store's options.
-    var storeOptions: StoreOptions {
-        StoreOptions(synchronous: synchronous)
+    var storeOptions: SQLiteStoreOptions {
+        SQLiteStoreOptions(synchronous: synchronous)
     }
 }
 

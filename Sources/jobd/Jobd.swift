@@ -5,6 +5,7 @@ import JobdModel
 import JobdRuntime
 import JobdServer
 import JobdStore
+import JobdStoreSQLite
 import Logging
 import Metrics
 import NIOCore
@@ -197,18 +198,19 @@ struct Jobd: AsyncParsableCommand {
         } catch {
             throw StartFailure(message: "\(error)")
         }
-        let (lock, store) = try await NIOThreadPool.singleton.runIfActive { () throws -> (DatabaseLock, JobStore) in
+        let (lock, store) = try await NIOThreadPool.singleton.runIfActive {
+            () throws -> (DatabaseLock, SQLiteJobStore) in
             do {
                 let lock = try DatabaseLock(databasePath: databasePath)
-                let store = try JobStore(path: databasePath, options: configuration.storeOptions)
+                let store = try SQLiteJobStore(path: databasePath, options: configuration.storeOptions)
                 return (lock, store)
             } catch {
                 throw StartFailure.storage(error, path: databasePath)
             }
         }
-        let recovery: RecoveryReport
+        let recovery: RescueReport
         do {
-            recovery = try await store.recoverInterrupted()
+            recovery = try await store.rescue()
         } catch {
             throw StartFailure.storage(error, path: databasePath)
         }

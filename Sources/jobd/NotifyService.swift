@@ -11,7 +11,7 @@ import Synchronization
 /// open) sends `READY=1` with the first status. Then `run()` refreshes the status every
 /// `statusInterval` and, when systemd set `WATCHDOG_USEC`, pings every half of it.
 ///
-/// Each watchdog tick asks for a writer probe (`JobStore.probeWriter()`, a no-op through
+/// Each watchdog tick asks for a writer probe (`JobStore.probe()`, a no-op through
 /// the group-commit writer) and pings only if the dispatch loop runs and the probe asked
 /// for at the previous tick has returned: a probe has one interval as its deadline. A
 /// hung writer never returns the probe, so the pings stop within one interval and systemd
@@ -23,7 +23,7 @@ import Synchronization
 final class NotifyService: Service {
     let notifier: SystemdNotifier
     let dispatcher: Dispatcher
-    let store: JobStore
+    let store: any JobStore
     let watchdogInterval: Duration?
     let statusInterval: Duration
     let logger: Logger
@@ -39,7 +39,7 @@ final class NotifyService: Service {
     ///   - statusInterval: How often `STATUS=` is refreshed.
     ///   - logger: The logger.
     init(
-        notifier: SystemdNotifier, dispatcher: Dispatcher, store: JobStore, watchdogInterval: Duration?,
+        notifier: SystemdNotifier, dispatcher: Dispatcher, store: any JobStore, watchdogInterval: Duration?,
         statusInterval: Duration = .seconds(5), logger: Logger
     ) {
         self.notifier = notifier
@@ -109,7 +109,7 @@ final class NotifyService: Service {
             group.addTask {
                 for await tick in requests {
                     do {
-                        try await self.store.probeWriter()
+                        try await self.store.probe()
                     } catch {
                         // The writer answered: a lock held by another process (`busy`) or a
                         // full disk is a storage fault that submits report, not a hang that a

@@ -1,4 +1,5 @@
 import JobdStore
+import JobdStoreSQLite
 import Logging
 import ServiceLifecycle
 
@@ -13,7 +14,7 @@ struct WriterHangHook: Service, CustomStringConvertible {
     static let variable = "JOBD_TEST_HANG_WRITER"
 
     let delay: Duration
-    let store: JobStore
+    let store: SQLiteJobStore
     let notifier: SystemdNotifier?
     let logger: Logger
 
@@ -21,7 +22,7 @@ struct WriterHangHook: Service, CustomStringConvertible {
     ///
     /// - Throws: `ConfigurationError` when the variable is not `after:DURATION`.
     static func armed(
-        by environment: [String: String], store: JobStore, notifier: SystemdNotifier?, logger: Logger
+        by environment: [String: String], store: SQLiteJobStore, notifier: SystemdNotifier?, logger: Logger
     ) throws -> WriterHangHook? {
         guard let text = environment[variable], !text.isEmpty else { return nil }
         guard text.hasPrefix("after:"), let delay = ConfigurationParser.parseDuration(String(text.dropFirst(6))),

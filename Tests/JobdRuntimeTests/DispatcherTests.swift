@@ -3,6 +3,7 @@ import GRDB
 import JobdModel
 import JobdRuntime
 import JobdStore
+import JobdStoreSQLite
 import Logging
 import Synchronization
 import Testing

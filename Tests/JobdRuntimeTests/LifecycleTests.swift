@@ -2,6 +2,7 @@ import Foundation
 import JobdModel
 import JobdRuntime
 import JobdStore
+import JobdStoreSQLite
 import Synchronization
 import Testing
 

@@ -2,6 +2,7 @@ import Foundation
 import JobdModel
 import JobdRuntime
 import JobdStore
+import JobdStoreSQLite
 import Testing
 
 /// Delay jobs run from the dispatcher's deadline heap (`TimedJobExecutor`), without a

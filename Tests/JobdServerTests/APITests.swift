@@ -5,6 +5,7 @@ import JobdModel
 import JobdRuntime
 import JobdServer
 import JobdStore
+import JobdStoreSQLite
 import Logging
 import NIOCore
 import Testing
@@ -23,7 +24,7 @@ func withTestAPI(
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jobd-api-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
-    let store = try JobStore(path: directory.appendingPathComponent("jobs.sqlite").path)
+    let store = try SQLiteJobStore(path: directory.appendingPathComponent("jobs.sqlite").path)
     var logger = Logger(label: "test")
     logger.logLevel = .critical
     // No dispatcher loop runs: jobs stay queued, which is what these API tests want.

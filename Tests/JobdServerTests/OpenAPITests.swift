@@ -4,6 +4,7 @@ import JobdModel
 import JobdRuntime
 import JobdServer
 import JobdStore
+import JobdStoreSQLite
 import Logging
 import Prometheus
 import Testing
@@ -54,7 +55,7 @@ import Testing
             "jobd-openapi-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try JobStore(path: directory.appendingPathComponent("jobs.sqlite").path)
+        let store = try SQLiteJobStore(path: directory.appendingPathComponent("jobs.sqlite").path)
         let events = EventBroadcaster()
         let dispatcher = Dispatcher(
             store: store, executors: [:], options: RuntimeOptions(), events: events, logger: Logger(label: "test"))

@@ -4,6 +4,7 @@ import JobdModel
 import JobdRuntime
 import JobdServer
 import JobdStore
+import JobdStoreSQLite
 import Logging
 import ServiceLifecycle
 import Testing
@@ -24,7 +25,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let socketPath = directory.appendingPathComponent("s.sock").path
         let options = ServerOptions(socketPath: socketPath, socketMode: socketMode, socketGroup: socketGroup)
-        let store = try JobStore(path: directory.appendingPathComponent("jobs.sqlite").path)
+        let store = try SQLiteJobStore(path: directory.appendingPathComponent("jobs.sqlite").path)
         defer { try? store.close() }
         var logger = Logger(label: "test")
         logger.logLevel = .critical

@@ -21,7 +21,7 @@ import Testing
         ])
     func mapping(_ store: StoreError.Code, _ api: APIError.Code, _ status: Int) {
         let secret = "cannot store the jobs in /var/lib/jobd/jobd.sqlite: INSERT INTO jobs"
-        let error = ErrorMiddleware<JobdRequestContext>.storageError(StoreError(store, secret, sqliteCode: 13))
+        let error = ErrorMiddleware<JobdRequestContext>.storageError(StoreError(store, secret, underlyingCode: "13"))
         #expect(error.code == api)
         #expect(error.httpStatus == status)
         #expect(!error.message.contains("/var/lib") && !error.message.contains("INSERT"), "\(error.message)")

@@ -2,6 +2,7 @@ import Foundation
 import JobdModel
 import JobdRuntime
 import JobdStore
+import JobdStoreSQLite
 import Logging
 import Synchronization
 import Testing
@@ -9,7 +10,7 @@ import Testing
 /// A dispatcher on a real store in a temp directory, running for the body's duration.
 struct TestDispatcher {
     let dispatcher: Dispatcher
-    let store: JobStore
+    let store: SQLiteJobStore
     let events: EventBroadcaster
 
     /// Submits specs and returns their ids.
@@ -51,7 +52,7 @@ func withTestDispatcher<T>(
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jobd-runtime-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
-    let store = try JobStore(path: directory.appendingPathComponent("jobs.sqlite").path)
+    let store = try SQLiteJobStore(path: directory.appendingPathComponent("jobs.sqlite").path)
     let events = EventBroadcaster()
     var logger = Logger(label: "test")
     logger.logLevel = .critical

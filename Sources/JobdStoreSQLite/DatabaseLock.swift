@@ -1,4 +1,5 @@
 import Foundation
+import JobdStore
 
 #if canImport(Glibc)
     import Glibc

@@ -1,6 +1,7 @@
 import Foundation
 import JobdModel
 import JobdStore
+import JobdStoreSQLite
 import Testing
 
 @Suite struct JobStoreClaimTests {
@@ -11,11 +12,11 @@ import Testing
             let now = try await store.insertOne(.delay(runAt: t0))
             let future = try await store.insertOne(.delay(runAt: t0.addingTimeInterval(0.5)))
 
-            let claimed = try await store.claimReady(limit: 10, now: t0)
+            let claimed = try await store.claim(limit: 10, now: t0)
             #expect(claimed.map(\.id) == [past, now])
             #expect(try await store.requireJob(future).state == .queued)
 
-            let later = try await store.claimReady(limit: 10, now: t0.addingTimeInterval(0.5))
+            let later = try await store.claim(limit: 10, now: t0.addingTimeInterval(0.5))
             #expect(later.map(\.id) == [future])
         }
     }
@@ -30,7 +31,7 @@ import Testing
             let midB = try await store.insertOne(.delay(priority: 1, runAt: t0.addingTimeInterval(-5)))
             let negative = try await store.insertOne(.delay(priority: -1, runAt: t0.addingTimeInterval(-100)))
 
-            let claimed = try await store.claimReady(limit: 10, now: t0)
+            let claimed = try await store.claim(limit: 10, now: t0)
             #expect(claimed.map(\.id) == [highEarly, highLate, midA, midB, lowEarly, negative])
             #expect(claimed.map(\.priority) == [5, 5, 1, 1, 0, -1])
         }
@@ -40,10 +41,10 @@ import Testing
     func respectsLimit() async throws {
         try await withTemporaryStore { store in
             let ids = try await store.insert((0..<5).map { NewJob.delay(priority: $0) }, now: t0).map(\.id)
-            let first = try await store.claimReady(limit: 2, now: t0)
+            let first = try await store.claim(limit: 2, now: t0)
             #expect(first.map(\.id) == [ids[4], ids[3]])
-            #expect(try await store.claimReady(limit: 0, now: t0).isEmpty)
-            let rest = try await store.claimReady(limit: 10, now: t0)
+            #expect(try await store.claim(limit: 0, now: t0).isEmpty)
+            let rest = try await store.claim(limit: 10, now: t0)
             #expect(rest.map(\.id) == [ids[2], ids[1], ids[0]])
         }
     }
@@ -55,7 +56,7 @@ import Testing
                 seconds: 3, priority: 2, runAt: t0.addingTimeInterval(-1), maxAttempts: 4, timeout: 9)
             let id = try await store.insertOne(job)
             let now = t0.addingTimeInterval(5)
-            let claim = try #require(try await store.claimReady(limit: 1, now: now).first)
+            let claim = try #require(try await store.claim(limit: 1, now: now).first)
 
             #expect(claim.id == id)
             #expect(claim.attemptNumber == 1)
@@ -86,14 +87,14 @@ import Testing
             let ids = try await store.insert((0..<50).map { _ in NewJob.delay() }, now: t0).map(\.id)
             let claims = try await withThrowingTaskGroup(of: [ClaimedJob].self) { group in
                 for _ in 0..<10 {
-                    group.addTask { try await store.claimReady(limit: 7, now: t0) }
+                    group.addTask { try await store.claim(limit: 7, now: t0) }
                 }
                 return try await group.reduce(into: []) { $0 += $1 }
             }
             #expect(claims.count == 50)
             #expect(Set(claims.map(\.id)) == Set(ids))
             #expect(Set(claims.map(\.attemptID)).count == 50)
-            #expect(try await store.claimReady(limit: 10, now: t0).isEmpty)
+            #expect(try await store.claim(limit: 10, now: t0).isEmpty)
             #expect(try await store.counts().running == 50)
         }
     }
@@ -101,7 +102,7 @@ import Testing
     @Test("an empty queue claims nothing")
     func emptyQueue() async throws {
         try await withTemporaryStore { store async throws in
-            #expect(try await store.claimReady(limit: 5, now: t0).isEmpty)
+            #expect(try await store.claim(limit: 5, now: t0).isEmpty)
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import JobdModel
 import JobdStore
+import JobdStoreSQLite
 import Testing
 
 /// `settle`: the dispatcher's one round trip, finishes then a claim in one transaction.
@@ -12,13 +13,13 @@ import Testing
             let second = try await store.insertAndClaim(.delay(), now: t0)
             let waiting = try await store.insertOne(.delay(runAt: t0))
             let outcome = try await store.settle(
-                [
-                    AttemptFinish(
-                        jobID: first.id, attemptID: first.attemptID, end: .succeeded(.delay(DelayResult(value: 1)))),
-                    AttemptFinish(
-                        jobID: second.id, attemptID: second.attemptID,
-                        end: .failed(JobError(.jobFailed, "again"), result: nil, retryAt: t0)),
-                ], claimLimit: 5, now: t0)
+                SettleRequest(
+                    finishes: [
+                        AttemptFinish(attempt: first.attempt, end: .succeeded(.delay(DelayResult(value: 1)))),
+                        AttemptFinish(
+                            attempt: second.attempt,
+                            end: .failed(JobError(.jobFailed, "again"), result: nil, retryAt: t0)),
+                    ], claim: ClaimRequest(limit: 5, now: t0)))
             #expect(outcome.recorded == [true, true])
             // The re-queued job (due now) and the waiting one; nothing is due later.
             #expect(Set(outcome.claimed.map(\.id)) == [second.id, waiting])
@@ -36,11 +37,15 @@ import Testing
             let claim = try await store.insertAndClaim(.delay(), now: t0)
             let other = try await store.insertAndClaim(.delay(), now: t0)
             let result = JobResult.delay(DelayResult(value: .null))
+            // Fenced by attempt number: a finish naming another attempt of the job is dropped.
+            var stale = claim.attempt
+            stale.number += 1
             let outcome = try await store.settle(
-                [
-                    AttemptFinish(jobID: claim.id, attemptID: claim.attemptID + 1000, end: .succeeded(result)),
-                    AttemptFinish(jobID: other.id, attemptID: other.attemptID, end: .succeeded(result)),
-                ], claimLimit: 0, now: t0)
+                SettleRequest(
+                    finishes: [
+                        AttemptFinish(attempt: stale, end: .succeeded(result)),
+                        AttemptFinish(attempt: other.attempt, end: .succeeded(result)),
+                    ], claim: ClaimRequest(limit: 0, now: t0)))
             #expect(outcome.recorded == [false, true])
             #expect(try await store.requireJob(claim.id).state == .running)
             #expect(try await store.requireJob(other.id).state == .succeeded)
@@ -52,7 +57,7 @@ import Testing
         try await withTemporaryStore { store in
             _ = try await store.insertOne(.delay(runAt: t0.addingTimeInterval(30)))
             _ = try await store.insertOne(.delay(runAt: t0.addingTimeInterval(5)))
-            let outcome = try await store.settle([], claimLimit: 4, now: t0)
+            let outcome = try await store.settle(SettleRequest(claim: ClaimRequest(limit: 4, now: t0)))
             #expect(outcome.claimed.isEmpty)
             #expect(outcome.nextRunAt == t0.addingTimeInterval(5))
         }

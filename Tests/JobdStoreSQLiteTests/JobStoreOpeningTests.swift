@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import JobdModel
 import JobdStore
+import JobdStoreSQLite
 import Testing
 
 @Suite struct JobStoreOpeningTests {
@@ -27,7 +28,7 @@ import Testing
     func migratesEmptyFile() async throws {
         try await withTemporaryDatabasePath { path in
             #expect(FileManager.default.createFile(atPath: path, contents: Data()))
-            let store = try JobStore(path: path)
+            let store = try SQLiteJobStore(path: path)
             #expect(try await store.counts() == JobCounts())
             try store.close()
             let tables = try Self.tables(at: path)
@@ -38,11 +39,11 @@ import Testing
     @Test("reopening a migrated database keeps its jobs")
     func reopens() async throws {
         try await withTemporaryDatabasePath { path in
-            let first = try JobStore(path: path)
+            let first = try SQLiteJobStore(path: path)
             let id = try await first.insertOne(.delay(value: "kept"))
             try first.close()
 
-            let second = try JobStore(path: path)
+            let second = try SQLiteJobStore(path: path)
             defer { try? second.close() }
             let record = try await second.requireJob(id)
             #expect(record.state == .queued)
@@ -55,7 +56,7 @@ import Testing
     func createsDirectory() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory + "/nested/deeper/jobs.sqlite"
-            let store = try JobStore(path: path)
+            let store = try SQLiteJobStore(path: path)
             defer { try? store.close() }
             _ = try await store.insertOne(.delay())
             #expect(FileManager.default.fileExists(atPath: path))
@@ -67,7 +68,7 @@ import Testing
         try await withTemporaryDatabasePath { path in
             let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) })
             #expect(FileManager.default.createFile(atPath: path, contents: garbage))
-            let error = await expectStoreError(.corrupt) { _ = try JobStore(path: path) }
+            let error = await expectStoreError(.corrupt) { _ = try SQLiteJobStore(path: path) }
             #expect(error?.message.contains(path) == true, "\(String(describing: error))")
         }
     }
@@ -75,14 +76,14 @@ import Testing
     @Test("a write while another connection holds the write lock fails busy")
     func writeLockHeldIsBusy() async throws {
         try await withTemporaryDatabasePath { path in
-            let store = try JobStore(path: path, options: StoreOptions(busyTimeout: .zero))
+            let store = try SQLiteJobStore(path: path, options: SQLiteStoreOptions(busyTimeout: .zero))
             defer { try? store.close() }
             let other = try Self.lockHolder(path: path)
             defer { try? other.close() }
             try other.inDatabase { db in try db.execute(sql: "BEGIN IMMEDIATE") }
 
             let error = await expectStoreError(.busy) { _ = try await store.insertOne(.delay()) }
-            #expect(error?.sqliteCode == 5)  // SQLITE_BUSY
+            #expect(error?.underlyingCode == "5")  // SQLITE_BUSY
 
             try other.inDatabase { db in try db.execute(sql: "COMMIT") }
             _ = try await store.insertOne(.delay())
@@ -94,7 +95,7 @@ import Testing
         "a sub-second busy timeout is honoured, not truncated to zero")
     func subSecondBusyTimeout() async throws {
         try await withTemporaryDatabasePath { path in
-            let store = try JobStore(path: path, options: StoreOptions(busyTimeout: .milliseconds(600)))
+            let store = try SQLiteJobStore(path: path, options: SQLiteStoreOptions(busyTimeout: .milliseconds(600)))
             defer { try? store.close() }
             let other = try Self.lockHolder(path: path)
             defer { try? other.close() }

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import JobdModel
 import JobdStore
+import JobdStoreSQLite
 import Testing
 
 /// Schema v2 features: the v1 upgrade, host limits in claims, release, retry, prune, max_queued.
@@ -12,7 +13,7 @@ import Testing
             .appendingPathComponent("Fixtures/v1.sqlite")
         try await withTemporaryDatabasePath { path in
             try FileManager.default.copyItem(atPath: fixture.path, toPath: path)
-            let store = try JobStore(path: path)
+            let store = try SQLiteJobStore(path: path)
             defer { try? store.close() }
             let jobs = try await store.list(limit: 100)
             #expect(jobs.map(\.id) == [5, 4, 3, 2, 1])
@@ -21,7 +22,7 @@ import Testing
             #expect(try await store.requireJob(3).error?.code == .connectFailed)
             // The fixture was taken from a killed daemon: job 4 was running.
             #expect(try await store.requireJob(4).state == .running)
-            let recovery = try await store.recoverInterrupted()
+            let recovery = try await store.rescue()
             #expect(recovery.requeuedJobs == 1)
             #expect(try await store.requireJob(4).state == .queued)
             let identifiers = try await store.migrationIdentifiers()
@@ -35,11 +36,11 @@ import Testing
             let slow = try await store.insert([.fetch("http://slow.test/a"), .fetch("http://slow.test/b")], now: t0)
             let other = try await store.insertOne(.fetch("https://Other.test/"), now: t0)
             let delay = try await store.insertOne(.delay(), now: t0)
-            let claimed = try await store.claimReady(
+            let claimed = try await store.claim(
                 limit: 10, excludingKinds: [.delay], excludingHosts: ["slow.test:80"], now: t0)
             #expect(claimed.map(\.id) == [other])
             #expect(claimed.first?.host == "other.test:443")
-            let rest = try await store.claimReady(limit: 10, now: t0)
+            let rest = try await store.claim(limit: 10, now: t0)
             #expect(Set(rest.map(\.id)) == Set(slow.map(\.id) + [delay]))
         }
     }
@@ -48,12 +49,12 @@ import Testing
     func release() async throws {
         try await withTemporaryStore { store in
             let claim = try await store.insertAndClaim()
-            try await store.release([(claim.id, claim.attemptID)], now: t0)
+            try await store.release([claim.attempt], now: t0)
             let record = try await store.requireJob(claim.id)
             #expect(record.state == .queued)
             #expect(record.attemptCount == 0)
             #expect(record.attempts == [])
-            let again = try #require(try await store.claimReady(limit: 1, now: t0).first)
+            let again = try #require(try await store.claim(limit: 1, now: t0).first)
             #expect(again.attemptNumber == 1)
         }
     }
@@ -109,7 +110,7 @@ import Testing
     }
 }
 
-extension JobStore {
+extension SQLiteJobStore {
     /// The applied migrations, in order (test-only peek at GRDB's table).
     func migrationIdentifiers() async throws -> [String] {
         let queue = try DatabaseQueue(path: path)

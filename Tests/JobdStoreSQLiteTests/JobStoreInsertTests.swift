@@ -1,6 +1,7 @@
 import Foundation
 import JobdModel
 import JobdStore
+import JobdStoreSQLite
 import Testing
 
 @Suite struct JobStoreInsertTests {
@@ -93,11 +94,11 @@ import Testing
     @Test("a key stays taken after the store is closed and reopened")
     func idempotencyKeyAcrossReopen() async throws {
         try await withTemporaryDatabasePath { path in
-            let first = try JobStore(path: path)
+            let first = try SQLiteJobStore(path: path)
             let original = try await first.insertOne(.delay(key: "durable"))
             try first.close()
 
-            let second = try JobStore(path: path)
+            let second = try SQLiteJobStore(path: path)
             defer { try? second.close() }
             let again = try #require(try await second.insert([.delay(key: "durable")], now: t0).first)
             #expect(!again.created)

@@ -1,13 +1,14 @@
 import Foundation
 import JobdModel
 import JobdStore
+import JobdStoreSQLite
 import Testing
 
 @Suite struct JobStoreGroupCommitTests {
     @Test("200 concurrent single-job inserts all commit, sharing transactions")
     func concurrentInsertsShareCommits() async throws {
         try await withTemporaryStore { store async throws in
-            let before = store.writeStatistics
+            let before = store.statistics
             let outcomes = try await withThrowingTaskGroup(of: (Int, InsertOutcome).self) { group in
                 for index in 0..<200 {
                     group.addTask {
@@ -26,7 +27,7 @@ import Testing
             }
             #expect(try await store.counts().queued == 200)
 
-            let after = store.writeStatistics
+            let after = store.statistics
             #expect(after.operations - before.operations == 200)
             #expect(after.commits - before.commits < 200, "every insert had a transaction of its own")
             #expect(after.commits > before.commits)

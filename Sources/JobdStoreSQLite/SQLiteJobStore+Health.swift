@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
+import JobdStore
 
-extension JobStore {
+extension SQLiteJobStore {
     /// Proves that the group-commit writer still works through its queue.
     ///
     /// The probe is queued like any write and answered as soon as a drain round takes
@@ -11,7 +12,7 @@ extension JobStore {
     /// writer is stuck (a statement or an fsync that never returns), the probe never
     /// returns: the caller (the systemd watchdog) races it against a deadline and must not
     /// start a second probe while one is outstanding.
-    public func probeWriter() async throws {
+    public func probe() async throws {
         await writer.probe()
     }
 

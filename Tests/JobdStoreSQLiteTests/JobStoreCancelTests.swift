@@ -1,6 +1,7 @@
 import Foundation
 import JobdModel
 import JobdStore
+import JobdStoreSQLite
 import Testing
 
 @Suite struct JobStoreCancelTests {
@@ -16,7 +17,7 @@ import Testing
             #expect(record.state.isTerminal)
             #expect(record.finishedAt == now)
             #expect(record.error?.code == .cancelled)
-            #expect(try await store.claimReady(limit: 10, now: now).isEmpty)
+            #expect(try await store.claim(limit: 10, now: now).isEmpty)
         }
     }
 
@@ -24,7 +25,7 @@ import Testing
     func running() async throws {
         try await withTemporaryStore { store in
             let claim = try await store.insertAndClaim()
-            #expect(try await store.cancel(claim.id, now: t0) == .running(attemptID: claim.attemptID))
+            #expect(try await store.cancel(claim.id, now: t0) == .running(claim.attempt))
             #expect(try await store.requireJob(claim.id).state == .running)
         }
     }
@@ -66,7 +67,7 @@ import Testing
                 end: .failed(JobError(.timeout, "slow"), result: nil, retryAt: t0.addingTimeInterval(60)), now: t0)
             #expect(try await store.cancel(claim.id, now: t0) == .cancelled)
             #expect(try await store.requireJob(claim.id).state == .cancelled)
-            #expect(try await store.claimReady(limit: 1, now: t0.addingTimeInterval(120)).isEmpty)
+            #expect(try await store.claim(limit: 1, now: t0.addingTimeInterval(120)).isEmpty)
         }
     }
 }

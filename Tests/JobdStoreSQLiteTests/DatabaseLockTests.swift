@@ -1,5 +1,6 @@
 import Foundation
 import JobdStore
+import JobdStoreSQLite
 import Testing
 
 @Suite struct DatabaseLockTests {

@@ -1,6 +1,7 @@
 import Foundation
 import JobdModel
 import JobdStore
+import JobdStoreSQLite
 import Testing
 
 @Suite struct JobStoreFinishTests {
@@ -53,8 +54,8 @@ import Testing
             #expect(attempt.error == error)
             #expect(attempt.finishedAt == end)
 
-            #expect(try await store.claimReady(limit: 1, now: retryAt.addingTimeInterval(-1)).isEmpty)
-            let retry = try #require(try await store.claimReady(limit: 1, now: retryAt).first)
+            #expect(try await store.claim(limit: 1, now: retryAt.addingTimeInterval(-1)).isEmpty)
+            let retry = try #require(try await store.claim(limit: 1, now: retryAt).first)
             #expect(retry.id == claim.id)
             #expect(retry.attemptNumber == 2)
             #expect(retry.attemptsUsed == 2)
@@ -80,7 +81,7 @@ import Testing
             let attempt = try #require(record.attempts?.only)
             #expect(attempt.outcome == .failed)
             #expect(attempt.error == Self.unavailable)
-            #expect(try await store.claimReady(limit: 1, now: end.addingTimeInterval(3600)).isEmpty)
+            #expect(try await store.claim(limit: 1, now: end.addingTimeInterval(3600)).isEmpty)
         }
     }
 
@@ -118,7 +119,7 @@ import Testing
             #expect(record.attempts?.only?.outcome == .interrupted)
             #expect(record.attempts?.only?.error == error)
 
-            let again = try #require(try await store.claimReady(limit: 1, now: stop).first)
+            let again = try #require(try await store.claim(limit: 1, now: stop).first)
             #expect(again.id == claim.id)
             #expect(again.attemptNumber == 2)
             #expect(again.attemptsUsed == 1)
@@ -140,7 +141,7 @@ import Testing
             #expect(try await store.requireJob(first.id).state == .queued)
 
             // Running under a new attempt: the old one still may not finish it.
-            let second = try #require(try await store.claimReady(limit: 1, now: t0).first)
+            let second = try #require(try await store.claim(limit: 1, now: t0).first)
             let before = try await store.requireJob(first.id)
             #expect(
                 !(try await store.finish(

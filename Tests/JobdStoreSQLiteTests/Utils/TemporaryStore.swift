@@ -1,6 +1,7 @@
 import Foundation
 import JobdModel
 import JobdStore
+import JobdStoreSQLite
 import Testing
 
 /// Runs `body` with a fresh directory of its own, removed afterwards even when `body` throws.
@@ -22,10 +23,10 @@ func withTemporaryDatabasePath(_ body: (String) async throws -> Void) async thro
 /// Runs `body` with a store migrated from empty in a fresh directory of its own. The store is
 /// closed and the directory removed afterwards, even when `body` throws.
 func withTemporaryStore(
-    options: StoreOptions = StoreOptions(), _ body: (JobStore) async throws -> Void
+    options: SQLiteStoreOptions = SQLiteStoreOptions(), _ body: (SQLiteJobStore) async throws -> Void
 ) async throws {
     try await withTemporaryDatabasePath { path in
-        let store = try JobStore(path: path, options: options)
+        let store = try SQLiteJobStore(path: path, options: options)
         defer { try? store.close() }
         try await body(store)
     }
@@ -56,7 +57,17 @@ extension NewJob {
     }
 }
 
-extension JobStore {
+extension SQLiteJobStore {
+    /// Records how an attempt named by its row id ended, if it still owns its job.
+    ///
+    /// The tests name attempts by row id; the store fences by attempt number, which this
+    /// looks up (an attempt of another job, or of no job, gets a number that never matches).
+    func finish(_ jobID: JobID, attemptID: Int64, end: AttemptEnd, now: Date = t0) async throws -> Bool {
+        let number = try await job(jobID)?.attempts?.first { $0.id == attemptID }?.number ?? -1
+        return try await finish(
+            AttemptFinish(attempt: AttemptRef(jobID: jobID, attemptID: attemptID, number: number), end: end), now: now)
+    }
+
     /// Inserts one job and returns its id.
     func insertOne(_ job: NewJob, now: Date = t0) async throws -> JobID {
         let outcomes = try await insert([job], now: now)
@@ -66,7 +77,7 @@ extension JobStore {
     /// Inserts one job, claims it, and returns the claim.
     func insertAndClaim(_ job: NewJob = .delay(), now: Date = t0) async throws -> ClaimedJob {
         let id = try await insertOne(job, now: now)
-        let claimed = try await claimReady(limit: 1, now: now)
+        let claimed = try await claim(limit: 1, now: now)
         let claim = try #require(claimed.first)
         try #require(claim.id == id, "another job was due")
         return claim

@@ -1,16 +1,17 @@
 import Foundation
 import JobdModel
 import JobdStore
+import JobdStoreSQLite
 import Testing
 
 @Suite struct JobStoreReadTests {
     /// Six jobs: three delays (one of them running), two fetches (one cancelled), one delay failed.
-    static func seed(_ store: JobStore) async throws -> [JobID] {
+    static func seed(_ store: SQLiteJobStore) async throws -> [JobID] {
         let ids = try await store.insert(
             [.delay(), .fetch(), .delay(), .fetch(), .delay(), .delay()], now: t0
         ).map(\.id)
         _ = try await store.cancel(ids[3], now: t0)
-        let claims = try await store.claimReady(limit: 2, now: t0)  // ids[0] and ids[1]
+        let claims = try await store.claim(limit: 2, now: t0)  // ids[0] and ids[1]
         _ = try await store.finish(
             claims[1].id, attemptID: claims[1].attemptID,
             end: .failed(JobError(.dnsFailed, "no such host"), result: nil, retryAt: nil), now: t0)
@@ -72,7 +73,7 @@ import Testing
         try await withTemporaryStore { store in
             #expect(try await store.counts() == JobCounts())
             let ids = try await Self.seed(store)
-            let claim = try #require(try await store.claimReady(limit: 1, now: t0).only)
+            let claim = try #require(try await store.claim(limit: 1, now: t0).only)
             #expect(claim.id == ids[2])
             _ = try await store.finish(
                 claim.id, attemptID: claim.attemptID, end: .succeeded(.delay(DelayResult(value: .null))), now: t0)
@@ -97,7 +98,7 @@ import Testing
             #expect(try await store.earliestRunAt() == t0.addingTimeInterval(-60))
 
             // Running and cancelled jobs do not count.
-            let claim = try #require(try await store.claimReady(limit: 1, now: t0).only)
+            let claim = try #require(try await store.claim(limit: 1, now: t0).only)
             #expect(claim.id == early)
             #expect(try await store.earliestRunAt() == t0.addingTimeInterval(10))
 

@@ -1,6 +1,7 @@
 import Foundation
 import JobdModel
 import JobdStore
+import JobdStoreSQLite
 import Testing
 
 /// What the store keeps and answers for access control: submitters, the list filter, key owners.

@@ -1,6 +1,7 @@
 import GRDB
+import JobdStore
 
-extension JobStore {
+extension SQLiteJobStore {
     /// The schema, one migration per version. Never edit a shipped migration: add one.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()

@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
 import JobdModel
+import JobdStore
 import Testing
 
-@testable import JobdStore
+@testable import JobdStoreSQLite
 
 /// Store behaviour behind the storage-fault answers (issue 6): the codes SQLite failures
 /// map to, the durability setting the writer really uses, and a damaged file left alone.
@@ -21,14 +22,14 @@ import Testing
         let error = StoreError(wrapping: DatabaseError(resultCode: code, message: "boom"), context: "doing it")
         #expect(error.code == expected)
         #expect(error.message == "doing it: boom")
-        #expect(error.sqliteCode == code.primaryResultCode.rawValue)
+        #expect(error.underlyingCode == String(code.primaryResultCode.rawValue))
     }
 
     @Test("the writer commits with the configured synchronous mode (GRDB's WAL set-up must not lower FULL)")
     func synchronousMode() async throws {
         for mode in SynchronousMode.allCases {
             try await withTemporaryDatabasePath { path in
-                let store = try JobStore(path: path, options: StoreOptions(synchronous: mode))
+                let store = try SQLiteJobStore(path: path, options: SQLiteStoreOptions(synchronous: mode))
                 defer { try? store.close() }
                 let value = try await store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
                 #expect(value == (mode == .full ? 2 : 1), "\(mode)")
@@ -42,7 +43,7 @@ import Testing
     @Test("a database whose pages are damaged fails corrupt, names the file, and is not written to")
     func damagedPagesLeftAlone() async throws {
         try await withTemporaryDatabasePath { path in
-            let store = try JobStore(path: path)
+            let store = try SQLiteJobStore(path: path)
             for n in 0..<200 { _ = try await store.insertOne(.delay(value: .string("\(n)"))) }
             try store.close()
             // The close checkpointed everything into the main file (the WAL is empty or gone).
@@ -54,7 +55,7 @@ import Testing
             try handle.close()
             let damaged = try Data(contentsOf: URL(fileURLWithPath: path))
 
-            let error = await expectStoreError(.corrupt) { _ = try JobStore(path: path) }
+            let error = await expectStoreError(.corrupt) { _ = try SQLiteJobStore(path: path) }
             #expect(error?.message.contains(path) == true, "\(String(describing: error))")
             #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == damaged, "the damaged file was written to")
         }
@@ -63,7 +64,7 @@ import Testing
     @Test("a database file that cannot be written fails read_only at the first write, naming no SQL")
     func readOnlyFile() async throws {
         try await withTemporaryDatabasePath { path in
-            let store = try JobStore(path: path)
+            let store = try SQLiteJobStore(path: path)
             _ = try await store.insertOne(.delay())
             try store.close()
             // Opened read-only (as SQLite does when the file cannot be opened for writing).
@@ -82,7 +83,7 @@ import Testing
     @Test("the writer probe answers while another connection holds the write lock; a write fails busy")
     func probeUnderLock() async throws {
         try await withTemporaryDatabasePath { path in
-            let store = try JobStore(path: path, options: StoreOptions(busyTimeout: .milliseconds(200)))
+            let store = try SQLiteJobStore(path: path, options: SQLiteStoreOptions(busyTimeout: .milliseconds(200)))
             defer { try? store.close() }
             var configuration = Configuration()
             // The transaction stays open on the holder's connection between the two calls.
@@ -93,7 +94,7 @@ import Testing
             // A write waits out the busy timeout and fails; the probe behind it is answered,
             // not failed: a lock held by another process is not a hung writer.
             await expectStoreError(.busy) { _ = try await store.insertOne(.delay()) }
-            try await store.probeWriter()
+            try await store.probe()
             try await holder.writeWithoutTransaction { db in try db.execute(sql: "COMMIT") }
             _ = try await store.insertOne(.delay())
         }

@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
 import JobdModel
+import JobdStore
 
-extension JobStore {
+extension SQLiteJobStore {
     /// The job with this id and all its attempts, or nil.
     ///
     /// - Throws: `StoreError`.
@@ -28,18 +29,12 @@ extension JobStore {
 
     /// A page of jobs, newest first, without attempt lists.
     ///
-    /// - Parameters:
-    ///   - state: Only jobs in this state.
-    ///   - kind: Only jobs of this kind.
-    ///   - limit: At most this many.
-    ///   - before: Only jobs with a smaller id (the cursor of the previous page).
-    ///   - submitterUID: Only jobs this uid submitted (jobs with no recorded submitter never
-    ///     match); nil lists every user's jobs.
     /// - Throws: `StoreError`.
-    public func list(
-        state: JobState? = nil, kind: JobKind? = nil, limit: Int, before: JobID? = nil, submitterUID: UInt32? = nil
-    ) async throws -> [JobRecord] {
-        try await read("cannot list jobs") { db in
+    public func list(_ query: JobListQuery) async throws -> [JobRecord] {
+        let (state, kind, limit, before, submitterUID) = (
+            query.state, query.kind, query.limit, query.before, query.submitterUID
+        )
+        return try await read("cannot list jobs") { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
             if let submitterUID {
@@ -197,7 +192,7 @@ extension JobStore {
     }
 }
 
-extension JobStore {
+extension SQLiteJobStore {
     /// SQLite's plan (`EXPLAIN QUERY PLAN` details) for the dispatcher's claim statements,
     /// both forms: a diagnostic, and what a test holds so that no later index or schema
     /// change brings back a scan and sort of the whole queue per claim.

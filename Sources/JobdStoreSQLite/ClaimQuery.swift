@@ -1,0 +1,134 @@
+import Foundation
+import GRDB
+import JobdModel
+import JobdStore
+
+/// A claim, run inside the caller's transaction.
+struct ClaimQuery: Sendable {
+    var limit: Int
+    var excludingKinds: Set<JobKind>
+    var excludingHosts: Set<String>
+    var now: Date
+
+    /// Claims the first `limit` due jobs in claim order (arguments: now, now, limit).
+    static let claimSQL = """
+        UPDATE jobs SET state = 'running', attempt_count = attempt_count + 1, updated_at = ?
+        WHERE id IN (
+            SELECT id FROM jobs INDEXED BY jobs_queue WHERE state = 'queued' AND run_at <= ?
+            ORDER BY priority DESC, run_at, id LIMIT ?)
+        RETURNING id, spec, attempt_count, interrupted_count, max_attempts, timeout, priority, run_at, host,
+            submitter_uid
+        """
+
+    /// `claimSQL` skipping kinds and hosts at their limits (arguments: now, now, kinds as
+    /// a JSON array, hosts as a JSON array, limit).
+    static let claimExcludingSQL = """
+        UPDATE jobs SET state = 'running', attempt_count = attempt_count + 1, updated_at = ?
+        WHERE id IN (
+            SELECT id FROM jobs INDEXED BY jobs_queue WHERE state = 'queued' AND run_at <= ?
+                AND kind NOT IN (SELECT value FROM json_each(?))
+                AND (host IS NULL OR host NOT IN (SELECT value FROM json_each(?)))
+            ORDER BY priority DESC, run_at, id LIMIT ?)
+        RETURNING id, spec, attempt_count, interrupted_count, max_attempts, timeout, priority, run_at, host,
+            submitter_uid
+        """
+
+    /// The claimed rows with their new attempt ids, and (when fewer than `limit` were
+    /// claimed) the earliest future `run_at`.
+    func run(in db: Database) throws -> (rows: [(row: ClaimRow, attemptID: Int64)], nextRunAt: Double?) {
+        guard limit > 0 else { return ([], nil) }
+        let nowSeconds = now.timeIntervalSince1970
+        // Anything due at all? A walk of jobs_queue (priority first) cannot stop at the
+        // first future run_at, so with a large future backlog and nothing due the claim
+        // below would read the whole backlog; jobs_due answers in microseconds.
+        let anyDue =
+            try Bool.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT 1 FROM jobs INDEXED BY jobs_due WHERE state = 'queued' AND run_at <= ? LIMIT 1"),
+                arguments: [nowSeconds]) ?? false
+        var claimed: [ClaimRow] = []
+        if anyDue {
+            // INDEXED BY: left to itself SQLite picks jobs_state plus a sort, a scan of the
+            // whole queue per claim (62 ms at 100,000 queued, against 0.02 ms this way;
+            // docs/benchmarks.md). jobs_queue is in claim order: the LIMIT stops the walk.
+            if !excludingKinds.isEmpty || !excludingHosts.isEmpty {
+                let claim = try db.cachedStatement(sql: Self.claimExcludingSQL)
+                let kinds = SQLiteJobStore.jsonArray(excludingKinds.map(\.rawValue))
+                let hosts = SQLiteJobStore.jsonArray(Array(excludingHosts))
+                claimed = try Row.fetchAll(claim, arguments: [nowSeconds, nowSeconds, kinds, hosts, limit])
+                    .map(ClaimRow.init)
+            } else {
+                let claim = try db.cachedStatement(sql: Self.claimSQL)
+                claimed = try Row.fetchAll(claim, arguments: [nowSeconds, nowSeconds, limit]).map(ClaimRow.init)
+            }
+        }
+        var nextRunAt: Double?
+        if claimed.count < limit {
+            nextRunAt = try Double.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT min(run_at) FROM jobs INDEXED BY jobs_due WHERE state = 'queued' AND run_at > ?"),
+                arguments: [nowSeconds])
+        }
+        guard !claimed.isEmpty else { return ([], nextRunAt) }
+        claimed.sort { ($0.priority, -$0.runAt, -$0.id) > ($1.priority, -$1.runAt, -$1.id) }
+        // Every attempt row in one statement: the jobs and their numbers as a JSON array of
+        // integer pairs. The attempt's row id is the fencing token; the job's attempt_count
+        // equals the attempt's number for as long as the attempt owns the job.
+        var pairs = "["
+        pairs.reserveCapacity(claimed.count * 16)
+        for (index, row) in claimed.enumerated() {
+            if index > 0 { pairs += "," }
+            pairs += "[\(row.id),\(row.attemptCount)]"
+        }
+        pairs += "]"
+        let insertAttempts = try db.cachedStatement(
+            sql: """
+                INSERT INTO attempts (job_id, number, started_at, outcome)
+                SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?, 'running'
+                FROM json_each(?) ORDER BY key
+                RETURNING id, job_id
+                """)
+        var attemptIDs: [Int64: Int64] = [:]
+        attemptIDs.reserveCapacity(claimed.count)
+        let inserted = try Row.fetchCursor(insertAttempts, arguments: [nowSeconds, pairs])
+        while let row = try inserted.next() {
+            attemptIDs[row[1]] = row[0]
+        }
+        var rows: [(row: ClaimRow, attemptID: Int64)] = []
+        rows.reserveCapacity(claimed.count)
+        for row in claimed {
+            guard let attemptID = attemptIDs[row.id] else {
+                throw StoreError(.badData, "job \(row.id) was claimed without an attempt row")
+            }
+            rows.append((row, attemptID))
+        }
+        return (rows, nextRunAt)
+    }
+}
+
+/// The columns a claim returns.
+struct ClaimRow: Sendable {
+    var id: Int64
+    var spec: String
+    var attemptCount: Int
+    var interruptedCount: Int
+    var maxAttempts: Int
+    var timeout: Double?
+    var priority: Int
+    var runAt: Double
+    var host: String?
+    var submitterUID: Int64?
+
+    init(_ row: Row) {
+        id = row[0]
+        spec = row[1]
+        attemptCount = row[2]
+        interruptedCount = row[3]
+        maxAttempts = row[4]
+        timeout = row[5]
+        priority = row[6]
+        runAt = row[7]
+        host = row[8]
+        submitterUID = row[9]
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import GRDB
+import JobdModel
+import JobdStore
+
+extension SQLiteJobStore {
+    /// Stores new jobs, all in one transaction, and returns after the commit.
+    ///
+    /// A job whose idempotency `key` is already taken is not stored again: its outcome
+    /// names the existing job with `created == false`.
+    ///
+    /// With `maxQueued`, the insert is refused whole when the jobs it would create bring
+    /// the number of queued jobs over the cap.
+    ///
+    /// A key taken by a job of another submitter (another uid, or none) is refused.
+    ///
+    /// - Returns: One outcome per job, in order.
+    /// - Throws: `StoreError` `queue_full`, `key_taken`, or `disk_full`, `busy`, …; then
+    ///   nothing of the batch is stored.
+    ///
+    /// The change feed hears of the created jobs right after the commit, before any later
+    /// write (a claim of these jobs included), so events stay in order.
+    public func insert(_ jobs: [NewJob], maxQueued: Int?, now: Date) async throws -> [InsertOutcome] {
+        // Encode outside the writer: the writer thread is the bottleneck, JSON is not SQL.
+        // A large batch is tens of milliseconds of CPU: off the cooperative pool, so the
+        // API's other requests do not wait behind it (docs/benchmarks.md, W4).
+        let rows: [(NewJob, String, String?)] = try await Self.offPoolIfLarge(jobs.count) {
+            let encoder = JSONCoding.makeEncoder()
+            return try jobs.map { job in
+                let host: String? =
+                    if case .fetch(let fetch) = job.spec.payload { fetch.hostKey } else { nil }
+                return (job, String(decoding: try encoder.encode(job.spec), as: UTF8.self), host)
+            }
+        }
+        let nowSeconds = now.timeIntervalSince1970
+        let recentSpecs = self.recentSpecs
+        let specs = jobs.map(\.spec)
+        // Kept on the writer right after the commit, before any later transaction can claim
+        // these jobs (never before it: a rolled-back insert's ids are used again).
+        let submitters = jobs.map(\.submitterUID)
+        let keepThenAnnounce: @Sendable ([InsertOutcome]) -> Void = { [weak self] outcomes in
+            recentSpecs.keep(
+                zip(outcomes, specs).compactMap { outcome, spec in outcome.created ? (outcome.id.rawValue, spec) : nil }
+            )
+            self?.announce(Self.insertedChanges(outcomes, submitters: submitters))
+        }
+        return try await write("cannot store the jobs", afterCommit: keepThenAnnounce) { db in
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO jobs (kind, spec, state, priority, run_at, created_at, updated_at,
+                        max_attempts, timeout, on_interrupt, idempotency_key, submitter_uid, host)
+                    VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            var queuedBefore = 0
+            if let maxQueued {
+                // Counting stops past the cap: the answer is only "room for n more".
+                queuedBefore =
+                    try Int.fetchOne(
+                        db.cachedStatement(
+                            sql: "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE state = 'queued' LIMIT ?)"),
+                        arguments: [maxQueued + 1]) ?? 0
+            }
+            var outcomes: [InsertOutcome] = []
+            outcomes.reserveCapacity(rows.count)
+            var created = 0
+            for (job, specJSON, host) in rows {
+                if let key = job.spec.key,
+                    let existing = try Row.fetchOne(
+                        db.cachedStatement(sql: "SELECT id, submitter_uid FROM jobs WHERE idempotency_key = ?"),
+                        arguments: [key])
+                {
+                    // A key names a job of its submitter only: answering another user's job
+                    // would show it to someone who may not see it.
+                    let owner: Int64? = existing["submitter_uid"]
+                    guard owner == job.submitterUID.map({ Int64($0) }) else {
+                        throw StoreError(
+                            .keyTaken, "the key \(key.debugDescription) belongs to a job of another user")
+                    }
+                    outcomes.append(InsertOutcome(id: JobID(existing["id"] as Int64), created: false))
+                    continue
+                }
+                try insert.execute(arguments: [
+                    job.spec.kind.rawValue, specJSON, job.priority, job.runAt.timeIntervalSince1970,
+                    nowSeconds, nowSeconds, job.maxAttempts, job.timeout, job.onInterrupt.rawValue,
+                    job.spec.key, job.submitterUID.map { Int64($0) }, host,
+                ])
+                outcomes.append(InsertOutcome(id: JobID(db.lastInsertedRowID), created: true))
+                created += 1
+            }
+            if let maxQueued, queuedBefore + created > maxQueued {
+                // Thrown inside the savepoint: every row of this insert is rolled back.
+                throw StoreError(
+                    .queueFull,
+                    "the queue holds \(queuedBefore) of at most \(maxQueued) jobs; \(created) more do not fit")
+            }
+            return outcomes
+        }
+    }
+
+    /// The feed's changes for an insert: created jobs, grouped by consecutive submitter.
+    static func insertedChanges(_ outcomes: [InsertOutcome], submitters: [UInt32?]) -> [StoreChange] {
+        var changes: [StoreChange] = []
+        var ids: [JobID] = []
+        var current: UInt32?
+        for (outcome, submitter) in zip(outcomes, submitters) where outcome.created {
+            if !ids.isEmpty && submitter != current {
+                changes.append(.inserted(ids, submitterUID: current))
+                ids.removeAll()
+            }
+            current = submitter
+            ids.append(outcome.id)
+        }
+        if !ids.isEmpty { changes.append(.inserted(ids, submitterUID: current)) }
+        return changes
+    }
+
+    /// Runs `work` on a global dispatch queue when `count` is above 256, else in place.
+    ///
+    /// CPU-bound work that takes milliseconds (encoding a 10,000-job batch) would hold one
+    /// of the cooperative pool's few threads (two on the bench machine) for all that time.
+    static func offPoolIfLarge<T: Sendable>(
+        _ count: Int, _ work: @escaping @Sendable () throws -> T
+    ) async throws -> T {
+        guard count > 256 else { return try work() }
+        return try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async {
+                continuation.resume(with: Result { try work() })
+            }
+        }
+    }
+
+    static func jsonArray(_ values: [String]) -> String {
+        let data = (try? JSONEncoder().encode(values)) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import GRDB
+import JobdModel
+import JobdStore
+
+extension SQLiteJobStore {
+    /// Records finished attempts and claims due jobs, in one operation of one transaction
+    /// (the group writer's), as `JobStore.settle(_:)` describes.
+    ///
+    /// A finish is fenced by (job id, attempt number, state `running`); the claim walks the
+    /// queue index (`ClaimQuery`). The node and lease of the claim are not used: one
+    /// process owns the file, under `DatabaseLock`.
+    ///
+    /// - Throws: `StoreError`.
+    public func settle(_ request: SettleRequest) async throws -> SettleOutcome {
+        let finishes = request.finishes
+        let claimLimit = request.claim.limit
+        let now = request.claim.now
+        guard !finishes.isEmpty || claimLimit > 0 else { return SettleOutcome(recorded: [], claimed: []) }
+        // JSON and column values are made here, off the writer thread.
+        let writes = try finishes.map { finish in
+            (attempt: finish.attempt, write: try FinishWrite(end: finish.end, now: finish.endedAt ?? now))
+        }
+        let claim = ClaimQuery(
+            limit: claimLimit, excludingKinds: request.claim.excludingKinds,
+            excludingHosts: request.claim.excludingHosts, now: now)
+        let context =
+            finishes.count == 1 ? "cannot record the end of job \(finishes[0].jobID)" : "cannot record attempts"
+        let hook: @Sendable (RawSettle) -> Void = { [weak self] raw in
+            guard let self, raw.recorded.contains(true) else { return }
+            self.announce(
+                zip(finishes, raw.recorded).compactMap { finish, recorded in
+                    recorded ? StoreChange.finished(finish) : nil
+                })
+        }
+        let raw = try await write(claimLimit > 0 && finishes.isEmpty ? "cannot claim jobs" : context, afterCommit: hook)
+        { db in
+            var recorded: [Bool] = []
+            recorded.reserveCapacity(writes.count)
+            for finish in writes {
+                recorded.append(try Self.finish(finish.attempt, write: finish.write, in: db))
+            }
+            let (rows, nextRunAt) = try claim.run(in: db)
+            return RawSettle(recorded: recorded, rows: rows, nextRunAt: nextRunAt)
+        }
+        let decoder = JSONCoding.makeDecoder()
+        let kept = raw.rows.isEmpty ? [:] : recentSpecs.take(raw.rows.map(\.row.id))
+        let claimed = try raw.rows.map { row, attemptID in
+            let spec: JobSpec
+            if let known = kept[row.id] {
+                spec = known
+            } else {
+                do {
+                    spec = try decoder.decode(JobSpec.self, from: Data(row.spec.utf8))
+                } catch {
+                    throw StoreError(.badData, "job \(row.id) has a spec that does not decode: \(error)")
+                }
+            }
+            return ClaimedJob(
+                id: JobID(row.id), attemptID: attemptID, attemptNumber: row.attemptCount,
+                attemptsUsed: row.attemptCount - row.interruptedCount, maxAttempts: row.maxAttempts,
+                timeout: row.timeout, priority: row.priority, host: row.host,
+                runAt: Date(timeIntervalSince1970: row.runAt), spec: spec,
+                submitterUID: row.submitterUID.map { UInt32(truncatingIfNeeded: $0) })
+        }
+        return SettleOutcome(
+            recorded: raw.recorded, claimed: claimed, nextRunAt: raw.nextRunAt.map(Date.init(timeIntervalSince1970:)))
+    }
+
+    /// One fenced finish inside the caller's transaction: the job row changes only while it
+    /// is `running` this attempt's number.
+    private static func finish(_ attempt: AttemptRef, write: FinishWrite, in db: Database) throws -> Bool {
+        let updateJob = try db.cachedStatement(
+            sql: """
+                UPDATE jobs SET state = ?, result = ?, error_code = ?, error_message = ?,
+                    error_http_status = ?, finished_at = ?, updated_at = ?, run_at = coalesce(?, run_at),
+                    interrupted_count = interrupted_count + ?
+                WHERE id = ? AND state = 'running' AND attempt_count = ?
+                """)
+        try updateJob.execute(arguments: [
+            write.state.rawValue, write.resultJSON, write.jobError?.code.rawValue, write.jobError?.message,
+            write.jobError?.httpStatus, write.finishedAt, write.now, write.runAt, write.interrupted ? 1 : 0,
+            attempt.jobID.rawValue, attempt.number,
+        ])
+        guard db.changesCount == 1 else { return false }
+        let updateAttempt = try db.cachedStatement(
+            sql: """
+                UPDATE attempts SET finished_at = ?, outcome = ?, error_code = ?, error_message = ?,
+                    error_http_status = ?
+                WHERE id = ?
+                """)
+        try updateAttempt.execute(arguments: [
+            write.now, write.outcome.rawValue, write.attemptError?.code.rawValue, write.attemptError?.message,
+            write.attemptError?.httpStatus, attempt.attemptID,
+        ])
+        return true
+    }
+}
+
+/// What `settle`'s write returns, before the specs are decoded.
+private struct RawSettle: Sendable {
+    var recorded: [Bool]
+    var rows: [(row: ClaimRow, attemptID: Int64)]
+    var nextRunAt: Double?
+}
