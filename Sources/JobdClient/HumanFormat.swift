@@ -165,20 +165,6 @@ public enum HumanFormat {
         }
     }
 
-    /// The value of a `timeout` query parameter: whole seconds where possible,
-    /// else seconds with up to three decimals, rounded up to the millisecond.
-    ///
-    /// - Parameter duration: The duration; negative values count as 0.
-    /// - Returns: For example `60`, `0.5`, `0`.
-    public static func secondsParameter(_ duration: Duration) -> String {
-        let value = max(0, secondsValue(duration))
-        let milliseconds = (value * 1000).rounded(.up)
-        if milliseconds.truncatingRemainder(dividingBy: 1000) == 0 {
-            return String(Int64(milliseconds / 1000))
-        }
-        return trimmedDecimal(milliseconds / 1000, digits: 3)
-    }
-
     /// A duration as a number of seconds.
     ///
     /// - Parameter duration: The duration.

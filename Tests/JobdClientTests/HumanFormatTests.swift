@@ -25,15 +25,6 @@ struct HumanFormatTests {
         #expect(HumanFormat.seconds(value) == expected)
     }
 
-    @Test("durations become timeout parameters in whole or decimal seconds")
-    func parameters() {
-        #expect(HumanFormat.secondsParameter(.seconds(60)) == "60")
-        #expect(HumanFormat.secondsParameter(.zero) == "0")
-        #expect(HumanFormat.secondsParameter(.milliseconds(500)) == "0.5")
-        #expect(HumanFormat.secondsParameter(.microseconds(1_234_100)) == "1.235")
-        #expect(HumanFormat.secondsParameter(.seconds(-3)) == "0")
-    }
-
     @Test("sizes and milliseconds")
     func sizes() {
         #expect(HumanFormat.bytes(512) == "512 B")
