@@ -88,6 +88,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "JobctlOutput",
+            dependencies: ["JobdModel", "JobdClient"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "jobd",
             dependencies: [
@@ -113,6 +118,7 @@ let package = Package(
             dependencies: [
                 "JobdModel",
                 "JobdClient",
+                "JobctlOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -148,6 +154,11 @@ let package = Package(
         .testTarget(
             name: "JobdClientTests",
             dependencies: ["JobdModel", "JobdClient"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "JobctlOutputTests",
+            dependencies: ["JobdModel", "JobdClient", "JobctlOutput"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -24,9 +24,9 @@ extension Duration {
     /// Below a minute, up to two decimals; from a minute on, the two largest units,
     /// rounded down; negative durations count as 0.
     var messageText: String {
-        // The same text as `HumanFormat.seconds`, so that jobctl prints every duration
-        // alike. It is repeated here because that formatter belongs to the terminal
-        // side, which is moving out of the client (issue 10).
+        // The same text as `HumanFormat.seconds` in JobctlOutput, so that jobctl prints
+        // every duration alike. It is repeated here because the client must not depend
+        // on the terminal side; JobctlOutputTests checks that the two agree.
         let seconds = max(0, secondsValue)
         if seconds < 60 {
             return Self.trimmedDecimal(seconds, digits: 2) + "s"
