@@ -101,6 +101,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "JobctlOutput",
+            dependencies: ["JobdModel", "JobdClient"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "jobd",
             dependencies: [
@@ -127,6 +132,7 @@ let package = Package(
             dependencies: [
                 "JobdModel",
                 "JobdClient",
+                "JobctlOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -166,6 +172,11 @@ let package = Package(
         .testTarget(
             name: "JobdClientTests",
             dependencies: ["JobdModel", "JobdClient"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "JobctlOutputTests",
+            dependencies: ["JobdModel", "JobdClient", "JobctlOutput"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -82,7 +82,7 @@ public struct ClientError: Error, Hashable, Sendable, CustomStringConvertible {
             case .deadlineExceeded, .readTimeout, .writeTimeout:
                 return ClientError(
                     .timeout,
-                    "jobd at \(socketPath) did not answer within \(HumanFormat.seconds(deadline)): it may be overloaded or stuck"
+                    "jobd at \(socketPath) did not answer within \(deadline.messageText): it may be overloaded or stuck"
                 )
             case .remoteConnectionClosed:
                 return unreachable(socketPath: socketPath, reason: "jobd closed the connection")

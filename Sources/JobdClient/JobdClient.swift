@@ -178,7 +178,7 @@ public struct JobdClient: Sendable {
             if let end {
                 slice = min(slice, max(end - clock.now, .zero))
             }
-            let uri = APIRoutes.wait(id) + "?timeout=" + HumanFormat.secondsParameter(slice)
+            let uri = APIRoutes.wait(id) + "?timeout=" + slice.timeoutParameter
             let record = try await send(.GET, uri, deadline: slice + Self.longPollGrace, as: JobRecord.self)
             if record.state.isTerminal {
                 return record
@@ -265,7 +265,7 @@ public struct JobdClient: Sendable {
     /// - Returns: How many jobs were deleted.
     /// - Throws: `APIError` (`invalid_spec`, `forbidden`), or `ClientError`.
     public func prune(olderThan age: Duration) async throws -> Int {
-        let request = PruneRequest(olderThan: HumanFormat.secondsValue(age))
+        let request = PruneRequest(olderThan: age.secondsValue)
         return try await send(.POST, APIRoutes.prune, body: encode(request), as: PruneResponse.self).pruned
     }
 

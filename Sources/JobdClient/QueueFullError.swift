@@ -31,7 +31,7 @@ public struct QueueFullError: Error, Hashable, Sendable, CustomStringConvertible
     /// `error: `.
     public var description: String {
         guard let retryAfter else { return error.description }
-        return "\(error.message); retry after \(HumanFormat.seconds(retryAfter)) [\(error.code)]"
+        return "\(error.message); retry after \(retryAfter.messageText) [\(error.code)]"
     }
 
     /// Reads a `Retry-After` header value: delay seconds (`5`, `1.5`) or an HTTP date

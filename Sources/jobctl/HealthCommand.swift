@@ -1,4 +1,5 @@
 import ArgumentParser
+import JobctlOutput
 import JobdClient
 import JobdModel
 
@@ -21,13 +22,7 @@ struct HealthCommand: AsyncParsableCommand {
         if global.json {
             try Output.json(health)
         } else {
-            Output.line(Self.line(health))
+            Output.line(HumanFormat.health(health))
         }
-    }
-
-    /// `<status>: jobd <version>, pid <pid>, up <uptime>, database <path>`.
-    static func line(_ health: HealthResponse) -> String {
-        "\(health.status): jobd \(health.version), pid \(health.pid), "
-            + "up \(HumanFormat.seconds(health.uptimeSeconds.rounded(.down))), database \(health.database)"
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import JobctlOutput
 import JobdClient
 import JobdModel
 
@@ -41,26 +42,9 @@ struct ListCommand: AsyncParsableCommand {
             try Output.json(page)
             return
         }
-        Output.table(Self.table(page.jobs))
+        Output.table(.jobList(page.jobs))
         if let next = page.nextAfter {
             Output.error("more jobs: jobctl list --after \(next)")
         }
-    }
-
-    /// The table `ID  STATE  KIND  ATTEMPTS  CREATED  SUMMARY`.
-    static func table(_ jobs: [JobRecord]) -> TextTable {
-        TextTable(
-            header: ["ID", "STATE", "KIND", "ATTEMPTS", "CREATED", "SUMMARY"],
-            rows: jobs.map { job in
-                [
-                    String(describing: job.id),
-                    job.state.rawValue,
-                    job.kind.rawValue,
-                    "\(job.attemptCount)/\(job.maxAttempts)",
-                    HumanFormat.date(job.createdAt),
-                    HumanFormat.summary(job.spec),
-                ]
-            }
-        )
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import JobctlOutput
 import JobdClient
 import JobdModel
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import JobctlOutput
 import JobdClient
 import JobdModel
 
@@ -17,25 +18,7 @@ struct StatsCommand: AsyncParsableCommand {
         if global.json {
             try Output.json(stats)
         } else {
-            Output.table(Self.table(stats))
+            Output.table(.stats(stats))
         }
-    }
-
-    /// The key/value view, keys spelled as on the wire.
-    static func table(_ stats: StatsResponse) -> TextTable {
-        .keyValue([
-            ("queued", String(stats.queued)),
-            ("running", String(stats.running)),
-            ("succeeded", String(stats.succeeded)),
-            ("failed", String(stats.failed)),
-            ("cancelled", String(stats.cancelled)),
-            ("workers", String(stats.workers)),
-            ("paused", stats.paused ? "yes" : "no"),
-            ("max_running", String(stats.maxRunning)),
-            ("submitted", String(stats.submitted)),
-            ("finished", String(stats.finished)),
-            ("commits", String(stats.commits)),
-            ("uptime", HumanFormat.seconds(stats.uptimeSeconds.rounded(.down))),
-        ])
     }
 }

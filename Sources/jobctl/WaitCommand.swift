@@ -1,4 +1,5 @@
 import ArgumentParser
+import JobctlOutput
 import JobdClient
 import JobdModel
 
@@ -62,7 +63,7 @@ struct WaitCommand: AsyncParsableCommand {
         if global.json {
             try Output.json(records)
         } else {
-            Output.table(TextTable(rows: records.map { [String(describing: $0.id), $0.state.rawValue] }))
+            Output.table(.jobStates(records))
         }
         var ok = true
         for record in records where record.state == .failed || record.state == .cancelled {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JobctlOutput
 import JobdClient
 import JobdModel
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import JobctlOutput
 import JobdClient
 import JobdModel
 
@@ -37,12 +38,7 @@ struct WorkersCommand: AsyncParsableCommand {
         if global.json {
             try Output.json(answer)
         } else {
-            Output.table(Self.table(answer))
+            Output.table(.dispatch(answer))
         }
-    }
-
-    /// The key/value view: `workers` and `paused` (yes or no).
-    static func table(_ answer: DispatchResponse) -> TextTable {
-        .keyValue([("workers", String(answer.workers)), ("paused", answer.paused ? "yes" : "no")])
     }
 }

@@ -20,14 +20,4 @@ enum Fixtures {
             error: error, attempts: attempts
         )
     }
-
-    static func fetchResult(
-        status: Int = 200, body: String, encoding: FetchResult.BodyEncoding = .utf8
-    ) -> JobResult {
-        .fetch(
-            FetchResult(
-                status: status, headers: [:], body: body, bodyEncoding: encoding, size: body.utf8.count,
-                elapsedMs: 12.5, finalURL: "https://example.com/"
-            ))
-    }
 }

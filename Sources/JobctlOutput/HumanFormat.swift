@@ -1,7 +1,8 @@
 import Foundation
 import JobdModel
 
-/// Formatting of times, durations, sizes and job summaries for human-readable output.
+/// Formatting of times, durations, sizes, job summaries, events and the daemon's health
+/// for human-readable output.
 ///
 /// Pure functions, so `jobctl`'s tables and messages can be tested without a daemon.
 public enum HumanFormat {
@@ -11,7 +12,7 @@ public enum HumanFormat {
     ///   - date: The time to format.
     ///   - timeZone: The zone to show it in; the process's zone by default.
     /// - Returns: For example `2026-11-25 15:25:04`.
-    public static func date(_ date: Date, timeZone: TimeZone = .current) -> String {
+    static func date(_ date: Date, timeZone: TimeZone = .current) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
@@ -29,7 +30,7 @@ public enum HumanFormat {
     ///   - date: The time to format, or nil.
     ///   - timeZone: The zone to show it in.
     /// - Returns: `date(_:timeZone:)`'s text, or `-`.
-    public static func date(_ date: Date?, timeZone: TimeZone = .current) -> String {
+    static func date(_ date: Date?, timeZone: TimeZone = .current) -> String {
         guard let date else { return "-" }
         return Self.date(date, timeZone: timeZone)
     }
@@ -40,7 +41,7 @@ public enum HumanFormat {
     ///   - date: The time to format.
     ///   - timeZone: The zone to show it in; the process's zone by default.
     /// - Returns: For example `15:25:04.123`.
-    public static func timeOfDay(_ date: Date, timeZone: TimeZone = .current) -> String {
+    static func timeOfDay(_ date: Date, timeZone: TimeZone = .current) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         // Round to whole milliseconds first (a decoded .123 may be .12299…), then split.
@@ -122,7 +123,7 @@ public enum HumanFormat {
     ///
     /// - Parameter duration: The duration.
     /// - Returns: The text, such as `30s`.
-    public static func seconds(_ duration: Duration) -> String {
+    static func seconds(_ duration: Duration) -> String {
         seconds(secondsValue(duration))
     }
 
@@ -130,7 +131,7 @@ public enum HumanFormat {
     ///
     /// - Parameter bytes: The size in bytes.
     /// - Returns: The text, with at most one decimal.
-    public static func bytes(_ bytes: Int) -> String {
+    static func bytes(_ bytes: Int) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(bytes)
         var unit = 0
@@ -145,7 +146,7 @@ public enum HumanFormat {
     ///
     /// - Parameter milliseconds: The duration in milliseconds.
     /// - Returns: The text.
-    public static func milliseconds(_ milliseconds: Double) -> String {
+    static func milliseconds(_ milliseconds: Double) -> String {
         milliseconds < 1000
             ? "\(trimmedDecimal(milliseconds, digits: 1)) ms"
             : "\(trimmedDecimal(milliseconds / 1000, digits: 2)) s"
@@ -156,7 +157,7 @@ public enum HumanFormat {
     /// - Parameter spec: The job's spec.
     /// - Returns: The fetch URL, or `delay <seconds>` with ` (fails)` when the delay
     ///   has a `fail` message.
-    public static func summary(_ spec: JobSpec) -> String {
+    static func summary(_ spec: JobSpec) -> String {
         switch spec.payload {
         case .fetch(let fetch):
             return fetch.url
@@ -165,25 +166,21 @@ public enum HumanFormat {
         }
     }
 
-    /// The value of a `timeout` query parameter: whole seconds where possible,
-    /// else seconds with up to three decimals, rounded up to the millisecond.
+    /// The line `jobctl health` prints.
     ///
-    /// - Parameter duration: The duration; negative values count as 0.
-    /// - Returns: For example `60`, `0.5`, `0`.
-    public static func secondsParameter(_ duration: Duration) -> String {
-        let value = max(0, secondsValue(duration))
-        let milliseconds = (value * 1000).rounded(.up)
-        if milliseconds.truncatingRemainder(dividingBy: 1000) == 0 {
-            return String(Int64(milliseconds / 1000))
-        }
-        return trimmedDecimal(milliseconds / 1000, digits: 3)
+    /// - Parameter health: The daemon's answer.
+    /// - Returns: `<status>: jobd <version>, pid <pid>, up <uptime>, database <path>`,
+    ///   the uptime in whole seconds, as `seconds(_:)` formats them.
+    public static func health(_ health: HealthResponse) -> String {
+        "\(health.status): jobd \(health.version), pid \(health.pid), "
+            + "up \(seconds(health.uptimeSeconds.rounded(.down))), database \(health.database)"
     }
 
     /// A duration as a number of seconds.
     ///
     /// - Parameter duration: The duration.
     /// - Returns: Its length in seconds, fractions included.
-    public static func secondsValue(_ duration: Duration) -> Double {
+    static func secondsValue(_ duration: Duration) -> Double {
         let parts = duration.components
         return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
     }

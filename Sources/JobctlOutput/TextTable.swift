@@ -5,16 +5,16 @@
 /// tables mostly hold.
 public struct TextTable: Sendable, Hashable {
     /// The header row, or nil for a table without one (a key/value view).
-    public var header: [String]?
+    var header: [String]?
     /// The body rows. Rows shorter than the widest row are padded with empty cells.
-    public var rows: [[String]]
+    var rows: [[String]]
 
     /// Makes a table.
     ///
     /// - Parameters:
     ///   - header: The column titles, or nil for none.
     ///   - rows: The body rows.
-    public init(header: [String]? = nil, rows: [[String]] = []) {
+    init(header: [String]? = nil, rows: [[String]] = []) {
         self.header = header
         self.rows = rows
     }
@@ -23,21 +23,21 @@ public struct TextTable: Sendable, Hashable {
     ///
     /// - Parameter pairs: The keys and values, in display order.
     /// - Returns: A table without a header.
-    public static func keyValue(_ pairs: [(String, String)]) -> TextTable {
+    static func keyValue(_ pairs: [(String, String)]) -> TextTable {
         TextTable(rows: pairs.map { [$0.0 + ":", $0.1] })
     }
 
     /// Appends a body row.
     ///
     /// - Parameter row: The cells, one per column.
-    public mutating func append(_ row: [String]) {
+    mutating func append(_ row: [String]) {
         rows.append(row)
     }
 
     /// The table's lines, without line terminators.
     ///
     /// - Returns: The header line (if any) followed by one line per row.
-    public func lines() -> [String] {
+    func lines() -> [String] {
         let all = (header.map { [$0] } ?? []) + rows
         let columns = all.map(\.count).max() ?? 0
         guard columns > 0 else { return all.map { _ in "" } }
@@ -65,7 +65,7 @@ public struct TextTable: Sendable, Hashable {
     /// The table as text: its lines joined, each ending with a newline.
     ///
     /// - Returns: The rendered table, empty when it has no header and no rows.
-    public func render() -> String {
+    func render() -> String {
         lines().map { $0 + "\n" }.joined()
     }
 }

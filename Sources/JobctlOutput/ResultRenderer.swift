@@ -21,7 +21,7 @@ public enum ResultRenderer {
         /// - Parameters:
         ///   - output: The bytes for stdout.
         ///   - errorLine: The error line, nil for success.
-        public init(output: Data, errorLine: String?) {
+        init(output: Data, errorLine: String?) {
             self.output = output
             self.errorLine = errorLine
         }
@@ -84,7 +84,7 @@ public enum ResultRenderer {
     ///     newline if it has none (so a shell prompt starts on its own line); an empty
     ///     fetch body and base64-decoded bytes are printed exactly.
     /// - Returns: The bytes.
-    public static func output(for result: JobResult, asLine: Bool = false) -> Data {
+    static func output(for result: JobResult, asLine: Bool = false) -> Data {
         switch result {
         case .delay(let delay):
             return terminated(Data(text(for: delay.value).utf8), always: true)
@@ -106,7 +106,7 @@ public enum ResultRenderer {
     /// - Parameter value: The value.
     /// - Returns: `Data 1` for `"Data 1"`, `42` for `42`, `{"a":[1,2]}` for an object,
     ///   `null` for null.
-    public static func text(for value: JSONValue) -> String {
+    static func text(for value: JSONValue) -> String {
         if case .string(let string) = value {
             return string
         }

@@ -1,7 +1,9 @@
 import Foundation
-import JobdClient
 import JobdModel
 import Testing
+
+@testable import JobctlOutput
+@testable import JobdClient
 
 @Suite("HumanFormat")
 struct HumanFormatTests {
@@ -25,13 +27,15 @@ struct HumanFormatTests {
         #expect(HumanFormat.seconds(value) == expected)
     }
 
-    @Test("durations become timeout parameters in whole or decimal seconds")
-    func parameters() {
-        #expect(HumanFormat.secondsParameter(.seconds(60)) == "60")
-        #expect(HumanFormat.secondsParameter(.zero) == "0")
-        #expect(HumanFormat.secondsParameter(.milliseconds(500)) == "0.5")
-        #expect(HumanFormat.secondsParameter(.microseconds(1_234_100)) == "1.235")
-        #expect(HumanFormat.secondsParameter(.seconds(-3)) == "0")
+    @Test(
+        "the client's error messages name durations as HumanFormat.seconds does",
+        arguments: [
+            Duration.zero, .milliseconds(250), .milliseconds(1500), .seconds(30), .milliseconds(59_999),
+            .seconds(60), .seconds(70), .seconds(303), .milliseconds(3_725_200), .seconds(7200),
+            .seconds(273_600), .seconds(-1),
+        ])
+    func messageText(duration: Duration) {
+        #expect(duration.messageText == HumanFormat.seconds(duration))
     }
 
     @Test("sizes and milliseconds")
@@ -86,5 +90,12 @@ struct HumanFormatTests {
                 "14:25:04.123  job 123456  failed           attempt 3  job_failed: boom",
                 "14:25:04.123  -           lagged",
             ])
+    }
+
+    @Test("the health line names the status, version, pid, whole seconds of uptime and database")
+    func health() {
+        let health = HealthResponse(
+            status: "ok", version: "0.1.0", pid: 42, uptimeSeconds: 12.9, database: "/var/lib/jobd/jobd.db")
+        #expect(HumanFormat.health(health) == "ok: jobd 0.1.0, pid 42, up 12s, database /var/lib/jobd/jobd.db")
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
-import JobdClient
 import JobdModel
 import Testing
+
+@testable import JobctlOutput
 
 @Suite("ResultRenderer")
 struct ResultRendererTests {

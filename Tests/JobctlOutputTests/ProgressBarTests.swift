@@ -1,5 +1,6 @@
-import JobdClient
 import Testing
+
+@testable import JobctlOutput
 
 @Suite("ProgressBar")
 struct ProgressBarTests {

@@ -1,36 +1,46 @@
 import Foundation
-import JobdClient
 import JobdModel
 
 /// Writing to stdout and stderr.
 ///
 /// Both go straight to the file descriptors (no stdio buffering), so lines on the two
 /// streams keep their order and nothing is lost when the process exits.
-enum Output {
+public enum Output {
     /// Writes bytes to stdout as they are.
-    static func write(_ data: Data) {
+    ///
+    /// - Parameter data: The bytes; nothing is written when it is empty.
+    public static func write(_ data: Data) {
         guard !data.isEmpty else { return }
         FileHandle.standardOutput.write(data)
     }
 
     /// Writes a line to stdout.
-    static func line(_ text: String) {
+    ///
+    /// - Parameter text: The line, without its newline.
+    public static func line(_ text: String) {
         write(Data((text + "\n").utf8))
     }
 
-    /// Writes a line to stderr (a newline is added when `text` has none).
-    static func error(_ text: String) {
+    /// Writes a line to stderr.
+    ///
+    /// - Parameter text: The line; a newline is added when it has none.
+    public static func error(_ text: String) {
         let text = text.hasSuffix("\n") ? text : text + "\n"
         FileHandle.standardError.write(Data(text.utf8))
     }
 
-    /// Writes a table to stdout.
-    static func table(_ table: TextTable) {
+    /// Writes a table to stdout, each line ending with a newline.
+    ///
+    /// - Parameter table: The table; an empty one writes nothing.
+    public static func table(_ table: TextTable) {
         write(Data(table.render().utf8))
     }
 
-    /// Writes a value as the API's JSON, pretty-printed with sorted keys.
-    static func json(_ value: some Encodable) throws {
+    /// Writes a value as the API's JSON, pretty-printed with sorted keys, and a newline.
+    ///
+    /// - Parameter value: The value, encoded with `JSONCoding`'s encoder.
+    /// - Throws: The encoder's error when the value cannot be encoded.
+    public static func json(_ value: some Encodable) throws {
         let encoder = JSONCoding.makeEncoder()
         encoder.outputFormatting.insert(.prettyPrinted)
         encoder.outputFormatting.insert(.sortedKeys)
@@ -41,8 +51,14 @@ enum Output {
     ///
     /// With `json`, the record is printed; otherwise the result alone. Either way the
     /// error line of a job that did not succeed goes to stderr.
+    ///
+    /// - Parameters:
+    ///   - record: The job.
+    ///   - json: Whether to print the record as JSON instead of the result.
+    /// - Returns: True when the job succeeded.
+    /// - Throws: The encoder's error when `json` is set and the record cannot be encoded.
     @discardableResult
-    static func result(of record: JobRecord, json: Bool) throws -> Bool {
+    public static func result(of record: JobRecord, json: Bool) throws -> Bool {
         let rendering = ResultRenderer.render(record)
         if json {
             try Output.json(record)

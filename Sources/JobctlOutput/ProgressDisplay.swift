@@ -13,9 +13,12 @@ import Synchronization
 /// line at most every `plainInterval`, never redrawn, so long waits still show signs of
 /// life; stdout is never touched. Its small state is behind a `Mutex`, so the display can
 /// be handed to the task that waits.
-final class ProgressDisplay: Sendable {
+public final class ProgressDisplay: Sendable {
     /// The shortest time between two redraws (100 ms: 10 a second).
-    static let refreshInterval: Duration = .milliseconds(100)
+    ///
+    /// Also the interval at which to call `update(_:)` while nothing finishes, so that
+    /// the rate and the ETA stay current.
+    public static let refreshInterval: Duration = .milliseconds(100)
     /// The shortest time between two plain lines when stderr is not a terminal.
     static let plainInterval: Duration = .seconds(2)
     /// Back to the start of the line, then erase it.
@@ -37,7 +40,11 @@ final class ProgressDisplay: Sendable {
     }
 
     /// A display on stderr: a redrawn bar on a terminal, plain lines otherwise.
-    static func forStandardError() -> ProgressDisplay? {
+    ///
+    /// Stderr counts as a terminal when `isatty` says so and `TERM` is not `dumb`.
+    ///
+    /// - Returns: The display, drawing nothing until the first `update(_:)`.
+    public static func forStandardError() -> ProgressDisplay? {
         let terminal = isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
         return ProgressDisplay(isTerminal: terminal)
     }
@@ -45,8 +52,10 @@ final class ProgressDisplay: Sendable {
     /// Redraws the line for `progress`, unless the last redraw was too recent.
     ///
     /// The rate is jobs finished per second since the display was made; it and the
-    /// ETA show once half a second has passed.
-    func update(_ progress: WaitProgress) {
+    /// ETA show once half a second has passed. Safe to call from any task.
+    ///
+    /// - Parameter progress: How far the wait has come.
+    public func update(_ progress: WaitProgress) {
         let now = ContinuousClock.now
         let elapsed = HumanFormat.secondsValue(now - start)
         let rate = elapsed >= 0.5 && progress.done > 0 ? Double(progress.done) / elapsed : nil
@@ -80,7 +89,10 @@ final class ProgressDisplay: Sendable {
     }
 
     /// Clears the line, if one was drawn.
-    func finish() {
+    ///
+    /// Call it before anything else is written to the terminal; plain lines are left as
+    /// they are.
+    public func finish() {
         guard isTerminal else { return }
         state.withLock { state in
             guard state.lastLine != nil else { return }

@@ -5,11 +5,11 @@ import Foundation
 /// `[##########··········]  250/500  failed 3  84.1/s  ETA 3s`: the bar, done/total
 /// (done padded to total's width so the line keeps its layout), then the failures when
 /// there are any, the rate and the estimated time left when they are known.
-public enum ProgressBar {
+enum ProgressBar {
     /// The bar's width in cells when the terminal has room (20).
-    public static let barCells = 20
+    static let barCells = 20
     /// The narrowest bar drawn; below it the bar is left out (8).
-    public static let minimumBarCells = 8
+    static let minimumBarCells = 8
 
     /// Renders the progress line.
     ///
@@ -26,7 +26,7 @@ public enum ProgressBar {
     ///     all are done.
     ///   - width: The terminal's width in columns.
     /// - Returns: The line, without `\r` or a newline.
-    public static func render(done: Int, total: Int, failed: Int, rate: Double?, eta: Double?, width: Int) -> String {
+    static func render(done: Int, total: Int, failed: Int, rate: Double?, eta: Double?, width: Int) -> String {
         let done = min(max(done, 0), max(total, 0))
         let countWidth = String(max(total, 0)).count
         let doneText = String(done)

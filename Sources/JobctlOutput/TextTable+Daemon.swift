@@ -1,0 +1,33 @@
+import JobdModel
+
+extension TextTable {
+    /// The key/value view `jobctl stats` prints, keys spelled as on the wire.
+    ///
+    /// - Parameter stats: The daemon's counters.
+    /// - Returns: The table, without a header; `paused` is `yes` or `no` and the uptime
+    ///   is in whole seconds, formatted as `HumanFormat.seconds(_:)` does.
+    public static func stats(_ stats: StatsResponse) -> TextTable {
+        .keyValue([
+            ("queued", String(stats.queued)),
+            ("running", String(stats.running)),
+            ("succeeded", String(stats.succeeded)),
+            ("failed", String(stats.failed)),
+            ("cancelled", String(stats.cancelled)),
+            ("workers", String(stats.workers)),
+            ("paused", stats.paused ? "yes" : "no"),
+            ("max_running", String(stats.maxRunning)),
+            ("submitted", String(stats.submitted)),
+            ("finished", String(stats.finished)),
+            ("commits", String(stats.commits)),
+            ("uptime", HumanFormat.seconds(stats.uptimeSeconds.rounded(.down))),
+        ])
+    }
+
+    /// The key/value view `jobctl workers` prints: `workers` and `paused` (yes or no).
+    ///
+    /// - Parameter answer: The worker limit and the paused flag.
+    /// - Returns: The table, without a header.
+    public static func dispatch(_ answer: DispatchResponse) -> TextTable {
+        .keyValue([("workers", String(answer.workers)), ("paused", answer.paused ? "yes" : "no")])
+    }
+}

@@ -1,0 +1,89 @@
+import JobdModel
+
+extension TextTable {
+    /// The table `jobctl list` prints: `ID  STATE  KIND  ATTEMPTS  CREATED  SUMMARY`.
+    ///
+    /// - Parameter jobs: The jobs, one row each, in the order given.
+    /// - Returns: The table, with its header even when there are no jobs.
+    public static func jobList(_ jobs: [JobRecord]) -> TextTable {
+        TextTable(
+            header: ["ID", "STATE", "KIND", "ATTEMPTS", "CREATED", "SUMMARY"],
+            rows: jobs.map { job in
+                [
+                    String(describing: job.id),
+                    job.state.rawValue,
+                    job.kind.rawValue,
+                    "\(job.attemptCount)/\(job.maxAttempts)",
+                    HumanFormat.date(job.createdAt),
+                    HumanFormat.summary(job.spec),
+                ]
+            }
+        )
+    }
+
+    /// The key/value view of a job that `jobctl status` prints.
+    ///
+    /// `run at` shows only while the job is queued; `error` only when it has one; then
+    /// the result's summary: status, size, elapsed time and final URL for a fetch, the
+    /// value for a delay.
+    ///
+    /// - Parameter record: The job.
+    /// - Returns: The table, without a header.
+    public static func jobFields(_ record: JobRecord) -> TextTable {
+        var pairs: [(String, String)] = [
+            ("id", String(describing: record.id)),
+            ("kind", record.kind.rawValue),
+            ("state", record.state.rawValue),
+            ("job", HumanFormat.summary(record.spec)),
+            ("priority", String(record.priority)),
+            ("attempts", "\(record.attemptCount)/\(record.maxAttempts)"),
+            ("created", HumanFormat.date(record.createdAt)),
+        ]
+        if record.state == .queued {
+            pairs.append(("run at", HumanFormat.date(record.runAt)))
+        }
+        pairs.append(("finished", HumanFormat.date(record.finishedAt)))
+        if let error = record.error {
+            pairs.append(("error", "\(error.code): \(error.message)"))
+        }
+        switch record.result {
+        case .fetch(let result):
+            pairs.append(("status", String(result.status)))
+            pairs.append(("size", HumanFormat.bytes(result.size)))
+            pairs.append(("elapsed", HumanFormat.milliseconds(result.elapsedMs)))
+            pairs.append(("final url", result.finalURL))
+        case .delay(let result):
+            pairs.append(("value", ResultRenderer.text(for: result.value)))
+        case nil:
+            break
+        }
+        return .keyValue(pairs)
+    }
+
+    /// The attempts table of `jobctl status`: `#  STARTED  ENDED  OUTCOME  ERROR`.
+    ///
+    /// - Parameter attempts: The job's attempts, one row each, in the order given.
+    /// - Returns: The table, with its header.
+    public static func attempts(_ attempts: [JobAttempt]) -> TextTable {
+        TextTable(
+            header: ["#", "STARTED", "ENDED", "OUTCOME", "ERROR"],
+            rows: attempts.map { attempt in
+                [
+                    String(attempt.number),
+                    HumanFormat.date(attempt.startedAt),
+                    HumanFormat.date(attempt.finishedAt),
+                    attempt.outcome.rawValue,
+                    attempt.error.map { "\($0.code): \($0.message)" } ?? "",
+                ]
+            }
+        )
+    }
+
+    /// The table `jobctl wait` prints: `ID  STATE` for each job, without a header.
+    ///
+    /// - Parameter records: The jobs, one row each, in the order given.
+    /// - Returns: The table.
+    public static func jobStates(_ records: [JobRecord]) -> TextTable {
+        TextTable(rows: records.map { [String(describing: $0.id), $0.state.rawValue] })
+    }
+}
