@@ -181,8 +181,7 @@ public enum HumanFormat {
     /// - Parameter duration: The duration.
     /// - Returns: Its length in seconds, fractions included.
     static func secondsValue(_ duration: Duration) -> Double {
-        let parts = duration.components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+        duration.secondsValue
     }
 
     /// `value` with at most `digits` decimals and no trailing zeros: `1.5`, `2`, `0.25`.

@@ -1,13 +1,7 @@
 import Foundation
+import JobdModel
 
 extension Duration {
-    /// This duration as a number of seconds, fractions included: the form durations take
-    /// in request bodies (`older_than`).
-    var secondsValue: Double {
-        let parts = components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
-    }
-
     /// The value of a `timeout` query parameter: whole seconds where possible, else
     /// seconds with up to three decimals, rounded up to the millisecond; negative
     /// durations count as 0. For example `60`, `0.5`, `0`.

@@ -61,8 +61,8 @@ public struct RuntimeOptions: Sendable {
     /// longest previous one (until the cap), which is what operators expect to see.
     public func retryDelay(afterAttempt attemptsUsed: Int, random: Double = Double.random(in: 0...1)) -> Duration {
         let exponent = Double(max(0, min(attemptsUsed - 1, 30)))
-        let base = Double(retryBase.components.seconds) + Double(retryBase.components.attoseconds) / 1e18
-        let cap = Double(retryCap.components.seconds) + Double(retryCap.components.attoseconds) / 1e18
+        let base = retryBase.secondsValue
+        let cap = retryCap.secondsValue
         let ceiling = min(cap, base * pow(2, exponent))
         return .nanoseconds(Int64(ceiling * (0.5 + 0.5 * random) * 1e9))
     }

@@ -1,5 +1,6 @@
 import Hummingbird
 import JobdModel
+import JobdRuntime
 import JobdStore
 import Logging
 import NIOCore
@@ -36,12 +37,26 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             }
         } catch is NIOTooManyBytesError {
             throw APIError(.payloadTooLarge, "the request body is over the size limit")
+        } catch let error as DispatchError {
+            throw Self.dispatchError(error)
         } catch let error as StoreError {
             context.logger.error("request failed: storage fault", metadata: ["error": "\(error)"])
             throw Self.storageError(error)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)"])
             throw APIError(.internal, "internal error; see the jobd log")
+        }
+    }
+
+    /// The answer for a request the dispatcher refused.
+    static func dispatchError(_ error: DispatchError) -> APIError {
+        switch error.code {
+        case .shuttingDown: APIError(.shuttingDown, error.message)
+        case .queueFull: APIError(.queueFull, error.message)
+        case .keyTaken: APIError(.invalidState, error.message, field: "key")
+        case .notFound: APIError(.jobNotFound, error.message)
+        case .invalidState: APIError(.invalidState, error.message)
+        default: APIError(.internal, "internal error; see the jobd log")
         }
     }
 

@@ -44,7 +44,8 @@ struct JobsController: Sendable {
     @Sendable func retry(_ request: Request, context: Context) async throws -> Response {
         let caller = try context.requireCaller()
         let id = try jobID(context)
-        try await dispatcher.retry(id, submitterUID: caller.submitterScope)
+        try await requireOwned(id, by: caller)
+        try await dispatcher.retry(id)
         guard let record = try await store.job(id), caller.canSee(record) else { throw Self.notFound(id) }
         return try JSONBody.response(record)
     }
@@ -163,8 +164,19 @@ struct JobsController: Sendable {
     @Sendable func cancel(_ request: Request, context: Context) async throws -> Response {
         let caller = try context.requireCaller()
         let id = try jobID(context)
-        let state = try await dispatcher.cancel(id, submitterUID: caller.submitterScope)
+        try await requireOwned(id, by: caller)
+        let state = try await dispatcher.cancel(id)
         return try JSONBody.response(CancelResponse(id: id, state: state))
+    }
+
+    /// Throws `job_not_found` unless the job exists and the caller may act on it: its own
+    /// job, or any job for an admin (`submitterScope` nil). Another user's job is answered
+    /// as not found, so its existence is not revealed. Job ids are never reused and a
+    /// job's submitter never changes, so the answer holds for the action that follows.
+    private func requireOwned(_ id: JobID, by caller: Caller) async throws {
+        guard let owner = try await store.owner(of: id),
+            caller.submitterScope == nil || owner.submitterUID == caller.submitterScope
+        else { throw Self.notFound(id) }
     }
 
     private func jobID(_ context: Context) throws -> JobID {

@@ -40,7 +40,6 @@ struct SystemController: Sendable {
     }
 
     private var uptime: Double {
-        let elapsed = ContinuousClock.now - startedAt
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        (ContinuousClock.now - startedAt).secondsValue
     }
 }

@@ -45,8 +45,7 @@ public final class SQLiteJobStore: JobStore {
         var configuration = Configuration()
         configuration.label = "jobd"
         configuration.maximumReaderCount = options.maxReaders
-        let busy = options.busyTimeout.components
-        configuration.busyMode = .timeout(Double(busy.seconds) + Double(busy.attoseconds) / 1e18)
+        configuration.busyMode = .timeout(options.busyTimeout.secondsValue)
         let synchronous = options.synchronous.rawValue
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")

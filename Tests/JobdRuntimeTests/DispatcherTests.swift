@@ -58,7 +58,7 @@ import Testing
             #expect(record.state == .cancelled)
             #expect(record.error?.code == .cancelled)
             #expect(record.attempts?.map(\.outcome) == [.cancelled])
-            await #expect(throws: APIError.self) { try await test.dispatcher.cancel(id) }
+            await #expect(throws: DispatchError.self) { try await test.dispatcher.cancel(id) }
         }
     }
 
@@ -147,7 +147,7 @@ import Testing
         #expect(record.state == .queued)
         #expect(record.attempts?.map(\.outcome) == [.interrupted])
         #expect(record.attempts?.first?.error?.code == .interrupted)
-        await #expect(throws: APIError.self) {
+        await #expect(throws: DispatchError.self) {
             _ = try await Dispatcher(
                 store: store, executors: [:], options: RuntimeOptions(), events: EventBroadcaster(),
                 logger: .init(label: "x")

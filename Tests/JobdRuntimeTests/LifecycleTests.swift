@@ -99,10 +99,10 @@ extension JobSpec {
         try await withTestDispatcher(options: RuntimeOptions(maxQueued: 5)) { test in
             test.dispatcher.pause()
             _ = try await test.submit((0..<4).map { _ in .delay(0) })
-            await #expect(throws: APIError.self) { try await test.submit([.delay(0), .delay(0)]) }
+            await #expect(throws: DispatchError.self) { try await test.submit([.delay(0), .delay(0)]) }
             #expect(try await test.store.counts().queued == 4)
             _ = try await test.submit([.delay(0)])
-            let error = await #expect(throws: APIError.self) { try await test.submit([.delay(0)]) }
+            let error = await #expect(throws: DispatchError.self) { try await test.submit([.delay(0)]) }
             #expect(error?.code == .queueFull)
             #expect(try await test.store.counts().queued == 5)
         }
@@ -151,7 +151,7 @@ extension JobSpec {
             }
             test.dispatcher.pause()
             let queued = try #require(try await test.submit([.delay(0)]).first)
-            let error = await #expect(throws: APIError.self) { try await test.dispatcher.retry(queued) }
+            let error = await #expect(throws: DispatchError.self) { try await test.dispatcher.retry(queued) }
             #expect(error?.code == .invalidState)
             test.dispatcher.resume()
         }
