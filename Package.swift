@@ -106,15 +106,13 @@ let package = Package(
             dependencies: ["JobdModel", "JobdClient"],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(
-            name: "jobd",
+        .target(
+            name: "JobdDaemon",
             dependencies: [
                 "JobdModel",
                 "JobdStore",
-                "JobdStoreSQLite",
                 "JobdRuntime",
                 "JobdServer",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -124,6 +122,16 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "jobd",
+            dependencies: [
+                "JobdDaemon",
+                "JobdModel",
+                "JobdStoreSQLite",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -165,6 +173,14 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "JobdDaemonTests",
+            dependencies: [
+                "JobdModel", "JobdStore", "JobdDaemon",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -1,5 +1,4 @@
 import JobdRuntime
-import JobdStore
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -11,8 +10,8 @@ import Synchronization
 /// open) sends `READY=1` with the first status. Then `run()` refreshes the status every
 /// `statusInterval` and, when systemd set `WATCHDOG_USEC`, pings every half of it.
 ///
-/// Each watchdog tick asks for a writer probe (`JobStore.probe()`, a no-op through
-/// the group-commit writer) and pings only if the dispatch loop runs and the probe asked
+/// Each watchdog tick asks for a writer probe (`probeWriter`: `JobStore.probe()`,
+/// a no-op through the group-commit writer) and pings only if the dispatch loop runs and the probe asked
 /// for at the previous tick has returned: a probe has one interval as its deadline. A
 /// hung writer never returns the probe, so the pings stop within one interval and systemd
 /// restarts the daemon after `WatchdogSec`. At most one probe is outstanding: a hung one
@@ -23,7 +22,10 @@ import Synchronization
 final class NotifyService: Service {
     let notifier: SystemdNotifier
     let dispatcher: Dispatcher
-    let store: any JobStore
+    // The store's two answers come as closures, so this service does not name the
+    // store's type: only the wiring (Daemon+Services.swift) does.
+    let queuedCount: @Sendable () async throws -> Int
+    let probeWriter: @Sendable () async throws -> Void
     let watchdogInterval: Duration?
     let statusInterval: Duration
     let logger: Logger
@@ -34,17 +36,21 @@ final class NotifyService: Service {
     /// - Parameters:
     ///   - notifier: The `$NOTIFY_SOCKET` sender.
     ///   - dispatcher: Whose loop must be running for a ping, and whose counters go in `STATUS=`.
-    ///   - store: Whose writer is probed, and whose queue depth goes in `STATUS=`.
+    ///   - queuedCount: The number of queued jobs, for `STATUS=`.
+    ///   - probeWriter: Returns once the store writer has run a no-op; it never
+    ///     returns while the writer hangs.
     ///   - watchdogInterval: Half of `WATCHDOG_USEC`; nil sends no pings.
     ///   - statusInterval: How often `STATUS=` is refreshed.
     ///   - logger: The logger.
     init(
-        notifier: SystemdNotifier, dispatcher: Dispatcher, store: any JobStore, watchdogInterval: Duration?,
+        notifier: SystemdNotifier, dispatcher: Dispatcher, queuedCount: @escaping @Sendable () async throws -> Int,
+        probeWriter: @escaping @Sendable () async throws -> Void, watchdogInterval: Duration?,
         statusInterval: Duration = .seconds(5), logger: Logger
     ) {
         self.notifier = notifier
         self.dispatcher = dispatcher
-        self.store = store
+        self.queuedCount = queuedCount
+        self.probeWriter = probeWriter
         self.watchdogInterval = watchdogInterval
         self.statusInterval = statusInterval
         self.logger = logger
@@ -77,7 +83,7 @@ final class NotifyService: Service {
     /// `running 3/16, queued 120`; prefixed with `paused:` or `stopping:` when so.
     func statusLine() async -> String {
         let statistics = dispatcher.statistics
-        let queued = (try? await store.counts().queued).map { "\($0)" } ?? "?"
+        let queued = (try? await queuedCount()).map { "\($0)" } ?? "?"
         let line = "running \(statistics.running)/\(statistics.workers), queued \(queued)"
         if statistics.isShuttingDown { return "stopping: " + line }
         if statistics.isPaused { return "paused: " + line }
@@ -109,7 +115,7 @@ final class NotifyService: Service {
             group.addTask {
                 for await tick in requests {
                     do {
-                        try await self.store.probe()
+                        try await self.probeWriter()
                     } catch {
                         // The writer answered: a lock held by another process (`busy`) or a
                         // full disk is a storage fault that submits report, not a hang that a

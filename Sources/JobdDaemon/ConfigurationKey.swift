@@ -1,25 +1,6 @@
 import JobdModel
 import JobdStore
-import JobdStoreSQLite
 import Logging
-
-/// One setting as a source holds it, before it is parsed.
-enum RawSetting: Sendable, Equatable {
-    /// A single value: a YAML scalar, a variable, a flag.
-    case scalar(String)
-    /// A YAML sequence, or a comma-separated variable.
-    case list([String])
-}
-
-/// A value that a key refuses; the reason is shown after the key.
-struct InvalidValue: Error {
-    /// Why, with the value.
-    var reason: String
-
-    init(_ reason: String) {
-        self.reason = reason
-    }
-}
 
 /// One configuration key: its name, where else it can be set, how it is parsed and shown.
 ///
@@ -124,11 +105,10 @@ struct ConfigurationKey: Sendable {
         ConfigurationKey(
             "database.synchronous", flag: "--synchronous", aliases: ["JOBD_SYNCHRONOUS"],
             apply: { configuration, raw in
-                let text = try ConfigurationParser.choice(
-                    raw, SynchronousMode.allCases.map { $0.rawValue.lowercased() })
-                configuration.synchronous = SynchronousMode(rawValue: text.uppercased())!
+                let text = try ConfigurationParser.choice(raw, StoreDurability.allCases.map(\.rawValue))
+                configuration.synchronous = StoreDurability(rawValue: text)!
             },
-            render: { $0.synchronous.rawValue.lowercased() }),
+            render: { $0.synchronous.rawValue }),
         ConfigurationKey(
             "workers", flag: "--workers", isLive: true,
             apply: { configuration, raw in

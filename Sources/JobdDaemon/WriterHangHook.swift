@@ -1,5 +1,3 @@
-import JobdStore
-import JobdStoreSQLite
 import Logging
 import ServiceLifecycle
 
@@ -14,7 +12,8 @@ struct WriterHangHook: Service, CustomStringConvertible {
     static let variable = "JOBD_TEST_HANG_WRITER"
 
     let delay: Duration
-    let store: SQLiteJobStore
+    /// Hangs the store writer (`OpenedStore.hangWriterForTesting`).
+    let hangWriter: @Sendable () -> Void
     let notifier: SystemdNotifier?
     let logger: Logger
 
@@ -22,7 +21,8 @@ struct WriterHangHook: Service, CustomStringConvertible {
     ///
     /// - Throws: `ConfigurationError` when the variable is not `after:DURATION`.
     static func armed(
-        by environment: [String: String], store: SQLiteJobStore, notifier: SystemdNotifier?, logger: Logger
+        by environment: [String: String], hangWriter: @escaping @Sendable () -> Void, notifier: SystemdNotifier?,
+        logger: Logger
     ) throws -> WriterHangHook? {
         guard let text = environment[variable], !text.isEmpty else { return nil }
         guard text.hasPrefix("after:"), let delay = ConfigurationParser.parseDuration(String(text.dropFirst(6))),
@@ -32,7 +32,7 @@ struct WriterHangHook: Service, CustomStringConvertible {
                 .invalidValue, key: variable, reason: "must be after:DURATION (like after:1s), got \(text)",
                 source: variable)
         }
-        return WriterHangHook(delay: delay, store: store, notifier: notifier, logger: logger)
+        return WriterHangHook(delay: delay, hangWriter: hangWriter, notifier: notifier, logger: logger)
     }
 
     var description: String { "WriterHangHook" }
@@ -44,7 +44,7 @@ struct WriterHangHook: Service, CustomStringConvertible {
             return
         }
         logger.warning("test hook \(Self.variable): the store writer hangs from now on")
-        store.hangWriterForTesting()
+        hangWriter()
         notifier?.send("X_JOBD_TEST=writer-hung")
         try? await gracefulShutdown()
     }

@@ -3,7 +3,6 @@ import JobdModel
 import JobdRuntime
 import JobdServer
 import JobdStore
-import JobdStoreSQLite
 import Logging
 
 /// Every setting of the daemon, after the file, the environment and the flags are merged.
@@ -11,7 +10,7 @@ import Logging
 /// Sources, highest first: command-line flags, `JOBD_*` environment variables, the YAML
 /// file (`--config`, else `$JOBD_CONFIG`, else `/etc/jobd/jobd.yaml` when it exists),
 /// then the built-in defaults, which are those of the option structs of the libraries
-/// (`RuntimeOptions`, `FetchOptions`, `ServerOptions`, `SQLiteStoreOptions`), so the two
+/// (`RuntimeOptions`, `FetchOptions`, `ServerOptions`, `StoreSettings`), so the two
 /// cannot drift apart. `ConfigurationKey.all` lists the keys; `load(_:)` builds one.
 ///
 /// The daemon does not read the settings from here directly: it maps them into those
@@ -38,7 +37,7 @@ struct DaemonConfiguration: Sendable, Equatable {
     /// `database.path`; nil until resolved like `socketPath`, from `$STATE_DIRECTORY`.
     var databasePath: String?
     /// `database.synchronous`.
-    var synchronous: SynchronousMode
+    var synchronous: StoreDurability
     /// `workers`: the most jobs running at once.
     var workers: Int
     /// `limits.fetch`, `limits.delay`: per-kind limits under `workers`.
@@ -83,12 +82,12 @@ struct DaemonConfiguration: Sendable, Equatable {
         let runtime = RuntimeOptions()
         let fetch = FetchOptions()
         let server = ServerOptions(socketPath: "")
-        let store = SQLiteStoreOptions()
+        let store = StoreSettings(databasePath: "")
         return DaemonConfiguration(
             socketPath: nil, socketMode: server.socketMode, socketGroup: server.socketGroup,
             maxConnections: server.maxConnections, maxConnectionsPerUID: server.maxConnectionsPerUID,
             idleTimeout: server.idleTimeout, requestHeadTimeout: server.requestHeadTimeout, databasePath: nil,
-            synchronous: store.synchronous, workers: runtime.workers, kindLimits: runtime.kindLimits,
+            synchronous: store.durability, workers: runtime.workers, kindLimits: runtime.kindLimits,
             hostLimit: runtime.hostLimit, maxQueued: runtime.maxQueued,
             fetchTimeout: .milliseconds(Int64(runtime.defaultFetchTimeout * 1000)), maxBodyBytes: fetch.maxBodyBytes,
             maxRedirects: 10, userAgent: fetch.userAgent, deniedNetworks: fetch.deniedNetworks,
@@ -137,23 +136,8 @@ struct DaemonConfiguration: Sendable, Equatable {
             requestHeadTimeout: requestHeadTimeout)
     }
 
-    /// The store's options.
-    var storeOptions: SQLiteStoreOptions {
-        SQLiteStoreOptions(synchronous: synchronous)
-    }
-}
-
-/// How log lines are written.
-enum LogFormat: String, Sendable, CaseIterable {
-    /// `ts=… level=info msg="…" key=value`.
-    case logfmt
-    /// One JSON object per line.
-    case json
-}
-
-extension Duration {
-    /// The duration in seconds, fractions included.
-    var inSeconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    /// The store's settings, for the engine (after the paths are resolved).
+    var storeSettings: StoreSettings {
+        StoreSettings(databasePath: resolvedDatabasePath, durability: synchronous)
     }
 }

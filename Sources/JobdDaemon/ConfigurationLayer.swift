@@ -1,123 +1,6 @@
 import Configuration
 import Foundation
-import JobdModel
 import Synchronization
-
-/// What `DaemonConfiguration.load(_:)` reads: the flags, the environment, who runs.
-struct ConfigurationInputs: Sendable {
-    /// Values given as flags, by key name (`workers` → `"8"`).
-    var flags: [String: String]
-    /// `--config`, if given.
-    var configPath: String?
-    /// The process environment.
-    var environment: [String: String]
-    /// The effective uid, for the default paths.
-    var uid: UInt32
-}
-
-/// A loaded configuration and where each value came from.
-struct LoadedConfiguration: Sendable {
-    /// The merged, checked configuration, paths resolved.
-    var configuration: DaemonConfiguration
-    /// The file read, if any.
-    var file: String?
-    /// Where each key's value came from, by key name: a flag, a variable, the file, or `default`.
-    var origins: [String: String]
-}
-
-extension DaemonConfiguration {
-    /// The file read when neither `--config` nor `$JOBD_CONFIG` names one.
-    static let defaultFilePath = "/etc/jobd/jobd.yaml"
-
-    /// Reads, merges and checks the configuration.
-    ///
-    /// Precedence per key: flag, then `JOBD_*` variable, then the file, then the default.
-    /// Every source's value is checked, not only the one that wins, so a bad value in the
-    /// file is found even while a flag overrides it.
-    ///
-    /// Blocking: it reads the file and may call NSS for group and user names. Call it on
-    /// a thread that may block (`NIOThreadPool.singleton.runIfActive`).
-    ///
-    /// - Throws: `ConfigurationError` naming the key, the reason and the source.
-    static func load(_ inputs: ConfigurationInputs) throws -> LoadedConfiguration {
-        var layers: [ConfigurationLayer] = []
-        if !inputs.flags.isEmpty {
-            layers.append(ConfigurationLayer.flags(inputs.flags))
-        }
-        layers.append(try ConfigurationLayer.environment(inputs.environment))
-        let file = try configurationFile(inputs)
-        if let file {
-            layers.append(try ConfigurationLayer.file(file.path, explicitlyNamedBy: file.namedBy))
-        }
-
-        var configuration = DaemonConfiguration.defaults
-        var origins: [String: String] = [:]
-        for key in ConfigurationKey.all {
-            origins[key.name] = "default"
-            // Lowest first, so the highest source is applied last and wins; every
-            // source's value is checked on the way.
-            for layer in layers.reversed() {
-                guard let (raw, source) = try layer.lookup(key) else { continue }
-                do {
-                    try key.apply(&configuration, raw)
-                } catch let error as InvalidValue {
-                    throw ConfigurationError(.invalidValue, key: key.name, reason: error.reason, source: source)
-                }
-                origins[key.name] = source
-            }
-        }
-
-        if configuration.retryCap < configuration.retryBase {
-            throw ConfigurationError(
-                .invalidValue, key: "retry.cap",
-                reason:
-                    "must be at least retry.base (\(ConfigurationParser.renderSeconds(configuration.retryBase)) s), "
-                    + "got \(ConfigurationParser.renderSeconds(configuration.retryCap)) s",
-                source: origins["retry.cap"] ?? "default")
-        }
-
-        // Under systemd, RuntimeDirectory= and StateDirectory= name the directories the
-        // unit owns: the default paths follow them, so the unit needs no path settings.
-        let defaults = DefaultPaths(uid: inputs.uid, environment: inputs.environment)
-        if configuration.socketPath == nil {
-            let path = firstDirectory(inputs.environment["RUNTIME_DIRECTORY"]).map { $0 + "/jobd.sock" }
-            configuration.socketPath = path ?? defaults.socket
-            origins["socket.path"] = path == nil ? "default" : "default, from RUNTIME_DIRECTORY"
-            do {
-                _ = try ConfigurationParser.socketPath(configuration.socketPath!)
-            } catch let error as InvalidValue {
-                throw ConfigurationError(
-                    .invalidValue, key: "socket.path", reason: error.reason, source: origins["socket.path"]!)
-            }
-        }
-        if configuration.databasePath == nil {
-            let path = firstDirectory(inputs.environment["STATE_DIRECTORY"]).map { $0 + "/jobd.sqlite" }
-            configuration.databasePath = path ?? defaults.database
-            origins["database.path"] = path == nil ? "default" : "default, from STATE_DIRECTORY"
-        }
-        return LoadedConfiguration(configuration: configuration, file: file?.path, origins: origins)
-    }
-
-    /// The file to read and what named it, or nil when none is named and the default is absent.
-    private static func configurationFile(_ inputs: ConfigurationInputs) throws -> (path: String, namedBy: String?)? {
-        if let path = inputs.configPath {
-            return (path, "--config")
-        }
-        if let path = inputs.environment["JOBD_CONFIG"], !path.isEmpty {
-            return (path, "JOBD_CONFIG")
-        }
-        if FileManager.default.fileExists(atPath: defaultFilePath) {
-            return (defaultFilePath, nil)
-        }
-        return nil
-    }
-
-    /// The first of systemd's colon-separated directory list, if any.
-    private static func firstDirectory(_ list: String?) -> String? {
-        guard let first = list?.split(separator: ":").first, !first.isEmpty else { return nil }
-        return String(first)
-    }
-}
 
 /// One source of settings: the flags, the environment, or the YAML file.
 ///
@@ -148,6 +31,8 @@ struct ConfigurationLayer {
     ///
     /// - Throws: `ConfigurationError` `unknown_key` for a `JOBD_*` variable that names no key.
     static func environment(_ environment: [String: String]) throws -> ConfigurationLayer {
+        // Own code: EnvironmentVariablesProvider answers for the names asked about and
+        // ignores the rest, so a typo (JOBD_WORKRS) would pass unnoticed.
         let known = Set(ConfigurationKey.all.flatMap { [$0.environmentName] + $0.environmentAliases })
         for name in environment.keys.sorted() where name.hasPrefix("JOBD_") {
             guard !known.contains(name), !ConfigurationKey.otherVariables.contains(name) else { continue }
@@ -232,6 +117,8 @@ struct ConfigurationLayer {
                 .unreadableFile, key: "config", reason: "\(path) is not valid jobd YAML: \(message)",
                 source: path)
         }
+        // Own code, as for the environment: a snapshot answers for the keys asked about,
+        // so a misspelt key in the file would be ignored without this check.
         let known = Set(ConfigurationKey.all.map(\.name))
         for name in collector.keys.sorted() where !known.contains(name) {
             // `limits:` with every child commented out parses as a null `limits`.

@@ -36,4 +36,10 @@ struct ConfigurationError: Error, Sendable, CustomStringConvertible {
     }
 
     var description: String { "invalid configuration: \(key): \(reason) (in \(source))" }
+
+    /// The line jobd prints to stderr before it exits: `jobd: invalid configuration: …`.
+    var errorLine: String { "jobd: \(self)" }
+
+    /// The exit status a configuration error ends the start with: 78, `EX_CONFIG`.
+    var exitStatus: DaemonExitStatus { .badConfiguration }
 }

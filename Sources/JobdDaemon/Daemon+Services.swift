@@ -1,0 +1,177 @@
+import AsyncHTTPClient
+import Foundation
+import JobdModel
+import JobdRuntime
+import JobdServer
+import JobdStore
+import Logging
+import Metrics
+import NIOPosix
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+
+// The wiring: the one place that opens the store and hands it to the services. It knows
+// the store only as `any JobStore` from a `StoreEngine` the executable picked.
+extension Daemon {
+    /// Opens the socket and the store, builds the services and runs them in one
+    /// `ServiceGroup` until a graceful shutdown ends it, then cleans up.
+    ///
+    /// - Parameters:
+    ///   - loaded: The configuration to start with.
+    ///   - engine: The store's engine.
+    ///   - load: Loads it again, for SIGHUP (blocking: run on the NIO thread pool).
+    ///   - logLevel: The shared level that a reload changes.
+    ///   - logger: The daemon's logger.
+    /// - Returns: `.success` after a clean stop, `.failure` when a service failed.
+    /// - Throws: `StartFailure` when it cannot start; `ConfigurationError` for a bad
+    ///   `JOBD_TEST_HANG_WRITER`; an error of the last clean-up after a clean stop.
+    static func serve(
+        _ loaded: LoadedConfiguration, engine: any StoreEngine,
+        load: @escaping @Sendable () throws -> LoadedConfiguration,
+        logLevel: LogLevelSwitch, logger: Logger
+    ) async throws -> DaemonExitStatus {
+        let configuration = loaded.configuration
+        // Before anything makes a metric: metrics made earlier stay bound to the no-op backend.
+        let registry = bootstrapMetrics()
+        let environment = ProcessInfo.processInfo.environment
+        // Trap SIGHUP before anything else: its default action ends the process, and a
+        // reload sent while starting is then applied once running.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        let notifier: SystemdNotifier?
+        do {
+            notifier = try SystemdNotifier(environment: environment)
+        } catch {
+            throw StartFailure(message: "cannot create the notify socket: \(error)")
+        }
+
+        // Order matters: a live daemon on the socket must be detected before this one
+        // recovers "crashed" attempts that are in fact that daemon's running jobs.
+        let socketPath = configuration.resolvedSocketPath
+        let databasePath = configuration.resolvedDatabasePath
+        do {
+            try await SocketFile.prepare(path: socketPath)
+        } catch {
+            throw StartFailure(message: "\(error)")
+        }
+        let settings = configuration.storeSettings
+        let opened = try await NIOThreadPool.singleton.runIfActive {
+            do {
+                return try engine.open(settings)
+            } catch {
+                throw StartFailure.storage(error, path: databasePath)
+            }
+        }
+        let store = opened.store
+        let recovery: RescueReport
+        do {
+            recovery = try await store.rescue()
+        } catch {
+            throw StartFailure.storage(error, path: databasePath)
+        }
+        if recovery.interruptedAttempts > 0 {
+            logger.notice(
+                "recovered attempts interrupted by a crash",
+                metadata: [
+                    "attempts": "\(recovery.interruptedAttempts)", "requeued": "\(recovery.requeuedJobs)",
+                    "failed": "\(recovery.failedJobs)",
+                ])
+        }
+
+        let hook = try WriterHangHook.armed(
+            by: environment, hangWriter: opened.hangWriterForTesting, notifier: notifier, logger: logger)
+
+        // The configuration already checked the denied networks; a failure here is a bug.
+        let httpClient: HTTPClient
+        let fetchExecutor: FetchExecutor
+        do {
+            httpClient = try FetchExecutor.makeHTTPClient(
+                options: configuration.fetchOptions,
+                connectionsPerHost: configuration.hostLimit ?? configuration.workers)
+            fetchExecutor = try FetchExecutor(client: httpClient, options: configuration.fetchOptions)
+        } catch {
+            throw StartFailure(message: "fetch.denied_networks: \(error)")
+        }
+
+        let events = EventBroadcaster()
+        let dispatcher = Dispatcher(
+            store: store,
+            executors: [
+                .fetch: fetchExecutor,
+                .delay: DelayExecutor(),
+            ],
+            options: configuration.runtimeOptions,
+            events: events, logger: logger)
+        let notify = notifier.map {
+            NotifyService(
+                notifier: $0, dispatcher: dispatcher, queuedCount: { try await store.counts().queued },
+                probeWriter: { try await store.probe() },
+                watchdogInterval: SystemdNotifier.watchdogInterval(environment: environment), logger: logger)
+        }
+        let serverOptions = configuration.serverOptions
+        let router = APIServer.makeRouter(
+            store: store, dispatcher: dispatcher, events: events, options: serverOptions, metrics: registry)
+        let application = APIServer.makeApplication(router: router, options: serverOptions, logger: logger) {
+            logger.info(
+                "jobd ready",
+                metadata: [
+                    "socket.path": "\(socketPath)", "database.path": "\(databasePath)",
+                    "workers": "\(configuration.workers)", "version": "\(jobdVersion)",
+                    "config.file": "\(loaded.file ?? "none")",
+                ])
+            await notify?.markReady()
+        }
+        let reload = ReloadService(
+            signals: hangups, initial: loaded, load: load, dispatcher: dispatcher, logLevel: logLevel,
+            notifier: notifier, logger: logger)
+
+        // ServiceGroup tells services to stop in reverse order, each after the previous
+        // one returned: STOPPING=1 goes out first; the dispatcher drains while the server
+        // still answers (503 for submits, waits and status as usual); the server stops;
+        // the notifier, first in the list, keeps the watchdog fed until the end.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let notify { services.append(.init(service: notify)) }
+        services.append(.init(service: application))
+        services.append(.init(service: dispatcher))
+        services.append(.init(service: reload))
+        if let hook { services.append(.init(service: hook)) }
+        if let notifier { services.append(.init(service: StoppingNotifier(notifier: notifier))) }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services,
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                cancellationSignals: [],
+                logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.error("stopped with an error", metadata: ["error": "\(error)"])
+            SocketFile.remove(path: socketPath)
+            try? await httpClient.shutdown()
+            return .failure
+        }
+        SocketFile.remove(path: socketPath)
+        try await httpClient.shutdown()
+        // Closing checkpoints the WAL: blocking I/O, so off the cooperative pool.
+        try await NIOThreadPool.singleton.runIfActive { try opened.close() }
+        withExtendedLifetime(hangups) {}
+        logger.info("jobd stopped")
+        return .success
+    }
+
+    /// Routes swift-metrics to a Prometheus registry that `/metrics` renders.
+    ///
+    /// Called once per process (swift-metrics allows one bootstrap).
+    static func bootstrapMetrics() -> PrometheusCollectorRegistry {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(500), .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10),
+            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+            .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(300),
+        ]
+        factory.defaultValueHistogramBuckets = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]
+        MetricsSystem.bootstrap(factory)
+        return registry
+    }
+}

@@ -1,0 +1,9 @@
+/// A loaded configuration and where each value came from.
+struct LoadedConfiguration: Sendable {
+    /// The merged, checked configuration, paths resolved.
+    var configuration: DaemonConfiguration
+    /// The file read, if any.
+    var file: String?
+    /// Where each key's value came from, by key name: a flag, a variable, the file, or `default`.
+    var origins: [String: String]
+}

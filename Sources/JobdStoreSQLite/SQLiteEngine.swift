@@ -1,0 +1,32 @@
+import JobdStore
+
+/// The embedded engine as a `StoreEngine`: a `SQLiteJobStore` under a `DatabaseLock`.
+public struct SQLiteEngine: StoreEngine {
+    public var name: String { "sqlite" }
+
+    public init() {}
+
+    /// Takes the lock first, so a second daemon on the same file fails `busy` before it
+    /// opens (and recovers) a database that the first one is using.
+    public func open(_ settings: StoreSettings) throws -> OpenedStore {
+        let lock = try DatabaseLock(databasePath: settings.databasePath)
+        let store = try SQLiteJobStore(
+            path: settings.databasePath, options: SQLiteStoreOptions(synchronous: SynchronousMode(settings.durability)))
+        return OpenedStore(
+            store: store, hangWriterForTesting: { store.hangWriterForTesting() },
+            close: {
+                try store.close()
+                withExtendedLifetime(lock) {}
+            })
+    }
+}
+
+extension SynchronousMode {
+    /// SQLite's `synchronous` setting for an engine-neutral durability.
+    public init(_ durability: StoreDurability) {
+        switch durability {
+        case .full: self = .full
+        case .normal: self = .normal
+        }
+    }
+}
