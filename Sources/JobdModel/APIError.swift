@@ -54,6 +54,9 @@ public struct APIError: Error, Codable, Hashable, Sendable, CustomStringConverti
         /// I/O error, or a damaged file; nothing was stored. The message and the daemon's log
         /// say which. Try again after `Retry-After` once an operator fixed it. 503.
         public static let databaseUnavailable = Code(rawValue: "database_unavailable")
+        /// The daemon is at `server.max_connections`, or the peer's uid at
+        /// `server.max_connections_per_uid`: the connection is answered and closed at once. 503.
+        public static let tooManyConnections = Code(rawValue: "too_many_connections")
         /// An unexpected server-side failure; details are in the daemon's log. 500.
         public static let `internal` = Code(rawValue: "internal")
     }
@@ -82,7 +85,7 @@ public struct APIError: Error, Codable, Hashable, Sendable, CustomStringConverti
         case .invalidState: 409
         case .queueFull: 429
         case .payloadTooLarge, .batchTooLarge: 413
-        case .shuttingDown, .databaseBusy, .databaseUnavailable: 503
+        case .shuttingDown, .databaseBusy, .databaseUnavailable, .tooManyConnections: 503
         case .diskFull: 507
         default: 500
         }

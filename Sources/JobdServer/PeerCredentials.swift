@@ -1,3 +1,5 @@
+import NIOCore
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -27,4 +29,25 @@ public struct PeerCredentials: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "uid \(uid) gid \(gid) pid \(pid)" }
+
+    /// The credentials of `channel`'s peer, or nil when the channel is not a socket or the
+    /// read fails (the peer is gone).
+    ///
+    /// One `getsockopt` on the channel's event loop: no blocking.
+    static func read(from channel: any Channel) -> EventLoopFuture<PeerCredentials?> {
+        guard let provider = channel as? any SocketOptionProvider else {
+            return channel.eventLoop.makeSucceededFuture(nil)
+        }
+        let raw: EventLoopFuture<SocketPeerCredentials> = provider.unsafeGetSocketOption(
+            level: NIOBSDSocket.OptionLevel.socket, name: NIOBSDSocket.Option(rawValue: SO_PEERCRED))
+        return raw.map { Optional(PeerCredentials(uid: $0.uid, gid: $0.gid, pid: $0.pid)) }.recover { _ in nil }
+    }
+}
+
+/// `struct ucred` of `<sys/socket.h>` (`pid_t pid; uid_t uid; gid_t gid;`), which Glibc's
+/// Swift module hides behind `_GNU_SOURCE`: three 4-byte fields, laid out as in C.
+private struct SocketPeerCredentials: Sendable {
+    var pid: Int32 = 0
+    var uid: UInt32 = 0
+    var gid: UInt32 = 0
 }

@@ -1,14 +1,12 @@
 import NIOCore
 import Synchronization
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// The peer credentials of open connections, read from the socket once per connection.
 ///
 /// Credentials of a Unix socket connection are fixed when the peer connects, so one read
-/// serves every request of a keep-alive connection. Entries are keyed by the channel's
+/// serves every request of a keep-alive connection. `JobdHTTPChannel` reads them as it
+/// accepts a connection (for the admission check) and leaves them here, where
+/// `PeerSource.socket` finds them for each request. Entries are keyed by the channel's
 /// identity, checked through a weak reference (a new channel at a dead one's address
 /// never inherits its credentials), and removed when the channel closes.
 final class PeerCredentialsCache: Sendable {
@@ -17,13 +15,16 @@ final class PeerCredentialsCache: Sendable {
         var peer: PeerCredentials
     }
 
+    /// The one the server and `PeerSource.socket` share.
+    static let shared = PeerCredentialsCache()
+
     private let entries = Mutex<[ObjectIdentifier: Entry]>([:])
 
     /// How many connections have credentials cached (for tests).
     var count: Int { entries.withLock { $0.count } }
 
-    /// The peer of `channel`, or nil when it is not a socket or the read fails (a closed
-    /// connection).
+    /// The peer of `channel`: the credentials left by `remember(_:for:)`, else read now
+    /// and kept; nil when it is not a socket or the read fails (a closed connection).
     func peer(of channel: any Channel) async -> PeerCredentials? {
         let key = ObjectIdentifier(channel)
         let cached = entries.withLock { entries -> PeerCredentials? in
@@ -31,17 +32,14 @@ final class PeerCredentialsCache: Sendable {
             return entry.peer
         }
         if let cached { return cached }
-        guard let provider = channel as? any SocketOptionProvider else { return nil }
-        let raw: SocketPeerCredentials
-        do {
-            // getsockopt runs on the channel's event loop: one cheap system call, no blocking.
-            raw = try await provider.unsafeGetSocketOption(
-                level: NIOBSDSocket.OptionLevel.socket, name: NIOBSDSocket.Option(rawValue: SO_PEERCRED)
-            ).get()
-        } catch {
-            return nil
-        }
-        let peer = PeerCredentials(uid: raw.uid, gid: raw.gid, pid: raw.pid)
+        guard let peer = try? await PeerCredentials.read(from: channel).get() else { return nil }
+        remember(peer, for: channel)
+        return peer
+    }
+
+    /// Keeps `peer` as the credentials of `channel` until it closes.
+    func remember(_ peer: PeerCredentials, for channel: any Channel) {
+        let key = ObjectIdentifier(channel)
         let isNew = entries.withLock { entries in
             let isNew = entries[key]?.channel !== channel
             entries[key] = Entry(channel: channel, peer: peer)
@@ -51,7 +49,6 @@ final class PeerCredentialsCache: Sendable {
             // Runs at once if the channel closed meanwhile, so no entry outlives its channel.
             channel.closeFuture.whenComplete { [weak self] _ in self?.forget(channel) }
         }
-        return peer
     }
 
     private func forget(_ channel: any Channel) {
@@ -62,12 +59,4 @@ final class PeerCredentialsCache: Sendable {
             }
         }
     }
-}
-
-/// `struct ucred` of `<sys/socket.h>` (`pid_t pid; uid_t uid; gid_t gid;`), which Glibc's
-/// Swift module hides behind `_GNU_SOURCE`: three 4-byte fields, laid out as in C.
-private struct SocketPeerCredentials: Sendable {
-    var pid: Int32 = 0
-    var uid: UInt32 = 0
-    var gid: UInt32 = 0
 }

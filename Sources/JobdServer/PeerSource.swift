@@ -14,11 +14,12 @@ public struct PeerSource: Sendable {
 
     private let kind: Kind
 
-    /// `SO_PEERCRED` of the connection's Unix socket, read once per connection.
+    /// `SO_PEERCRED` of the connection's Unix socket, read once per connection (by the
+    /// server as it accepts the connection, see `PeerCredentialsCache`).
     ///
     /// A request whose channel is not a socket has no peer, and is refused with 403
     /// `forbidden`: without credentials nothing can be allowed.
-    public static var socket: PeerSource { PeerSource(kind: .socket(PeerCredentialsCache())) }
+    public static var socket: PeerSource { PeerSource(kind: .socket(.shared)) }
 
     /// Peers chosen by `resolve` for each request; nil refuses the request with 403.
     ///

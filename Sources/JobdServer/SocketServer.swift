@@ -83,7 +83,10 @@ struct SocketServer: Service {
             idleTimeout: options.idleTimeout.map(TimeAmount.init))
         let http1 = HTTP1Channel(
             responder: { request, responseWriter, channel in
-                let context = JobdRequestContext(source: .init(channel: channel, logger: logger))
+                // Every log line of a request carries its id, as under Hummingbird's Application.
+                var requestLogger = logger
+                requestLogger[metadataKey: "hb.request.id"] = .stringConvertible(RequestID())
+                let context = JobdRequestContext(source: .init(channel: channel, logger: requestLogger))
                 var response: Response
                 do {
                     response = try await responder.respond(to: request, context: context)
@@ -91,7 +94,7 @@ struct SocketServer: Service {
                     throw error
                 } catch {
                     // The error middleware answers every error; this is a last resort.
-                    logger.error("unhandled error", metadata: ["error": "\(error)"])
+                    requestLogger.error("unhandled error", metadata: ["error": "\(error)"])
                     response = Response(status: .internalServerError)
                 }
                 if response.status == .contentTooLarge {
@@ -101,10 +104,18 @@ struct SocketServer: Service {
                 }
                 response.headers[.date] = dateHeader.current()
                 response.headers[.server] = "jobd"
-                try await responseWriter.write(response: response.head, body: response.body)
+                do {
+                    try await responseWriter.write(response: response.head, body: response.body)
+                } catch is HTTPParserError {
+                    // The next pipelined request failed to parse while this response was
+                    // being written. Thrown on as a parse error, it would make the HTTP
+                    // channel write a 400 after part of this response: end the connection
+                    // instead (as Hummingbird's Application.run does).
+                    throw ParseErrorWhileWritingResponse()
+                }
             },
             configuration: configuration)
-        let server = JobdHTTPChannel(http1: http1, admission: admission).server(
+        let server = JobdHTTPChannel(http1: http1, admission: admission, peers: .shared).server(
             configuration: ServerConfiguration(
                 address: .unixDomainSocket(path: path), serverName: "jobd",
                 // Connects past the backlog fail at once (EAGAIN) for non-blocking clients
@@ -121,6 +132,9 @@ struct SocketServer: Service {
         try await server.run()
     }
 }
+
+/// A request failed to parse while the response before it was being written.
+struct ParseErrorWhileWritingResponse: Error {}
 
 /// The process's open-file limit (`RLIMIT_NOFILE`).
 public struct OpenFileLimit: Sendable, Equatable, CustomStringConvertible {

@@ -203,6 +203,11 @@ struct AccessTests {
                 #expect(refused.stderr.contains("[forbidden]"), "\(arguments): \(refused)")
                 #expect(refused.stderr.contains("uid \(bob.uid)"), "\(arguments): \(refused)")
             }
+            // Each refusal is logged (before the 403 goes out) with its request's own id.
+            let refusals = daemon.log().split(separator: "\n").filter { $0.contains("request refused") }
+            let requestIDs = Set(
+                refusals.compactMap { $0.split(separator: " ").first { $0.hasPrefix("hb.request.id=") } })
+            #expect(refusals.count == 3 && requestIDs.count == 3, "\(daemon.log())")
             let allowed = try await Self.jobctl(jobctl, as: alice, ["health"], socket: daemon.socketPath)
             #expect(allowed.status == 0, "\(allowed)")
             let root = try await daemon.jobctl(["health"])

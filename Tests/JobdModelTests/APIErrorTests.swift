@@ -18,6 +18,7 @@ import Testing
         (.diskFull, "disk_full", 507),
         (.databaseBusy, "database_busy", 503),
         (.databaseUnavailable, "database_unavailable", 503),
+        (.tooManyConnections, "too_many_connections", 503),
         (.internal, "internal", 500),
     ]
 
