@@ -1,4 +1,5 @@
 import Foundation
+import HeapModule
 import JobdModel
 import JobdStore
 import Logging
@@ -38,7 +39,7 @@ extension Dispatcher {
                 let cancelPending = state.pendingCancels.remove(job.id) != nil
                 if let run, !cancelPending, deadline > now {
                     state.timed[job.id] = run
-                    state.deadlines.push(deadline, jobID: job.id, attemptID: job.attemptID)
+                    state.deadlines.insert(AttemptDeadline(deadline: deadline, jobID: job.id, attemptID: job.attemptID))
                 }
                 return (true, cancelPending)
             }

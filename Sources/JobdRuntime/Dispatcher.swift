@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import HeapModule
 import JobdModel
 import JobdStore
 import Logging
@@ -336,7 +337,7 @@ public final class Dispatcher: Service, Sendable {
 
     /// Arms a wake-up for the earliest timed deadline, or wakes now when it has passed.
     private func armNextDeadline(in group: inout DiscardingTaskGroup) {
-        guard let next = state.withLock({ $0.deadlines.peek?.deadline }) else { return }
+        guard let next = state.withLock({ $0.deadlines.min?.deadline }) else { return }
         if next <= .now {
             wakeup.yield()
         } else {

@@ -1,4 +1,5 @@
 import Foundation
+import HeapModule
 import JobdModel
 import JobdStore
 
@@ -43,7 +44,7 @@ struct DispatcherState {
     /// written attempt still holds its slot).
     var running: [JobID: RunningAttempt] = [:]
     var timed: [JobID: TimedRun] = [:]
-    var deadlines = DeadlineHeap()
+    var deadlines = Heap<AttemptDeadline>()
     var ended: [EndedAttempt] = []
     var maxRunning = 0
     var workers: Int
@@ -70,8 +71,8 @@ struct DispatcherState {
     /// Takes the timed attempts due at `now` out of the heap.
     mutating func takeDue(_ now: ContinuousClock.Instant) -> [TimedRun] {
         var due: [TimedRun] = []
-        while let top = deadlines.peek, top.deadline <= now {
-            deadlines.pop()
+        while let top = deadlines.min, top.deadline <= now {
+            deadlines.removeMin()
             if let run = timed[top.jobID], run.job.attemptID == top.attemptID {
                 timed[top.jobID] = nil
                 due.append(run)
