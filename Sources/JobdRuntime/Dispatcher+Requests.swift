@@ -41,7 +41,7 @@ extension Dispatcher {
         let outcome = try await store.retry(jobID, defaultMaxAttempts: options.defaultMaxAttempts)
         switch outcome {
         case .requeued:
-            wakeup.yield()
+            break  // the change feed's `requeued` wakes the loop
         case .notFinished(let state):
             throw DispatchError(.invalidState, "job \(jobID) is \(state.rawValue); only a finished job can be retried")
         case .notFound:
@@ -57,7 +57,8 @@ extension Dispatcher {
         try await pruner.prune(olderThan: age)
     }
 
-    /// Stores new jobs with the daemon's defaults filled in, then wakes the loop.
+    /// Stores new jobs with the daemon's defaults filled in; the change feed's `inserted`
+    /// wakes the loop.
     ///
     /// Returns only after the jobs are committed.
     ///
@@ -92,7 +93,6 @@ extension Dispatcher {
         let created = outcomes.count { $0.created }
         if created > 0 { metrics.submitted.increment(by: Int64(created)) }
         state.withLock { $0.submitted += created }
-        if created > 0 { wakeup.yield() }
         return outcomes
     }
 

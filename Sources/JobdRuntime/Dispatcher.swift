@@ -94,9 +94,17 @@ public final class Dispatcher: Service, Sendable {
         // One pending wake-up is enough: a wake means "look again", and one look sees all.
         (wakeups, wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         wakeup.yield()
-        // Events come from the store's change feed, in commit order, whoever committed.
+        // Events and the wake-ups for new work come from the store's change feed, in
+        // commit order, whoever committed (another node, with a cluster engine).
         let events = self.events
-        store.subscribe { change in ChangeEventMapping.publish(change, to: events) }
+        let wakeup = self.wakeup
+        store.subscribe { change in
+            ChangeEventMapping.publish(change, to: events)
+            switch change {
+            case .inserted, .requeued: wakeup.yield()
+            case .finished, .cancelled: break
+            }
+        }
     }
 
     /// True while the dispatch loop runs (the watchdog's liveness check).
