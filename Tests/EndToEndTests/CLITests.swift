@@ -7,7 +7,7 @@ import Testing
 #endif
 
 /// The real jobd driven by the real jobctl.
-@Suite struct CLITests {
+@Suite(.timingSensitive) struct CLITests {
     @Test("submit delay --wait prints the value and exits 0")
     func submitDelayWait() async throws {
         try await withTestDaemon { daemon in

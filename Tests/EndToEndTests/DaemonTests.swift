@@ -7,7 +7,7 @@ import Testing
 #endif
 
 /// The daemon process: start, refuse, crash recovery, the raw API on the socket.
-@Suite struct DaemonTests {
+@Suite(.timingSensitive) struct DaemonTests {
     @Test("kill -9 with 200 delay(3) jobs queued or running loses none: all succeed, killed runs are interrupted")
     func killNine() async throws {
         let daemon = try TestDaemon()

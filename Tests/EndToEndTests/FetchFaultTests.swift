@@ -9,7 +9,7 @@ import Testing
 /// Two faults are tested elsewhere: a server that accepts and never answers
 /// (`FetchTests.neverAnswers`, `timeout`) and a redirect loop or endless chain
 /// (`FetchPolicyTests.redirectLimit`, `redirect_limit`).
-@Suite struct FetchFaultTests {
+@Suite(.timingSensitive) struct FetchFaultTests {
     /// The body cap the endless-body tests configure, small so they end at once.
     static let smallCap = 65536
 

@@ -3,7 +3,7 @@ import JobdModel
 import Testing
 
 /// Fetch jobs against servers the test starts on 127.0.0.1.
-@Suite struct FetchTests {
+@Suite(.timingSensitive) struct FetchTests {
     @Test("a 200 page records status and body; result prints the body")
     func ok() async throws {
         try await withLocalHTTPServer { server in

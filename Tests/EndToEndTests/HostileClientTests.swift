@@ -19,7 +19,7 @@ import Testing
 ///
 /// Sockets are plain blocking file descriptors on threads of their own (`onThread`):
 /// nothing blocks the cooperative pool, and a probe's latency is jobd's, not a scheduler's.
-@Suite(.serialized) struct HostileClientTests {
+@Suite(.serialized, .heavy) struct HostileClientTests {
     // MARK: - Attacks
 
     /// How many sockets one attack may hold open in this process. Foundation's

@@ -8,7 +8,7 @@ import Testing
 
 /// The lifecycle commands of the real jobctl against the real jobd: retry, workers,
 /// pause/resume, watch, prune, submit --file, and many-job waits.
-@Suite struct LifecycleCLITests {
+@Suite(.timingSensitive) struct LifecycleCLITests {
     /// The cells of a plain-text table's lines.
     private static func rows(_ text: String) -> [[String]] {
         text.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }

@@ -6,7 +6,7 @@ import Testing
 #endif
 
 /// sd_notify: jobd talks to a real datagram listener the way it talks to systemd.
-@Suite struct NotifyTests {
+@Suite(.timingSensitive) struct NotifyTests {
     /// The watchdog settings the tests give jobd: 200 ms, so a ping every 100 ms.
     static let watchdogEnvironment = ["WATCHDOG_USEC": "200000"]
     static let pingInterval: Duration = .milliseconds(100)

@@ -7,7 +7,7 @@ import Testing
 #endif
 
 /// SIGTERM's drain: short jobs finish within the grace period, long ones go back to the queue.
-@Suite struct ShutdownTests {
+@Suite(.timingSensitive) struct ShutdownTests {
     @Test("SIGTERM with grace 2 s: delay(1) jobs succeed, delay(60) jobs are queued again without using an attempt")
     func drain() async throws {
         let daemon = try TestDaemon()

@@ -14,7 +14,7 @@ import Testing
 /// Serialized: the lock test measures the busy timeout, and the faults are easier to
 /// read one at a time. The tests that mount file systems or set immutable flags need
 /// root; the lock test needs python3. Without them they are skipped with the reason.
-@Suite(.serialized) struct StorageFaultTests {
+@Suite(.serialized, .heavy) struct StorageFaultTests {
     /// The configuration file `TestDaemon.start` writes, for runs of jobd outside it.
     static func configPath(_ daemon: TestDaemon) -> String {
         daemon.directory.appendingPathComponent("jobd.yaml").path
