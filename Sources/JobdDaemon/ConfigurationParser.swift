@@ -1,4 +1,5 @@
 import Foundation
+import JobdModel
 
 #if canImport(Glibc)
     import Glibc
@@ -259,13 +260,13 @@ enum ConfigurationParser {
 
     /// A duration as plain seconds (`30`, `1.5`).
     static func renderSeconds(_ duration: Duration) -> String {
-        let seconds = duration.inSeconds
+        let seconds = duration.secondsValue
         return seconds == seconds.rounded() ? "\(Int64(seconds))" : "\(seconds)"
     }
 
     /// A duration in its largest whole unit (`7d`, `2h`, `90s`, `250ms`).
     static func renderDuration(_ duration: Duration) -> String {
-        let milliseconds = Int64((duration.inSeconds * 1000).rounded())
+        let milliseconds = Int64((duration.secondsValue * 1000).rounded())
         if milliseconds == 0 { return "0s" }
         if milliseconds % 1000 != 0 { return "\(milliseconds)ms" }
         let seconds = milliseconds / 1000

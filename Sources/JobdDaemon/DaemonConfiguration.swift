@@ -115,7 +115,7 @@ struct DaemonConfiguration: Sendable, Equatable {
     /// The dispatcher's options.
     var runtimeOptions: RuntimeOptions {
         RuntimeOptions(
-            workers: workers, defaultFetchTimeout: fetchTimeout.inSeconds, defaultMaxAttempts: maxAttempts,
+            workers: workers, defaultFetchTimeout: fetchTimeout.secondsValue, defaultMaxAttempts: maxAttempts,
             shutdownGrace: grace, retryBase: retryBase, retryCap: retryCap, kindLimits: kindLimits,
             hostLimit: hostLimit, maxQueued: maxQueued, retention: retention)
     }

@@ -157,7 +157,7 @@ public struct FetchExecutor: JobExecutor {
                 status: Int(response.status.code), headers: kept,
                 body: text ?? Data(bytes).base64EncodedString(), bodyEncoding: text == nil ? .base64 : .utf8,
                 size: bytes.count,
-                elapsedMs: Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15,
+                elapsedMs: elapsed.secondsValue * 1000,
                 finalURL: url)
             guard (200..<300).contains(result.status) else {
                 let status = response.status
