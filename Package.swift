@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
         .package(url: "https://github.com/apple/swift-collections", exact: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
     ],
     targets: [
         .target(
@@ -51,12 +52,30 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "JobdStorePostgres",
+            dependencies: [
+                "JobdModel",
+                "JobdStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The store conformance suite: cases written once against the `JobStore` protocol,
         // run by each engine's test target (swift-jobs tests every driver with one set).
         .target(
             name: "JobdStoreConformance",
             dependencies: ["JobdModel", "JobdStore"],
             path: "Tests/JobdStoreConformance",
+            swiftSettings: swiftSettings
+        ),
+        // Test helpers shared by test targets: a private PostgreSQL cluster per test process.
+        .target(
+            name: "JobdTestSupport",
+            path: "Tests/JobdTestSupport",
             swiftSettings: swiftSettings
         ),
         .target(
@@ -133,6 +152,7 @@ let package = Package(
                 "JobdDaemon",
                 "JobdModel",
                 "JobdStoreSQLite",
+                "JobdStorePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -156,6 +176,15 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "JobdStorePostgresTests",
+            dependencies: [
+                "JobdModel", "JobdStore", "JobdStorePostgres", "JobdStoreConformance", "JobdTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -55,12 +55,11 @@ extension Daemon {
             throw StartFailure(message: "\(error)")
         }
         let settings = configuration.storeSettings
-        let opened = try await NIOThreadPool.singleton.runIfActive {
-            do {
-                return try engine.open(settings)
-            } catch {
-                throw StartFailure.storage(error, path: databasePath)
-            }
+        let opened: OpenedStore
+        do {
+            opened = try await engine.open(settings)
+        } catch {
+            throw StartFailure.storage(error, path: databasePath)
         }
         let store = opened.store
         let recovery: RescueReport
@@ -152,8 +151,7 @@ extension Daemon {
         }
         SocketFile.remove(path: socketPath)
         try await httpClient.shutdown()
-        // Closing checkpoints the WAL: blocking I/O, so off the cooperative pool.
-        try await NIOThreadPool.singleton.runIfActive { try opened.close() }
+        try await opened.close()
         withExtendedLifetime(hangups) {}
         logger.info("jobd stopped")
         return .success

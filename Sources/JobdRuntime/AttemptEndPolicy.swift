@@ -31,6 +31,10 @@ struct AttemptEndPolicy: Sendable {
                 return .failed(error, result: nil, retryAt: nil)
             }
             return .interrupted(error)
+        case .stopped(.leaseLost):
+            // Written only if the attempt still owns the job, which a lost lease rules out:
+            // the store fences it out and the leader's rescue records the interruption.
+            return .interrupted(JobError(.interrupted, "this node lost its lease while the attempt ran"))
         }
         var retryAt: Date?
         if failure.error.isRetryable, job.attemptsUsed < job.maxAttempts {

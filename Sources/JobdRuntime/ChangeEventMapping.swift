@@ -20,33 +20,62 @@ enum ChangeEventMapping {
             events.publish(.requeued, jobID: id, state: .queued, submitterUID: owner)
         case .finished(let finish):
             publish(finish, to: events)
+        case .rescued(let attempts):
+            for attempt in attempts { publishRescued(attempt, to: events) }
+        case .leaseLost, .resynchronized, .cancelRequested:
+            break
         }
     }
 
     /// The events of a recorded attempt end: one for the attempt, and one for where the job
     /// went (a retry, or its terminal state).
-    private static func publish(_ finish: AttemptFinish, to events: EventBroadcaster) {
+    private static func publish(_ finish: FinishedAttempt, to events: EventBroadcaster) {
         let id = finish.jobID
-        let attempt = finish.attempt.number
+        let attempt = finish.attemptNumber
         let owner = finish.submitterUID
-        switch finish.end {
-        case .succeeded:
+        let error = finish.error
+        switch finish.outcome {
+        case .succeeded, .running:
             events.publish(.succeeded, jobID: id, state: .succeeded, attempt: attempt, submitterUID: owner)
-        case .failed(let error, _, let retryAt):
+        case .failed:
             events.publish(
-                .attemptFailed, jobID: id, state: retryAt == nil ? .failed : .queued, attempt: attempt, error: error,
+                .attemptFailed, jobID: id, state: finish.jobState, attempt: attempt, error: error,
                 submitterUID: owner)
-            if let retryAt {
+            if let retryAt = finish.retryAt {
                 events.publish(
                     .retryScheduled, jobID: id, state: .queued, attempt: attempt, runAt: retryAt, submitterUID: owner)
             } else {
                 events.publish(.failed, jobID: id, state: .failed, attempt: attempt, error: error, submitterUID: owner)
             }
-        case .cancelled(let error):
+        case .cancelled:
             events.publish(
                 .cancelled, jobID: id, state: .cancelled, attempt: attempt, error: error, submitterUID: owner)
-        case .interrupted(let error):
+        case .interrupted:
             events.publish(.interrupted, jobID: id, state: .queued, attempt: attempt, error: error, submitterUID: owner)
+        }
+    }
+
+    /// The events of a rescued attempt: `interrupted`, then `failed` when the job ended
+    /// (its policy is `fail`, or it was interrupted too often).
+    private static func publishRescued(_ rescued: FinishedAttempt, to events: EventBroadcaster) {
+        let failed = rescued.retryAt == nil
+        events.publish(
+            .interrupted, jobID: rescued.jobID, state: failed ? .failed : .queued, attempt: rescued.attemptNumber,
+            error: rescued.error, submitterUID: rescued.submitterUID)
+        if failed {
+            events.publish(
+                .failed, jobID: rescued.jobID, state: .failed, attempt: rescued.attemptNumber, error: rescued.error,
+                submitterUID: rescued.submitterUID)
+        }
+    }
+
+    /// The job a change ended for good, if any: its waiters are woken.
+    static func terminalJob(of change: StoreChange) -> [JobID] {
+        switch change {
+        case .finished(let finish): finish.jobState.isTerminal ? [finish.jobID] : []
+        case .cancelled(let id, _): [id]
+        case .rescued(let attempts): attempts.filter { $0.retryAt == nil }.map(\.jobID)
+        case .inserted, .requeued, .leaseLost, .resynchronized, .cancelRequested: []
         }
     }
 }

@@ -98,11 +98,24 @@ public final class Dispatcher: Service, Sendable {
         // commit order, whoever committed (another node, with a cluster engine).
         let events = self.events
         let wakeup = self.wakeup
-        store.subscribe { change in
+        store.subscribe { [weak self] change in
             ChangeEventMapping.publish(change, to: events)
+            for id in ChangeEventMapping.terminalJob(of: change) { events.jobFinished(id) }
             switch change {
-            case .inserted, .requeued: wakeup.yield()
-            case .finished, .cancelled: break
+            case .inserted, .requeued, .rescued:
+                wakeup.yield()
+            case .finished(let finish):
+                // Queued again by another node's retry: this node may be the one to run it.
+                if finish.jobState == .queued { wakeup.yield() }
+            case .cancelled:
+                break
+            case .cancelRequested(let id):
+                self?.stopRunning(id, reason: .cancelRequested, orRemember: false)
+            case .leaseLost:
+                self?.stopAllForLostLease()
+            case .resynchronized:
+                wakeup.yield()
+                self?.recheckWaiters()
             }
         }
     }

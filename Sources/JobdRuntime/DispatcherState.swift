@@ -7,6 +7,8 @@ import JobdStore
 enum StopReason: Sendable {
     case cancelRequested
     case shutdown
+    /// The node's lease ran out: another node may run the job now (self-fencing).
+    case leaseLost
 }
 
 /// An attempt from its claim until its end is recorded.

@@ -157,6 +157,11 @@ public final class EventBroadcaster: Sendable {
         }
     }
 
+    /// The jobs someone waits for now.
+    public func waitedJobIDs() -> [JobID] {
+        state.withLock { Array($0.waiters.keys) }
+    }
+
     /// Wakes everyone waiting on `jobID`.
     public func jobFinished(_ jobID: JobID) {
         let signals = state.withLock { $0.waiters.removeValue(forKey: jobID) }

@@ -79,6 +79,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             APIError(
                 .databaseUnavailable,
                 "an I/O error on the database (see the jobd log); the request may not have been stored")
+        case .unavailable:
+            APIError(
+                .databaseUnavailable,
+                "the database cannot be reached (see the jobd log); nothing was stored unless the connection broke during the commit; try again"
+            )
         case .corrupt:
             APIError(
                 .databaseUnavailable,

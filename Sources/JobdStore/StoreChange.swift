@@ -8,9 +8,23 @@ public enum StoreChange: Sendable {
     /// Jobs were created by one insert (idempotent repeats are not listed).
     case inserted([JobID], submitterUID: UInt32?)
     /// An attempt's end was recorded (fenced-out ends are not reported).
-    case finished(AttemptFinish)
+    case finished(FinishedAttempt)
     /// A queued job was cancelled.
     case cancelled(JobID, submitterUID: UInt32?)
     /// A finished job was queued again by a retry.
     case requeued(JobID, submitterUID: UInt32?)
+    /// Attempts of a dead owner were rescued, each recorded `interrupted`: a job with a
+    /// `retryAt` is queued again, one without failed with `interrupted` (its policy, or
+    /// too many interruptions).
+    case rescued([FinishedAttempt])
+    /// A cancel was asked for a job that is running, perhaps on another node: whichever
+    /// node runs the attempt stops it.
+    case cancelRequested(JobID)
+    /// This node's lease ran out (an engine with many nodes): its running attempts no
+    /// longer own their jobs, and the runtime must stop them now (self-fencing).
+    case leaseLost
+    /// The engine lost and regained its change notifications: changes of other nodes in
+    /// between were not reported, so the runtime looks at the queue again and wakes
+    /// every waiter to read its job.
+    case resynchronized
 }

@@ -1,44 +1,22 @@
 /// An engine the daemon opens without naming its type.
 ///
-/// The `jobd` executable picks the engine and hands it to `Daemon.run`, so `JobdDaemon`,
-/// like the runtime and the server, imports no engine: the wiring stays the same when a
-/// second engine (PostgreSQL, selected by `database.url`) joins the first.
+/// The `jobd` executable picks the engine (SQLite, or PostgreSQL when `database.url` is
+/// set) and hands it to `Daemon.run`, so `JobdDaemon`, like the runtime and the server,
+/// imports no engine.
 public protocol StoreEngine: Sendable {
-    /// The engine's name for logs ("sqlite").
+    /// The engine's name for logs ("sqlite", "postgres").
     var name: String { get }
 
     /// Opens the store `settings` describe, creating and migrating it as needed, and takes
-    /// whatever lock makes this process its only user.
+    /// whatever makes this process its rightful user (SQLite: a file lock; PostgreSQL: the
+    /// node's name and lease).
     ///
-    /// Blocking I/O: call it off the cooperative pool (on the NIO thread pool).
+    /// Never blocks the calling thread: blocking file I/O runs on a thread of its own.
     ///
-    /// - Throws: `StoreError` (`busy` when another process holds the store, `corrupt`,
-    ///   `read_only`, `disk_full`, `io_error`).
-    func open(_ settings: StoreSettings) throws -> OpenedStore
-}
-
-/// What the daemon's configuration says about the store, in engine-neutral terms.
-public struct StoreSettings: Sendable, Equatable {
-    /// The database file (`database.path`).
-    public var databasePath: String
-    /// How durable a commit is (`database.synchronous`).
-    public var durability: StoreDurability
-
-    public init(databasePath: String, durability: StoreDurability = .full) {
-        self.databasePath = databasePath
-        self.durability = durability
-    }
-}
-
-/// How durable a commit is before the client hears of it.
-///
-/// Every engine has the trade: SQLite's `synchronous` FULL or NORMAL, PostgreSQL's
-/// `synchronous_commit` on or off.
-public enum StoreDurability: String, Sendable, CaseIterable {
-    /// A commit is on stable storage before the reply: it survives a power cut. The default.
-    case full
-    /// A commit survives a crash of the process, not necessarily a power cut.
-    case normal
+    /// - Throws: `StoreError` (`busy` when another process holds the store or the node's
+    ///   name, `corrupt`, `read_only`, `disk_full`, `io_error`, `unavailable` when the
+    ///   database cannot be reached, `schema_too_new`).
+    func open(_ settings: StoreSettings) async throws -> OpenedStore
 }
 
 /// An open store with the engine's lifecycle hooks.
@@ -48,12 +26,13 @@ public struct OpenedStore: Sendable {
     /// A test hook (`JOBD_TEST_HANG_WRITER`): makes every later write hang, so a test can
     /// see the watchdog pings stop.
     public let hangWriterForTesting: @Sendable () -> Void
-    /// Closes the store and releases its lock. Blocking: off the cooperative pool.
-    public let close: @Sendable () throws -> Void
+    /// Closes the store and gives up what `open` took (the lock; the node's lease and its
+    /// background work: renewals, the leader's rescues, the change notifications).
+    public let close: @Sendable () async throws -> Void
 
     public init(
         store: any JobStore, hangWriterForTesting: @escaping @Sendable () -> Void,
-        close: @escaping @Sendable () throws -> Void
+        close: @escaping @Sendable () async throws -> Void
     ) {
         self.store = store
         self.hangWriterForTesting = hangWriterForTesting

@@ -1,7 +1,7 @@
 /// A failure of the store, holding the engine's own code when the engine raised it.
 ///
 /// The server maps `disk_full` to 507 `disk_full`, `busy` to 503 `database_busy`, and
-/// `read_only`, `io_error` and `corrupt` to 503 `database_unavailable`; anything else is
+/// `read_only`, `io_error`, `corrupt` and `unavailable` to 503 `database_unavailable`; anything else is
 /// `internal`. The dispatcher keeps ended attempts in memory and retries a failed write
 /// whatever its code. At start-up, `corrupt` is exit 65 and any other code exit 1.
 public struct StoreError: Error, Sendable, CustomStringConvertible {
@@ -32,6 +32,14 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let badData = Code(rawValue: "bad_data")
         /// Any other failure of the SQLite engine.
         public static let sqlite = Code(rawValue: "sqlite")
+        /// The database server cannot be reached, or the connection broke (PostgreSQL). A
+        /// write that met it mid-commit may or may not be stored.
+        public static let unavailable = Code(rawValue: "unavailable")
+        /// The database's schema is newer than this binary knows: an older jobd must not
+        /// write to it.
+        public static let schemaTooNew = Code(rawValue: "schema_too_new")
+        /// Any other failure of the PostgreSQL engine.
+        public static let postgres = Code(rawValue: "postgres")
     }
 
     /// The stable code.

@@ -42,7 +42,7 @@ extension SQLiteJobStore {
             recentSpecs.keep(
                 zip(outcomes, specs).compactMap { outcome, spec in outcome.created ? (outcome.id.rawValue, spec) : nil }
             )
-            self?.announce(Self.insertedChanges(outcomes, submitters: submitters))
+            self?.announce(StoreChange.insertedChanges(outcomes, submitters: submitters))
         }
         return try await write("cannot store the jobs", afterCommit: keepThenAnnounce) { db in
             let insert = try db.cachedStatement(
@@ -95,23 +95,6 @@ extension SQLiteJobStore {
             }
             return outcomes
         }
-    }
-
-    /// The feed's changes for an insert: created jobs, grouped by consecutive submitter.
-    static func insertedChanges(_ outcomes: [InsertOutcome], submitters: [UInt32?]) -> [StoreChange] {
-        var changes: [StoreChange] = []
-        var ids: [JobID] = []
-        var current: UInt32?
-        for (outcome, submitter) in zip(outcomes, submitters) where outcome.created {
-            if !ids.isEmpty && submitter != current {
-                changes.append(.inserted(ids, submitterUID: current))
-                ids.removeAll()
-            }
-            current = submitter
-            ids.append(outcome.id)
-        }
-        if !ids.isEmpty { changes.append(.inserted(ids, submitterUID: current)) }
-        return changes
     }
 
     /// Runs `work` on a global dispatch queue when `count` is above 256, else in place.

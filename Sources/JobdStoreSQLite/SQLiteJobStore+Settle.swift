@@ -30,7 +30,7 @@ extension SQLiteJobStore {
             guard let self, raw.recorded.contains(true) else { return }
             self.announce(
                 zip(finishes, raw.recorded).compactMap { finish, recorded in
-                    recorded ? StoreChange.finished(finish) : nil
+                    recorded ? StoreChange.finished(FinishedAttempt(finish)) : nil
                 })
         }
         let raw = try await write(claimLimit > 0 && finishes.isEmpty ? "cannot claim jobs" : context, afterCommit: hook)

@@ -13,16 +13,41 @@ import Testing
 /// ```swift
 /// @Test(arguments: StoreConformance.cases)
 /// func conformance(_ check: ConformanceCase) async throws {
-///     try await withFreshStore { store in try await check.run(store) }
+///     try await withFreshStore { subject in try await check.run(subject) }
 /// }
 /// ```
 public struct ConformanceCase: Sendable, CustomTestStringConvertible {
     /// What the case shows, as a test name.
     public let name: String
     /// The case's body, given a fresh, empty store.
-    public let run: @Sendable (any JobStore) async throws -> Void
+    public let run: @Sendable (ConformanceSubject) async throws -> Void
+
+    init(name: String, run: @escaping @Sendable (any JobStore) async throws -> Void) {
+        self.name = name
+        self.run = { subject in try await run(subject.store) }
+    }
+
+    init(name: String, subject run: @escaping @Sendable (ConformanceSubject) async throws -> Void) {
+        self.name = name
+        self.run = run
+    }
 
     public var testDescription: String { name }
+}
+
+/// What a case runs against: a fresh store, and a way to make its owner die.
+public struct ConformanceSubject: Sendable {
+    /// The store.
+    public let store: any JobStore
+    /// Ends `store`'s owner as a crash would (SQLite: the process that held the file;
+    /// PostgreSQL: the node, whose lease then runs out) and returns a store of a new owner
+    /// on the same database.
+    public let crashAndReopen: @Sendable () async throws -> any JobStore
+
+    public init(store: any JobStore, crashAndReopen: @escaping @Sendable () async throws -> any JobStore) {
+        self.store = store
+        self.crashAndReopen = crashAndReopen
+    }
 }
 
 /// The conformance suite's cases.
@@ -39,7 +64,8 @@ public enum StoreConformance {
         ConformanceCase(name: "a retry due now is claimed in the same settle round", run: settleRetry),
         ConformanceCase(name: "cancel: queued at once, running names its attempt, terminal refused", run: cancelRace),
         ConformanceCase(name: "retry re-queues a finished job with a fresh budget", run: retryFinished),
-        ConformanceCase(name: "rescue interrupts dead owners' attempts and fences their late ends", run: rescue),
+        ConformanceCase(
+            name: "rescue interrupts dead owners' attempts and fences their late ends", subject: rescue),
         ConformanceCase(name: "prune deletes only finished jobs older than the cutoff", run: prune),
         ConformanceCase(
             name: "the change feed reports inserts, recorded finishes, cancels and retries", run: changeFeed),
@@ -156,10 +182,11 @@ public enum StoreConformance {
         #expect(again.attemptNumber == 2)
     }
 
-    static func rescue(_ store: any JobStore) async throws {
-        let ids = try await store.insert([delay(), delay(onInterrupt: .fail)], now: t0).map(\.id)
-        let claims = try await store.claim(limit: 2, now: t0)
+    static func rescue(_ subject: ConformanceSubject) async throws {
+        let ids = try await subject.store.insert([delay(), delay(onInterrupt: .fail)], now: t0).map(\.id)
+        let claims = try await subject.store.claim(limit: 2, now: t0)
         #expect(claims.count == 2)
+        let store = try await subject.crashAndReopen()
         let report = try await store.rescue(now: t0)
         #expect(report == RescueReport(interruptedAttempts: 2, requeuedJobs: 1, failedJobs: 1))
         #expect(try await store.job(ids[0])?.state == .queued)
@@ -195,7 +222,9 @@ public enum StoreConformance {
             let text: String
             switch change {
             case .inserted(let ids, let owner): text = "inserted \(ids.count) uid \(owner.map(String.init) ?? "-")"
-            case .finished(let finish): text = "finished \(finish.attempt.number)"
+            case .finished(let finish): text = "finished \(finish.attemptNumber)"
+            case .rescued(let attempts): text = "rescued \(attempts.count)"
+            case .leaseLost, .resynchronized, .cancelRequested: return
             case .cancelled(_, let owner): text = "cancelled uid \(owner.map(String.init) ?? "-")"
             case .requeued(_, let owner): text = "requeued uid \(owner.map(String.init) ?? "-")"
             }

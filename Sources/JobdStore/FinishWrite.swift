@@ -1,20 +1,23 @@
 import Foundation
 import JobdModel
-import JobdStore
 
-/// The column values of a finish, computed before the writer runs.
-struct FinishWrite: Sendable {
-    var state: JobState
-    var outcome: AttemptOutcome
-    var resultJSON: String?
-    var jobError: JobError?
-    var attemptError: JobError?
-    var finishedAt: Double?
-    var runAt: Double?
-    var interrupted: Bool
-    var now: Double
+/// The column values of a finish, computed before the writer runs: the same for every
+/// engine (an engine stores times in its own form).
+public struct FinishWrite: Sendable {
+    public var state: JobState
+    public var outcome: AttemptOutcome
+    public var resultJSON: String?
+    public var jobError: JobError?
+    public var attemptError: JobError?
+    public var finishedAt: Double?
+    public var runAt: Double?
+    public var interrupted: Bool
+    public var now: Double
 
-    init(end: AttemptEnd, now date: Date) throws {
+    /// The columns of `end`, ended at `date`.
+    ///
+    /// - Throws: An encoding error of the result.
+    public init(end: AttemptEnd, now date: Date) throws {
         now = date.timeIntervalSince1970
         interrupted = false
         runAt = nil
@@ -52,7 +55,8 @@ struct FinishWrite: Sendable {
         }
     }
 
-    static func encode(_ result: JobResult) throws -> String {
+    /// A result as stored: its JSON text.
+    public static func encode(_ result: JobResult) throws -> String {
         if let text = JSONText.encode(result) { return text }
         return String(decoding: try JSONCoding.makeEncoder().encode(result), as: UTF8.self)
     }

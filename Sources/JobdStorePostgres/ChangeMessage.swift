@@ -1,0 +1,144 @@
+import Foundation
+import JobdModel
+import JobdStore
+
+/// The change feed on the wire between nodes: the payload of a `pg_notify` on
+/// `jobd_changes`, JSON of at most `maxPayload` bytes (PostgreSQL's limit is 8,000).
+///
+/// What crosses is what events and waiters need, never a result body: ids, attempt
+/// numbers, outcomes, error codes, and error messages cut to 300 characters. Inserted ids
+/// travel as ranges, so a 10,000-job batch is a few bytes.
+struct ChangeMessage: Codable, Sendable {
+    /// The sending process (`PostgresJobStore.origin`): a node skips its own messages.
+    var o: String
+    var c: [Entry]
+
+    /// One change.
+    struct Entry: Codable, Sendable {
+        /// i inserted, f finished, c cancelled, q requeued, r rescued, x cancel requested.
+        var t: String
+        /// Submitter uid.
+        var u: UInt32?
+        /// Inserted id ranges, first and last inclusive.
+        var r: [[Int64]]?
+        /// Job id.
+        var j: Int64?
+        /// Attempt number.
+        var a: Int?
+        /// Attempt outcome.
+        var s: String?
+        /// Error code, message, HTTP status.
+        var ec: String?
+        var em: String?
+        var eh: Int?
+        /// Retry time, unix seconds.
+        var ra: Double?
+    }
+
+    static let maxPayload = 7_900
+
+    /// The payloads for `changes`: as few as fit.
+    static func payloads(_ changes: [StoreChange], origin: String) -> [String] {
+        let entries = changes.flatMap(entries(of:))
+        var payloads: [String] = []
+        var batch: [Entry] = []
+        let encoder = JSONEncoder()
+        func encoded(_ entries: [Entry]) -> String {
+            String(decoding: (try? encoder.encode(ChangeMessage(o: origin, c: entries))) ?? Data(), as: UTF8.self)
+        }
+        for entry in entries {
+            batch.append(entry)
+            if batch.count > 1, encoded(batch).utf8.count > maxPayload {
+                batch.removeLast()
+                payloads.append(encoded(batch))
+                batch = [entry]
+            }
+        }
+        if !batch.isEmpty { payloads.append(encoded(batch)) }
+        return payloads
+    }
+
+    private static func entries(of change: StoreChange) -> [Entry] {
+        switch change {
+        case .inserted(let ids, let owner):
+            var ranges: [[Int64]] = []
+            for id in ids.map(\.rawValue) {
+                if let last = ranges.last, last[1] + 1 == id {
+                    ranges[ranges.count - 1][1] = id
+                } else {
+                    ranges.append([id, id])
+                }
+            }
+            // A range list too long for one payload is cut into several entries.
+            return stride(from: 0, to: ranges.count, by: 200).map {
+                Entry(t: "i", u: owner, r: Array(ranges[$0..<min($0 + 200, ranges.count)]))
+            }
+        case .finished(let finish):
+            return [entry("f", finish)]
+        case .rescued(let attempts):
+            return attempts.map { entry("r", $0) }
+        case .cancelled(let id, let owner):
+            return [Entry(t: "c", u: owner, j: id.rawValue)]
+        case .requeued(let id, let owner):
+            return [Entry(t: "q", u: owner, j: id.rawValue)]
+        case .cancelRequested(let id):
+            return [Entry(t: "x", j: id.rawValue)]
+        case .leaseLost, .resynchronized:
+            return []
+        }
+    }
+
+    private static func entry(_ type: String, _ finish: FinishedAttempt) -> Entry {
+        Entry(
+            t: type, u: finish.submitterUID, j: finish.jobID.rawValue, a: finish.attemptNumber,
+            s: finish.outcome.rawValue, ec: finish.error?.code.rawValue,
+            em: finish.error.map { String($0.message.prefix(300)) },
+            eh: finish.error?.httpStatus, ra: finish.retryAt?.timeIntervalSince1970)
+    }
+
+    /// The changes of a payload sent by another process; nil for this process's own, or
+    /// for a payload that does not decode.
+    static func changes(of payload: String, skipping origin: String) -> [StoreChange]? {
+        guard let message = try? JSONDecoder().decode(ChangeMessage.self, from: Data(payload.utf8)),
+            message.o != origin
+        else { return nil }
+        var changes: [StoreChange] = []
+        var rescued: [FinishedAttempt] = []
+        for entry in message.c {
+            if entry.t != "r", !rescued.isEmpty {
+                changes.append(.rescued(rescued))
+                rescued = []
+            }
+            switch entry.t {
+            case "i":
+                let ids = (entry.r ?? []).flatMap { range in
+                    range.count == 2 && range[0] <= range[1] ? Array(range[0]...range[1]) : []
+                }
+                changes.append(.inserted(ids.map { JobID($0) }, submitterUID: entry.u))
+            case "f":
+                if let finish = finished(entry) { changes.append(.finished(finish)) }
+            case "r":
+                if let finish = finished(entry) { rescued.append(finish) }
+            case "c":
+                if let id = entry.j { changes.append(.cancelled(JobID(id), submitterUID: entry.u)) }
+            case "q":
+                if let id = entry.j { changes.append(.requeued(JobID(id), submitterUID: entry.u)) }
+            case "x":
+                if let id = entry.j { changes.append(.cancelRequested(JobID(id))) }
+            default:
+                continue
+            }
+        }
+        if !rescued.isEmpty { changes.append(.rescued(rescued)) }
+        return changes
+    }
+
+    private static func finished(_ entry: Entry) -> FinishedAttempt? {
+        guard let id = entry.j, let number = entry.a, let outcome = entry.s.flatMap(AttemptOutcome.init(rawValue:))
+        else { return nil }
+        return FinishedAttempt(
+            jobID: JobID(id), attemptNumber: number, outcome: outcome,
+            error: entry.ec.map { JobError(.init(rawValue: $0), entry.em ?? "", httpStatus: entry.eh) },
+            retryAt: entry.ra.map(Date.init(timeIntervalSince1970:)), submitterUID: entry.u)
+    }
+}

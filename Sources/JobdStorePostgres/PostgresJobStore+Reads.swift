@@ -1,0 +1,140 @@
+import Foundation
+import JobdModel
+import JobdStore
+import PostgresNIO
+
+extension PostgresJobStore {
+    /// The columns `record(from:)` reads, in order.
+    static let jobColumns = """
+        id, kind, spec, state, priority, run_at, max_attempts, attempt_count, created_at, updated_at,
+        finished_at, submitter_uid, result, error_code, error_message, error_http_status
+        """
+
+    private typealias JobRow = (
+        Int64, String, String, String, Int, Date, Int, Int, Date, Date, Date?, Int64?, String?, String?, String?, Int?
+    )
+
+    public func job(_ id: JobID) async throws -> JobRecord? {
+        let logger = self.logger
+        return try await read("cannot read job \(id)") { connection in
+            var record: JobRecord?
+            for try await row in try await connection.query(
+                "SELECT \(unescaped: Self.jobColumns) FROM jobs WHERE id = \(id.rawValue)", logger: logger
+            ).decode(JobRow.self) {
+                record = try Self.record(from: row)
+            }
+            guard var found = record else { return nil }
+            var attempts: [JobAttempt] = []
+            for try await (attemptID, number, started, finished, outcome, code, message, status)
+                in try await connection
+                .query(
+                    """
+                    SELECT id, number, started_at, finished_at, outcome, error_code, error_message, error_http_status
+                    FROM attempts WHERE job_id = \(id.rawValue) ORDER BY id
+                    """, logger: logger
+                ).decode((Int64, Int, Date, Date?, String, String?, String?, Int?).self)
+            {
+                attempts.append(
+                    JobAttempt(
+                        id: attemptID, number: number, startedAt: started, finishedAt: finished,
+                        outcome: AttemptOutcome(rawValue: outcome) ?? .failed,
+                        error: code.map { JobError(.init(rawValue: $0), message ?? "", httpStatus: status) }))
+            }
+            found.attempts = attempts
+            return found
+        }
+    }
+
+    public func list(_ query: JobListQuery) async throws -> [JobRecord] {
+        let logger = self.logger
+        return try await read("cannot list jobs") { connection in
+            // NULL filters match everything; the planner still uses jobs_state or jobs_kind
+            // through the id order and the LIMIT.
+            let uid = query.submitterUID.map { Int64($0) }
+            var records: [JobRecord] = []
+            for try await row in try await connection.query(
+                """
+                SELECT \(unescaped: Self.jobColumns) FROM jobs
+                WHERE (\(uid)::bigint IS NULL OR submitter_uid = \(uid))
+                    AND (\(query.state?.rawValue)::text IS NULL OR state = \(query.state?.rawValue))
+                    AND (\(query.kind?.rawValue)::text IS NULL OR kind = \(query.kind?.rawValue))
+                    AND (\(query.before?.rawValue)::bigint IS NULL OR id < \(query.before?.rawValue))
+                ORDER BY id DESC LIMIT \(query.limit)
+                """, logger: logger
+            ).decode(JobRow.self) {
+                records.append(try Self.record(from: row))
+            }
+            return records
+        }
+    }
+
+    public func owner(of id: JobID) async throws -> JobOwner? {
+        let logger = self.logger
+        return try await read("cannot read job \(id)") { connection in
+            for try await uid in try await connection.query(
+                "SELECT submitter_uid FROM jobs WHERE id = \(id.rawValue)", logger: logger
+            ).decode(Int64?.self) {
+                return JobOwner(submitterUID: uid.map { UInt32(truncatingIfNeeded: $0) })
+            }
+            return nil
+        }
+    }
+
+    public func counts() async throws -> JobCounts {
+        let logger = self.logger
+        return try await read("cannot count jobs") { connection in
+            var counts = JobCounts()
+            for try await (state, count) in try await connection.query(
+                "SELECT state, count(*)::integer FROM jobs GROUP BY state", logger: logger
+            ).decode((String, Int).self) {
+                switch JobState(rawValue: state) {
+                case .queued: counts.queued = count
+                case .running: counts.running = count
+                case .succeeded: counts.succeeded = count
+                case .failed: counts.failed = count
+                case .cancelled: counts.cancelled = count
+                case nil: break
+                }
+            }
+            return counts
+        }
+    }
+
+    public func earliestFinishedAt() async throws -> Date? {
+        let logger = self.logger
+        return try await read("cannot read finished jobs") { connection in
+            for try await date in try await connection.query(
+                "SELECT min(finished_at) FROM jobs WHERE finished_at IS NOT NULL", logger: logger
+            ).decode(Date?.self) {
+                return date
+            }
+            return nil
+        }
+    }
+
+    private static func record(from row: JobRow) throws -> JobRecord {
+        let (
+            id, kindText, specText, stateText, priority, runAt, maxAttempts, attemptCount, createdAt, updatedAt,
+            finishedAt, uid, resultText, errorCode, errorMessage, errorStatus
+        ) = row
+        let decoder = JSONCoding.makeDecoder()
+        func decode<T: Decodable>(_ type: T.Type, _ text: String, _ what: String) throws -> T {
+            do {
+                return try decoder.decode(type, from: Data(text.utf8))
+            } catch {
+                throw StoreError(.badData, "job \(id) has a \(what) that does not decode: \(error)")
+            }
+        }
+        guard let kind = JobKind(rawValue: kindText), let state = JobState(rawValue: stateText) else {
+            throw StoreError(.badData, "job \(id) has an unknown kind or state")
+        }
+        return JobRecord(
+            id: JobID(id), kind: kind, spec: try decode(JobSpec.self, specText, "spec"), state: state,
+            priority: priority, runAt: runAt, maxAttempts: maxAttempts, attemptCount: attemptCount,
+            createdAt: createdAt, updatedAt: updatedAt, finishedAt: finishedAt,
+            submitterUID: uid.map { UInt32(truncatingIfNeeded: $0) },
+            result: try resultText.map { try decode(JobResult.self, $0, "result") },
+            error: errorCode.map { JobError(.init(rawValue: $0), errorMessage ?? "", httpStatus: errorStatus) },
+            attempts: nil)
+    }
+}

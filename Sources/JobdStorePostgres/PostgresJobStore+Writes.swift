@@ -1,0 +1,127 @@
+import Foundation
+import JobdModel
+import JobdStore
+import PostgresNIO
+
+extension PostgresJobStore {
+    /// Cancels a queued job at once, or names the running attempt and asks every node to
+    /// stop it (`StoreChange.cancelRequested`): the one that runs it does.
+    public func cancel(_ jobID: JobID, now: Date) async throws -> CancelOutcome {
+        let logger = self.logger
+        return try await transaction("cannot cancel job \(jobID)") { connection in
+            let rows = try await connection.query(
+                """
+                SELECT state, attempt_count, submitter_uid,
+                    (SELECT max(id) FROM attempts WHERE job_id = jobs.id)
+                FROM jobs WHERE id = \(jobID.rawValue) FOR UPDATE
+                """, logger: logger)
+            for try await (stateText, count, uid, attemptID) in rows.decode((String, Int, Int64?, Int64?).self) {
+                let submitter = uid.map { UInt32(truncatingIfNeeded: $0) }
+                guard let state = JobState(rawValue: stateText) else {
+                    throw StoreError(.badData, "job \(jobID) has an unknown state \(stateText)")
+                }
+                switch state {
+                case .queued:
+                    try await connection.query(
+                        """
+                        UPDATE jobs SET state = 'cancelled', error_code = 'cancelled',
+                            error_message = 'cancelled while queued', finished_at = \(now), updated_at = \(now)
+                        WHERE id = \(jobID.rawValue)
+                        """, logger: logger)
+                    return (.cancelled, [.cancelled(jobID, submitterUID: submitter)])
+                case .running:
+                    guard let attemptID else {
+                        throw StoreError(.badData, "job \(jobID) is running without an attempt")
+                    }
+                    return (
+                        .running(AttemptRef(jobID: jobID, attemptID: attemptID, number: count)),
+                        [.cancelRequested(jobID)]
+                    )
+                case .succeeded, .failed, .cancelled:
+                    return (.alreadyTerminal(state), [])
+                }
+            }
+            return (.notFound, [])
+        }
+    }
+
+    /// Puts claimed jobs back to `queued` as if never claimed, fenced like a finish.
+    public func release(_ attempts: [AttemptRef], now: Date) async throws {
+        guard !attempts.isEmpty else { return }
+        let jobIDs = attempts.map(\.jobID.rawValue)
+        let numbers = attempts.map(\.number)
+        let attemptIDs = attempts.map(\.attemptID)
+        let logger = self.logger
+        try await transaction("cannot release claimed jobs") { connection in
+            try await connection.query(
+                """
+                WITH r AS (
+                    SELECT * FROM unnest(\(jobIDs)::bigint[], \(numbers)::integer[], \(attemptIDs)::bigint[])
+                        AS r(job_id, number, attempt_id)
+                ), back AS (
+                    UPDATE jobs j SET state = 'queued', attempt_count = j.attempt_count - 1, updated_at = \(now)
+                    FROM r WHERE j.id = r.job_id AND j.state = 'running' AND j.attempt_count = r.number
+                    RETURNING j.id
+                )
+                DELETE FROM attempts a USING r, back WHERE back.id = r.job_id AND a.id = r.attempt_id
+                """, logger: logger)
+            // No event: for everyone watching, the job never left the queue.
+            return ((), [])
+        }
+    }
+
+    /// Queues a finished job again with a fresh attempt budget.
+    public func retry(_ jobID: JobID, defaultMaxAttempts: Int, now: Date) async throws -> RetryOutcome {
+        let logger = self.logger
+        return try await transaction("cannot retry job \(jobID)") { connection in
+            let rows = try await connection.query(
+                """
+                SELECT state, spec, attempt_count, interrupted_count, submitter_uid
+                FROM jobs WHERE id = \(jobID.rawValue) FOR UPDATE
+                """, logger: logger)
+            for try await (stateText, specText, count, interrupted, uid) in rows.decode(
+                (String, String, Int, Int, Int64?).self)
+            {
+                let submitter = uid.map { UInt32(truncatingIfNeeded: $0) }
+                guard let state = JobState(rawValue: stateText) else {
+                    throw StoreError(.badData, "job \(jobID) has an unknown state \(stateText)")
+                }
+                guard state.isTerminal else { return (.notFinished(state), []) }
+                let spec = try? JSONCoding.makeDecoder().decode(JobSpec.self, from: Data(specText.utf8))
+                let budget = (count - interrupted) + (spec?.maxAttempts ?? defaultMaxAttempts)
+                try await connection.query(
+                    """
+                    UPDATE jobs SET state = 'queued', run_at = \(now), updated_at = \(now), finished_at = NULL,
+                        result = NULL, error_code = NULL, error_message = NULL, error_http_status = NULL,
+                        max_attempts = \(budget)
+                    WHERE id = \(jobID.rawValue)
+                    """, logger: logger)
+                return (.requeued, [.requeued(jobID, submitterUID: submitter)])
+            }
+            return (.notFound, [])
+        }
+    }
+
+    /// Deletes up to `limit` finished jobs that finished before `cutoff`. Safe from many
+    /// nodes at once: rows another node is deleting are skipped.
+    public func prune(finishedBefore cutoff: Date, limit: Int) async throws -> Int {
+        let logger = self.logger
+        return try await transaction("cannot prune finished jobs") { connection in
+            var deleted = 0
+            for try await count in try await connection.query(
+                """
+                WITH gone AS (
+                    DELETE FROM jobs WHERE id IN (
+                        SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < \(cutoff)
+                            AND state IN ('succeeded', 'failed', 'cancelled')
+                        LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+                    RETURNING 1)
+                SELECT count(*)::integer FROM gone
+                """, logger: logger
+            ).decode(Int.self) {
+                deleted = count
+            }
+            return (deleted, [])
+        }
+    }
+}
