@@ -152,8 +152,10 @@ let package = Package(
                 "JobdDaemon",
                 "JobdModel",
                 "JobdStoreSQLite",
+                "JobdStore",
                 "JobdStorePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -229,7 +231,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "JobdModel", "JobdClient", "jobd", "jobctl",
+                "JobdModel", "JobdClient", "JobdTestSupport", "jobd", "jobctl",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -110,6 +110,42 @@ struct ConfigurationKey: Sendable {
             },
             render: { $0.synchronous.rawValue }),
         ConfigurationKey(
+            "database.url", flag: "--database-url",
+            apply: { configuration, raw in
+                configuration.databaseURL = try ConfigurationParser.optionalText(raw).map {
+                    do {
+                        return try DatabaseURL(parsing: $0)
+                    } catch let error as DatabaseURL.ParseError {
+                        throw InvalidValue("the URL \(error)")
+                    }
+                }
+            },
+            render: { ConfigurationParser.renderOptional($0.databaseURL?.description) }),
+        ConfigurationKey(
+            "database.password_file",
+            apply: { configuration, raw in
+                configuration.databasePasswordFile = try ConfigurationParser.optionalText(raw)
+            },
+            render: { ConfigurationParser.renderOptional($0.databasePasswordFile) }),
+        ConfigurationKey(
+            "database.pool_size",
+            apply: { configuration, raw in
+                configuration.databasePoolSize = try ConfigurationParser.integer(raw, in: 1...1000)
+            },
+            render: { "\($0.databasePoolSize)" }),
+        ConfigurationKey(
+            "node.name", flag: "--node-name",
+            apply: { configuration, raw in
+                configuration.nodeName = try ConfigurationParser.optionalText(raw)
+            },
+            render: { ConfigurationParser.renderOptional($0.nodeName) }),
+        ConfigurationKey(
+            "node.lease",
+            apply: { configuration, raw in
+                configuration.nodeLease = try ConfigurationParser.duration(raw, in: .seconds(1) ... .seconds(3600))
+            },
+            render: { ConfigurationParser.renderSeconds($0.nodeLease) }),
+        ConfigurationKey(
             "workers", flag: "--workers", isLive: true,
             apply: { configuration, raw in
                 configuration.workers = try ConfigurationParser.integer(raw, in: 1...100_000)

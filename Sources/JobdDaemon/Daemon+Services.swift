@@ -19,6 +19,7 @@ extension Daemon {
     ///
     /// - Parameters:
     ///   - loaded: The configuration to start with.
+    ///   - settings: The store's settings.
     ///   - engine: The store's engine.
     ///   - load: Loads it again, for SIGHUP (blocking: run on the NIO thread pool).
     ///   - logLevel: The shared level that a reload changes.
@@ -27,7 +28,7 @@ extension Daemon {
     /// - Throws: `StartFailure` when it cannot start; `ConfigurationError` for a bad
     ///   `JOBD_TEST_HANG_WRITER`; an error of the last clean-up after a clean stop.
     static func serve(
-        _ loaded: LoadedConfiguration, engine: any StoreEngine,
+        _ loaded: LoadedConfiguration, settings: StoreSettings, engine: any StoreEngine,
         load: @escaping @Sendable () throws -> LoadedConfiguration,
         logLevel: LogLevelSwitch, logger: Logger
     ) async throws -> DaemonExitStatus {
@@ -54,11 +55,12 @@ extension Daemon {
         } catch {
             throw StartFailure(message: "\(error)")
         }
-        let settings = configuration.storeSettings
         let opened: OpenedStore
         do {
             opened = try await engine.open(settings)
         } catch {
+            // A cluster's errors name the server and the reason; the file advice is SQLite's.
+            if settings.cluster != nil { throw StartFailure(message: "\(error)") }
             throw StartFailure.storage(error, path: databasePath)
         }
         let store = opened.store
@@ -114,7 +116,7 @@ extension Daemon {
             logger.info(
                 "jobd ready",
                 metadata: [
-                    "socket.path": "\(socketPath)", "database.path": "\(databasePath)",
+                    "socket.path": "\(socketPath)", "database": "\(store.location)",
                     "workers": "\(configuration.workers)", "version": "\(jobdVersion)",
                     "config.file": "\(loaded.file ?? "none")",
                 ])

@@ -24,13 +24,16 @@ public enum Daemon {
     ///   swift-log and swift-metrics (one bootstrap each per process) and traps SIGHUP.
     /// - Parameters:
     ///   - arguments: The command line.
-    ///   - engine: The store's engine; the executable picks it, so this library names none.
+    ///   - engine: Makes the store's engine for the loaded settings (PostgreSQL when they
+    ///     name a cluster, else SQLite): the executable knows the engines, this library none.
     /// - Returns: `.success` after a clean stop or a clean check; `.badConfiguration`;
     ///   `.failure` or `.damagedDatabase` when it cannot start; `.failure` when a
     ///   service stopped with an error.
     /// - Throws: An error of the last clean-up after a clean stop (shutting the HTTP
     ///   client down, closing the store), or when the NIO thread pool is not running.
-    public static func run(_ arguments: DaemonArguments, engine: any StoreEngine) async throws -> DaemonExitStatus {
+    public static func run(
+        _ arguments: DaemonArguments, engine: @Sendable (StoreSettings, Logger) -> any StoreEngine
+    ) async throws -> DaemonExitStatus {
         // The database holds job specs (headers may carry tokens): owner only. The socket
         // gets its mode explicitly after binding.
         umask(0o077)
@@ -71,7 +74,16 @@ public enum Daemon {
                 "cannot raise the open file limit", metadata: ["rlimit_nofile": "\(files.after)", "errno": "\(error)"])
         }
         do {
-            return try await serve(loaded, engine: engine, load: load, logLevel: logLevel, logger: logger)
+            let settings: StoreSettings
+            do {
+                settings = try configuration.storeSettings()
+            } catch let error as InvalidValue {
+                FileHandle.standardError.write(Data("jobd: database.password_file: \(error.reason)\n".utf8))
+                return .badConfiguration
+            }
+            return try await serve(
+                loaded, settings: settings, engine: engine(settings, logger), load: load, logLevel: logLevel,
+                logger: logger)
         } catch let error as StartFailure {
             logger.critical("cannot start: \(error.message)")
             return error.exitStatus

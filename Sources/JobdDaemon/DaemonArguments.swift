@@ -21,6 +21,10 @@ public struct DaemonArguments: Sendable, Equatable {
     public var logLevel: String?
     /// `--grace`: `grace`.
     public var grace: String?
+    /// `--database-url`: `database.url`.
+    public var databaseURL: String?
+    /// `--node-name`: `node.name`.
+    public var nodeName: String?
 
     /// Makes the arguments; a setting left nil is not given on the command line.
     ///
@@ -33,11 +37,15 @@ public struct DaemonArguments: Sendable, Equatable {
     ///   - synchronous: `--synchronous`.
     ///   - logLevel: `--log-level`.
     ///   - grace: `--grace`.
+    ///   - databaseURL: `--database-url`.
+    ///   - nodeName: `--node-name`.
     public init(
         configPath: String? = nil, checkConfiguration: Bool = false, socket: String? = nil,
         database: String? = nil, workers: String? = nil, synchronous: String? = nil, logLevel: String? = nil,
-        grace: String? = nil
+        grace: String? = nil, databaseURL: String? = nil, nodeName: String? = nil
     ) {
+        self.databaseURL = databaseURL
+        self.nodeName = nodeName
         self.configPath = configPath
         self.checkConfiguration = checkConfiguration
         self.socket = socket
@@ -55,6 +63,7 @@ public struct DaemonArguments: Sendable, Equatable {
         [
             "socket.path": socket, "database.path": database, "workers": workers,
             "database.synchronous": synchronous, "log.level": logLevel, "grace": grace,
+            "database.url": databaseURL, "node.name": nodeName,
         ].compactMapValues { $0 }
     }
 }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import JobdModel
 import JobdRuntime
 import JobdServer
@@ -38,6 +39,16 @@ struct DaemonConfiguration: Sendable, Equatable {
     var databasePath: String?
     /// `database.synchronous`.
     var synchronous: StoreDurability
+    /// `database.url`: the PostgreSQL database shared by the cluster's nodes; nil: SQLite.
+    var databaseURL: DatabaseURL? = nil
+    /// `database.password_file`: the password's file (first line), when the URL has none.
+    var databasePasswordFile: String? = nil
+    /// `database.pool_size`: query connections per node (PostgreSQL).
+    var databasePoolSize: Int = 10
+    /// `node.name`: this node's name in the cluster; nil: the host name.
+    var nodeName: String? = nil
+    /// `node.lease`: how long a node's lease lasts (PostgreSQL).
+    var nodeLease: Duration = .seconds(15)
     /// `workers`: the most jobs running at once.
     var workers: Int
     /// `limits.fetch`, `limits.delay`: per-kind limits under `workers`.
@@ -137,7 +148,27 @@ struct DaemonConfiguration: Sendable, Equatable {
     }
 
     /// The store's settings, for the engine (after the paths are resolved).
-    var storeSettings: StoreSettings {
-        StoreSettings(databasePath: resolvedDatabasePath, durability: synchronous)
+    ///
+    /// - Throws: `InvalidValue` when `database.password_file` cannot be read.
+    func storeSettings() throws -> StoreSettings {
+        var cluster: ClusterSettings?
+        if let databaseURL {
+            var password: String?
+            if databaseURL.password == nil, let file = databasePasswordFile {
+                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                    throw InvalidValue("cannot read the password file \(file)")
+                }
+                password = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+            }
+            cluster = ClusterSettings(
+                url: databaseURL, password: password, poolSize: databasePoolSize, nodeName: resolvedNodeName,
+                lease: nodeLease, version: jobdVersion, workers: workers)
+        }
+        return StoreSettings(databasePath: resolvedDatabasePath, durability: synchronous, cluster: cluster)
+    }
+
+    /// `node.name`, or the host name.
+    var resolvedNodeName: String {
+        nodeName ?? ProcessInfo.processInfo.hostName
     }
 }

@@ -1,7 +1,10 @@
 import ArgumentParser
 import JobdDaemon
 import JobdModel
+import JobdStore
+import JobdStorePostgres
 import JobdStoreSQLite
+import Logging
 
 /// The `jobd` command line: its flags and help. `Daemon` (JobdDaemon) does the rest.
 @main
@@ -49,11 +52,24 @@ struct Jobd: AsyncParsableCommand {
     )
     var grace: String?
 
+    @Option(
+        help:
+            "A PostgreSQL database shared by many nodes, postgres://USER@HOST:PORT/DB (database.url, $JOBD_DATABASE_URL)."
+    )
+    var databaseURL: String?
+
+    @Option(help: "This node's name in a PostgreSQL cluster (node.name, $JOBD_NODE_NAME, default the host name).")
+    var nodeName: String?
+
     func run() async throws {
         let arguments = DaemonArguments(
             configPath: config, checkConfiguration: checkConfig, socket: socket, database: database, workers: workers,
-            synchronous: synchronous, logLevel: logLevel, grace: grace)
-        let status = try await Daemon.run(arguments, engine: SQLiteEngine())
+            synchronous: synchronous, logLevel: logLevel, grace: grace, databaseURL: databaseURL,
+            nodeName: nodeName)
+        let status = try await Daemon.run(arguments) { settings, logger -> any StoreEngine in
+            if settings.cluster == nil { return SQLiteEngine() }
+            return PostgresEngine(logger: logger)
+        }
         if status != .success {
             throw ExitCode(status.rawValue)
         }

@@ -51,6 +51,24 @@ struct KeyCase: Sendable, CustomTestStringConvertible {
             key: "database.synchronous", good: "NORMAL", rendered: "normal", bad: "sometimes", badText: "sometimes",
             reason: "must be one of full, normal, got \"sometimes\""),
         KeyCase(
+            key: "database.url", good: "postgres://jobd:pw@db.example/jobs",
+            rendered: "\"postgres://jobd:****@db.example:5432/jobs\"",
+            bad: "mysql://x@y/z", badText: "mysql://x@y/z",
+            reason: "the URL has the scheme mysql://; jobd speaks postgres:// (or postgresql://)"),
+        KeyCase(
+            key: "database.password_file", good: "/run/credentials/jobd.service/pg",
+            rendered: "\"/run/credentials/jobd.service/pg\"",
+            bad: "[a, b]", badText: "", reason: "expected a single value, not a list"),
+        KeyCase(
+            key: "database.pool_size", good: "20", rendered: "20", bad: "0", badText: "0",
+            reason: "must be 1 to 1000, got 0"),
+        KeyCase(
+            key: "node.name", good: "web-1", rendered: "\"web-1\"", bad: "[a, b]", badText: "",
+            reason: "expected a single value, not a list"),
+        KeyCase(
+            key: "node.lease", good: "30s", rendered: "30", bad: "500ms", badText: "500ms",
+            reason: "must be 1s to 1h, got 500ms"),
+        KeyCase(
             key: "workers", good: "8", rendered: "8", bad: "-1", badText: "-1", reason: "must be 1 to 100000, got -1"),
         KeyCase(
             key: "limits.fetch", good: "4", rendered: "4", bad: "0", badText: "0",

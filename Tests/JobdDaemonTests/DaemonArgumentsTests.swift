@@ -8,7 +8,7 @@ import Testing
     func flagsMapToKeys() throws {
         let arguments = DaemonArguments(
             socket: "--socket", database: "--database", workers: "--workers", synchronous: "--synchronous",
-            logLevel: "--log-level", grace: "--grace")
+            logLevel: "--log-level", grace: "--grace", databaseURL: "--database-url", nodeName: "--node-name")
         let flags = arguments.flags
         #expect(Set(flags.keys) == Set(ConfigurationKey.all.filter { $0.flag != nil }.map(\.name)))
         for (name, value) in flags {

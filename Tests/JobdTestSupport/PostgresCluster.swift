@@ -135,7 +135,7 @@ public final class PostgresCluster: Sendable {
     }
 
     /// A port that was free a moment ago on 127.0.0.1.
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ClusterError("socket() failed") }
         defer { close(fd) }

@@ -1,0 +1,140 @@
+import Foundation
+import JobdModel
+import JobdTestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Real jobd nodes on one real PostgreSQL (a private cluster of the test process), driven by
+/// the real jobctl.
+@Suite(.timingSensitive) struct ClusterTests {
+    @Test("3 nodes: jobs submitted round-robin all succeed; a wait on one node sees another's finish")
+    func threeNodes() async throws {
+        try await withPostgres { url in
+            let nodes = try await startNodes(3, url: url)
+            defer { for node in nodes { node.cleanUp() } }
+            var ids: [String] = []
+            for index in 0..<30 {
+                let node = nodes[index % 3]
+                let output = try await node.jobctl(["submit", "delay", "0.2", "--value", "\(index)"])
+                #expect(output.status == 0, "\(output)")
+                ids.append(output.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+            // Each job waited for on the node after the one it was submitted to.
+            for (index, id) in ids.enumerated() {
+                let waiter = nodes[(index + 1) % 3]
+                let output = try await waiter.jobctl(["wait", id])
+                #expect(output.status == 0, "\(output)")
+                let record = try await waiter.jobctlJSON(JobRecord.self, ["status", id])
+                #expect(record.state == .succeeded)
+                #expect(record.result == .delay(DelayResult(value: .int(Int64(index)))))
+            }
+            for node in nodes {
+                let status = try await node.stop()
+                #expect(status == 0, "log:\n\(node.log())")
+            }
+        }
+    }
+
+    @Test("a node killed with SIGKILL: the leader rescues its attempts within node.lease + 2 s and runs them")
+    func killedNodeIsRescued() async throws {
+        try await withPostgres { url in
+            let first = try await startNodes(1, url: url, lease: 3)[0]
+            defer { first.cleanUp() }
+            var ids: [String] = []
+            for index in 0..<3 {
+                let output = try await first.jobctl(["submit", "delay", "2", "--value", "\(index)"])
+                #expect(output.status == 0, "\(output)")
+                ids.append(output.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+            // Every job is running on the first node before the second joins.
+            try await waitUntil("the first node runs every job") {
+                try await first.jobctlJSON(StatsResponse.self, ["stats"]).running == 3
+            }
+            let second = try await startNodes(1, url: url, lease: 3, first: 1)[0]
+            defer { second.cleanUp() }
+            let killedAt = Date()
+            try await first.stop(signal: SIGKILL)
+            var rescueSeconds: [Double] = []
+            for id in ids {
+                let output = try await second.jobctl(["wait", id, "--timeout", "30"])
+                #expect(output.status == 0, "\(output)\nlog:\n\(second.log())")
+                let record = try await second.jobctlJSON(JobRecord.self, ["status", id])
+                #expect(record.state == .succeeded)
+                let outcomes = record.attempts?.map(\.outcome) ?? []
+                #expect(outcomes == [.interrupted, .succeeded], "a job ran twice only after an interrupted attempt")
+                if let rescued = record.attempts?.first?.finishedAt {
+                    rescueSeconds.append(rescued.timeIntervalSince(killedAt))
+                }
+            }
+            let slowest = rescueSeconds.max() ?? .infinity
+            print("rescue after SIGKILL: \(rescueSeconds.map { String(format: "%.2f s", $0) }) (lease 3 s)")
+            #expect(slowest <= 3 + 2, "rescued \(slowest) s after the kill; the bound is node.lease + 2 s")
+            #expect(try await second.stop() == 0)
+        }
+    }
+
+    @Test("PostgreSQL unreachable at start: exit 1 naming the server; a bad URL: exit 78")
+    func startFailures() async throws {
+        let daemon = try TestDaemon()
+        defer { daemon.cleanUp() }
+        let port = try PostgresCluster.freePort()
+        let unreachable = try await run(
+            Binaries.jobd,
+            [
+                "--socket", daemon.socketPath, "--database-url",
+                "postgres://jobd@127.0.0.1:\(port)/jobd?sslmode=disable",
+            ],
+            environment: ["JOBD_CONFIG": "/dev/null"], timeout: .seconds(60))
+        #expect(unreachable.status == 1, "\(unreachable)")
+        #expect(unreachable.stderr.contains("127.0.0.1:\(port)"), "\(unreachable)")
+        let bad = try await run(
+            Binaries.jobd, ["--socket", daemon.socketPath, "--database-url", "mysql://x@y/z"],
+            environment: ["JOBD_CONFIG": "/dev/null"])
+        #expect(bad.status == 78, "\(bad)")
+        #expect(bad.stderr.contains("database.url"), "\(bad)")
+    }
+
+    @Test("--check-config shows the database URL with the password masked")
+    func checkConfigMasksPassword() async throws {
+        let output = try await run(
+            Binaries.jobd, ["--check-config", "--database-url", "postgres://jobd:s3cret@db.example:5433/jobs"],
+            environment: ["JOBD_CONFIG": "/dev/null"])
+        #expect(output.status == 0, "\(output)")
+        #expect(output.stdout.contains("postgres://jobd:****@db.example:5433/jobs"), "\(output)")
+        #expect(!output.stdout.contains("s3cret"))
+    }
+}
+
+/// Starts `count` nodes on `url`, named `node-N`.
+private func startNodes(_ count: Int, url: String, lease: Int = 15, first: Int = 0) async throws -> [TestDaemon] {
+    var nodes: [TestDaemon] = []
+    for index in first..<(first + count) {
+        let node = try TestDaemon()
+        do {
+            try await node.start(
+                ["--database-url", url, "--node-name", "node-\(index)"], environment: ["JOBD_NODE_LEASE": "\(lease)"])
+        } catch {
+            node.cleanUp()
+            for started in nodes { started.cleanUp() }
+            throw error
+        }
+        nodes.append(node)
+    }
+    return nodes
+}
+
+/// Polls `condition` every 50 ms until it holds; fails after `deadline`.
+private func waitUntil(
+    _ what: String, deadline: Duration = .seconds(20), _ condition: () async throws -> Bool
+) async throws {
+    let end = ContinuousClock.now + deadline
+    while ContinuousClock.now < end {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    Issue.record("timed out waiting until \(what)")
+    throw CancellationError()
+}
