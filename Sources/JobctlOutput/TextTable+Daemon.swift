@@ -1,3 +1,4 @@
+import Foundation
 import JobdModel
 
 extension TextTable {
@@ -29,5 +30,23 @@ extension TextTable {
     /// - Returns: The table, without a header.
     public static func dispatch(_ answer: DispatchResponse) -> TextTable {
         .keyValue([("workers", String(answer.workers)), ("paused", answer.paused ? "yes" : "no")])
+    }
+}
+
+extension TextTable {
+    /// The table `jobctl nodes` prints: one row per node incarnation.
+    ///
+    /// - Parameter nodes: The nodes, as `GET /v1/nodes` lists them.
+    /// - Returns: The table, with a header; the lease expiry in ISO 8601.
+    public static func nodes(_ nodes: [NodeInfo]) -> TextTable {
+        TextTable(
+            header: ["NAME", "ID", "VERSION", "WORKERS", "RUNNING", "LEASE EXPIRES", "STATE"],
+            rows: nodes.map { node in
+                [
+                    node.name, String(node.id), node.version, String(node.workers), String(node.running),
+                    node.leaseExpiresAt.formatted(.iso8601),
+                    node.alive ? (node.leader ? "alive, leader" : "alive") : "dead",
+                ]
+            })
     }
 }

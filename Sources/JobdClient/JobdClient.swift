@@ -285,6 +285,13 @@ public struct JobdClient: Sendable {
         try await send(.GET, APIRoutes.health, as: HealthResponse.self)
     }
 
+    /// The nodes of the daemon's cluster (none on SQLite).
+    ///
+    /// - Throws: `APIError`, or `ClientError`.
+    public func nodes() async throws -> NodeListResponse {
+        try await send(.GET, APIRoutes.nodes, as: NodeListResponse.self)
+    }
+
     // MARK: - Transport
 
     private func encode(_ body: some Encodable) throws -> Data {

@@ -217,6 +217,8 @@ public enum APIRoutes {
     public static let stats = "/v1/stats"
     /// `GET` liveness.
     public static let health = "/v1/health"
+    /// The cluster's nodes.
+    public static let nodes = "/v1/nodes"
 }
 
 /// The daemon's version, reported by `health` and `--version`.

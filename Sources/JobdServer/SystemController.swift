@@ -4,7 +4,7 @@ import JobdModel
 import JobdRuntime
 import JobdStore
 
-/// Daemon-wide routes: `/v1/stats` and `/v1/health`, open to every allowed peer.
+/// Daemon-wide routes: `/v1/stats`, `/v1/health` and `/v1/nodes`, open to every allowed peer.
 struct SystemController: Sendable {
     typealias Context = JobdRequestContext
 
@@ -15,6 +15,7 @@ struct SystemController: Sendable {
     func add(to router: Router<Context>) {
         router.get("/v1/stats", use: stats)
         router.get("/v1/health", use: health)
+        router.get("/v1/nodes", use: nodes)
     }
 
     /// `GET /v1/stats`: jobs per state plus the dispatcher's counters.
@@ -37,6 +38,12 @@ struct SystemController: Sendable {
             HealthResponse(
                 status: dispatcher.statistics.isShuttingDown ? "stopping" : "ok", version: jobdVersion,
                 pid: getpid(), uptimeSeconds: uptime, database: store.location))
+    }
+
+    /// `GET /v1/nodes`: the cluster's nodes (none on SQLite).
+    @Sendable func nodes(_ request: Request, context: Context) async throws -> Response {
+        let nodes = try await store.nodes()
+        return try JSONBody.response(NodeListResponse(engine: nodes == nil ? "sqlite" : "postgres", nodes: nodes ?? []))
     }
 
     private var uptime: Double {

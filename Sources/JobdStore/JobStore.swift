@@ -133,6 +133,11 @@ public protocol JobStore: Sendable {
     /// - Throws: `StoreError`.
     func earliestFinishedAt() async throws -> Date?
 
+    /// The nodes sharing this store, for `GET /v1/nodes`: nil for an engine with one node.
+    ///
+    /// - Throws: `StoreError`.
+    func nodes() async throws -> [NodeInfo]?
+
     /// Proves the store's write path still works through its queue; for the systemd
     /// watchdog.
     ///
@@ -161,6 +166,9 @@ public protocol JobStore: Sendable {
 }
 
 extension JobStore {
+    /// One node: no list.
+    public func nodes() async throws -> [NodeInfo]? { nil }
+
     /// Stores new jobs now, without a backlog cap.
     ///
     /// - Throws: As `insert(_:maxQueued:now:)`.

@@ -83,3 +83,30 @@ extension PostgresJobStore {
         }
     }
 }
+
+extension PostgresJobStore {
+    /// Every known node incarnation, by name, with the leader marked.
+    public func nodes() async throws -> [NodeInfo]? {
+        let logger = self.logger
+        return try await read("cannot list the nodes") { connection in
+            var nodes: [NodeInfo] = []
+            for try await (id, name, version, workers, running, started, until, alive, leader)
+                in try await connection
+                .query(
+                    """
+                    SELECT n.id, n.name, n.version, n.workers, n.running, n.started_at, n.lease_until,
+                        n.lease_until > now(), coalesce(l.node_id = n.id AND l.lease_until > now(), false)
+                    FROM nodes n LEFT JOIN leader l ON l.id = 1
+                    ORDER BY n.name, n.id
+                    """, logger: logger
+                ).decode((Int64, String, String, Int, Int, Date, Date, Bool, Bool).self)
+            {
+                nodes.append(
+                    NodeInfo(
+                        id: id, name: name, version: version, workers: workers, running: running, startedAt: started,
+                        leaseExpiresAt: until, alive: alive, leader: leader))
+            }
+            return nodes
+        }
+    }
+}

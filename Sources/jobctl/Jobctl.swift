@@ -31,6 +31,7 @@ struct Jobctl: AsyncParsableCommand {
             RetryCommand.self,
             StatsCommand.self,
             HealthCommand.self,
+            NodesCommand.self,
             WorkersCommand.self,
             PauseCommand.self,
             ResumeCommand.self,

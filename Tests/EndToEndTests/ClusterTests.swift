@@ -31,6 +31,13 @@ import Testing
                 #expect(record.state == .succeeded)
                 #expect(record.result == .delay(DelayResult(value: .int(Int64(index)))))
             }
+            // Any node lists the whole cluster, with one leader.
+            let listed = try await nodes[2].jobctlJSON(NodeListResponse.self, ["nodes"])
+            #expect(listed.engine == "postgres")
+            #expect(Set(listed.nodes.filter(\.alive).map(\.name)) == ["node-0", "node-1", "node-2"])
+            #expect(listed.nodes.filter(\.leader).count == 1)
+            let table = try await nodes[0].jobctl(["nodes"])
+            #expect(table.status == 0 && table.stdout.contains("alive, leader"), "\(table)")
             for node in nodes {
                 let status = try await node.stop()
                 #expect(status == 0, "log:\n\(node.log())")

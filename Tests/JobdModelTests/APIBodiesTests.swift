@@ -57,6 +57,25 @@ import Testing
     }
 }
 
+@Suite struct NodeListResponseTests {
+    @Test("the node list uses snake_case keys and ISO 8601 times")
+    func wire() throws {
+        let list = NodeListResponse(
+            engine: "postgres",
+            nodes: [
+                NodeInfo(
+                    id: 7, name: "web-1", version: "0.1.0", workers: 16, running: 3,
+                    startedAt: Date(timeIntervalSince1970: 1_795_616_704),
+                    leaseExpiresAt: Date(timeIntervalSince1970: 1_795_616_719), alive: true, leader: true)
+            ])
+        let text = try encodeToString(list)
+        #expect(text.contains(#""lease_expires_at":"2026-11-25T14:25:19"#), "\(text)")
+        #expect(text.contains(#""started_at":"2026-11-25T14:25:04"#), "\(text)")
+        #expect(text.hasPrefix(#"{"engine":"postgres","nodes":[{"alive":true,"id":7,"#), "\(text)")
+        #expect(try roundTrip(list) == list)
+    }
+}
+
 @Suite struct APIRoutesTests {
     @Test("route paths are the v1 paths")
     func paths() {
@@ -66,6 +85,7 @@ import Testing
         #expect(APIRoutes.cancel(17) == "/v1/jobs/17/cancel")
         #expect(APIRoutes.stats == "/v1/stats")
         #expect(APIRoutes.health == "/v1/health")
+        #expect(APIRoutes.nodes == "/v1/nodes")
     }
 }
 
