@@ -184,25 +184,39 @@ public final class PostgresJobStore: JobStore {
 
     /// Runs `body`, failing it `unavailable` when it takes longer than `limit`: while the
     /// server is unreachable, the pool would hold a request for up to a minute.
+    ///
+    /// The body runs in a task of its own that is cancelled, not awaited, when the deadline
+    /// passes: a query on a connection that died silently may not notice its cancellation
+    /// until TCP gives up, and the caller must not wait for that.
     func withDeadline<T: Sendable>(
         _ limit: Duration, _ context: String, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        do {
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask { try await body() }
-                group.addTask {
-                    try await Task.sleep(for: limit)
-                    return nil
+        let server = settings.url.server
+        let race = DeadlineRace<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                race.start(continuation)
+                let work = Task {
+                    do {
+                        race.finish(.success(try await body()))
+                    } catch {
+                        race.finish(.failure(StoreError(postgres: error, context: context)))
+                    }
                 }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let value = first else {
-                    throw StoreError(
-                        .unavailable, "\(context): no answer from PostgreSQL at \(settings.url.server) in \(limit)")
+                let timer = Task {
+                    try? await Task.sleep(for: limit)
+                    if race.finish(
+                        .failure(
+                            StoreError(.unavailable, "\(context): no answer from PostgreSQL at \(server) in \(limit)")))
+                    {
+                        work.cancel()
+                    }
                 }
-                return value
+                race.onFinish { timer.cancel() }
+                race.onCancel { work.cancel() }
             }
-        } catch {
-            throw StoreError(postgres: error, context: context)
+        } onCancel: {
+            race.cancel()
         }
     }
 
