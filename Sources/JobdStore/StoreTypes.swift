@@ -107,4 +107,17 @@ public struct JobCounts: Sendable, Hashable {
 
     /// No jobs.
     public init() {}
+
+    /// Records the count of the state spelled `state` (a `GROUP BY state` row); an unknown
+    /// state is left out.
+    public mutating func set(_ count: Int, forState state: String) {
+        switch JobState(rawValue: state) {
+        case .queued: queued = count
+        case .running: running = count
+        case .succeeded: succeeded = count
+        case .failed: failed = count
+        case .cancelled: cancelled = count
+        case nil: break
+        }
+    }
 }

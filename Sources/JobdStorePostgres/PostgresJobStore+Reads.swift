@@ -87,14 +87,7 @@ extension PostgresJobStore {
             for try await (state, count) in try await connection.query(
                 "SELECT state, count(*)::integer FROM jobs GROUP BY state", logger: logger
             ).decode((String, Int).self) {
-                switch JobState(rawValue: state) {
-                case .queued: counts.queued = count
-                case .running: counts.running = count
-                case .succeeded: counts.succeeded = count
-                case .failed: counts.failed = count
-                case .cancelled: counts.cancelled = count
-                case nil: break
-                }
+                counts.set(count, forState: state)
             }
             return counts
         }

@@ -85,15 +85,7 @@ extension SQLiteJobStore {
         try await read("cannot count jobs") { db in
             var counts = JobCounts()
             for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT state, count(*) FROM jobs GROUP BY state")) {
-                let count: Int = row[1]
-                switch JobState(rawValue: row[0]) {
-                case .queued: counts.queued = count
-                case .running: counts.running = count
-                case .succeeded: counts.succeeded = count
-                case .failed: counts.failed = count
-                case .cancelled: counts.cancelled = count
-                case nil: break
-                }
+                counts.set(row[1], forState: row[0])
             }
             return counts
         }
