@@ -50,12 +50,14 @@ import Testing
         try await withPostgres { url in
             let first = try await startNodes(1, url: url, lease: 3)[0]
             defer { first.cleanUp() }
-            var ids: [String] = []
-            for index in 0..<3 {
-                let output = try await first.jobctl(["submit", "delay", "2", "--value", "\(index)"])
-                #expect(output.status == 0, "\(output)")
-                ids.append(output.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
-            }
+            // One batch, and delays long enough that a loaded machine still finds all three
+            // running on the first node when it dies.
+            let specs = (0..<3).map { #"{"kind":"delay","seconds":8,"value":\#($0)}"# }
+            let submitted = try await first.jobctl(
+                ["submit", "--file", "-"], stdin: specs.joined(separator: "\n") + "\n")
+            #expect(submitted.status == 0, "\(submitted)")
+            let ids = submitted.stdout.split(separator: "\n").map(String.init)
+            #expect(ids.count == 3, "\(submitted)")
             // Every job is running on the first node before the second joins.
             try await waitUntil("the first node runs every job") {
                 try await first.jobctlJSON(StatsResponse.self, ["stats"]).running == 3
