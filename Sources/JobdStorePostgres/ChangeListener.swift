@@ -71,7 +71,7 @@ final class ChangeListener: Sendable {
                     lostLogged = true
                     logger.error(
                         "lost the change notifications from PostgreSQL; connecting again",
-                        metadata: ["error": "\(error)"])
+                        metadata: ["error": "\(StoreError(postgres: error, context: "listening").message)"])
                 }
             }
             try? await Task.sleep(for: backoff)
@@ -107,8 +107,16 @@ final class ChangeListener: Sendable {
             }
             throw StoreError(.unavailable, "the notification connection ended")
         } catch {
-            _ = try? await connection.query(
-                "SELECT pg_advisory_unlock(\(Self.lockNamespace), hashtext(\(name)))", logger: logger)
+            // PostgresNIO 1.33.2 drops a query written to a connection that closed under
+            // it (its promise is never failed), so the unlock is sent only while the
+            // connection is open, and never waited for long: a lost connection gives the
+            // lock back by itself.
+            if !connection.isClosed {
+                _ = try? await store.withDeadline(.seconds(2), "cannot give back the node name's lock") {
+                    try await connection.query(
+                        "SELECT pg_advisory_unlock(\(Self.lockNamespace), hashtext(\(name)))", logger: logger)
+                }
+            }
             throw error
         }
     }
