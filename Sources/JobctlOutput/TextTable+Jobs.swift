@@ -60,16 +60,17 @@ extension TextTable {
         return .keyValue(pairs)
     }
 
-    /// The attempts table of `jobctl status`: `#  STARTED  ENDED  OUTCOME  ERROR`.
+    /// The attempts table of `jobctl status`: `#  STARTED  ENDED  OUTCOME  ERROR`, with a
+    /// `NODE` column after `#` when any attempt names its node (PostgreSQL).
     ///
     /// - Parameter attempts: The job's attempts, one row each, in the order given.
     /// - Returns: The table, with its header.
     public static func attempts(_ attempts: [JobAttempt]) -> TextTable {
-        TextTable(
-            header: ["#", "STARTED", "ENDED", "OUTCOME", "ERROR"],
+        let withNode = attempts.contains { $0.node != nil }
+        return TextTable(
+            header: ["#"] + (withNode ? ["NODE"] : []) + ["STARTED", "ENDED", "OUTCOME", "ERROR"],
             rows: attempts.map { attempt in
-                [
-                    String(attempt.number),
+                [String(attempt.number)] + (withNode ? [attempt.node ?? "-"] : []) + [
                     HumanFormat.date(attempt.startedAt),
                     HumanFormat.date(attempt.finishedAt),
                     attempt.outcome.rawValue,

@@ -15,10 +15,13 @@ public struct JobAttempt: Codable, Hashable, Sendable {
     public var outcome: AttemptOutcome
     /// Why it did not succeed, if it did not.
     public var error: JobError?
+    /// The name of the node that ran it: on PostgreSQL only (`node.name`); absent on
+    /// SQLite, where one daemon runs everything.
+    public var node: String?
 
     public init(
         id: Int64, number: Int, startedAt: Date, finishedAt: Date?, outcome: AttemptOutcome,
-        error: JobError?
+        error: JobError?, node: String? = nil
     ) {
         self.id = id
         self.number = number
@@ -26,6 +29,7 @@ public struct JobAttempt: Codable, Hashable, Sendable {
         self.finishedAt = finishedAt
         self.outcome = outcome
         self.error = error
+        self.node = node
     }
 
     enum CodingKeys: String, CodingKey {
@@ -35,6 +39,7 @@ public struct JobAttempt: Codable, Hashable, Sendable {
         case finishedAt = "finished_at"
         case outcome
         case error
+        case node
     }
 }
 

@@ -18,6 +18,12 @@ enum ChangeEventMapping {
             events.publish(.cancelled, jobID: id, state: .cancelled, submitterUID: owner)
         case .requeued(let id, let owner):
             events.publish(.requeued, jobID: id, state: .queued, submitterUID: owner)
+        case .started(let attempts):
+            for attempt in attempts {
+                events.publish(
+                    .started, jobID: attempt.jobID, state: .running, attempt: attempt.attemptNumber,
+                    submitterUID: attempt.submitterUID)
+            }
         case .finished(let finish):
             publish(finish, to: events)
         case .rescued(let attempts):
@@ -75,7 +81,7 @@ enum ChangeEventMapping {
         case .finished(let finish): finish.jobState.isTerminal ? [finish.jobID] : []
         case .cancelled(let id, _): [id]
         case .rescued(let attempts): attempts.filter { $0.retryAt == nil }.map(\.jobID)
-        case .inserted, .requeued, .leaseLost, .resynchronized, .cancelRequested: []
+        case .inserted, .requeued, .started, .leaseLost, .resynchronized, .cancelRequested: []
         }
     }
 }

@@ -11,8 +11,13 @@ public enum StoreChange: Sendable {
     case finished(FinishedAttempt)
     /// A queued job was cancelled.
     case cancelled(JobID, submitterUID: UInt32?)
-    /// A finished job was queued again by a retry.
+    /// A finished job was queued again by a retry; or, from another node, a job it had
+    /// claimed and then put back untouched (over a local limit).
     case requeued(JobID, submitterUID: UInt32?)
+    /// Another node claimed jobs and started their attempts (engines with many nodes
+    /// only): a node's runtime publishes its own starts as it admits them, so its store
+    /// never reports them to it.
+    case started([StartedAttempt])
     /// Attempts of a dead owner were rescued, each recorded `interrupted`: a job with a
     /// `retryAt` is queued again, one without failed with `interrupted` (its policy, or
     /// too many interruptions).

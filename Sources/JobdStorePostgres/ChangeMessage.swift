@@ -15,7 +15,8 @@ struct ChangeMessage: Codable, Sendable {
 
     /// One change.
     struct Entry: Codable, Sendable {
-        /// i inserted, f finished, c cancelled, q requeued, r rescued, x cancel requested.
+        /// i inserted, b started, f finished, c cancelled, q requeued, r rescued, x cancel
+        /// requested.
         var t: String
         /// Submitter uid.
         var u: UInt32?
@@ -39,22 +40,28 @@ struct ChangeMessage: Codable, Sendable {
 
     /// The payloads for `changes`: as few as fit.
     static func payloads(_ changes: [StoreChange], origin: String) -> [String] {
-        let entries = changes.flatMap(entries(of:))
-        var payloads: [String] = []
-        var batch: [Entry] = []
+        // Each entry is encoded once; a payload is the envelope around entries joined by
+        // commas, so its size is known without encoding it again.
         let encoder = JSONEncoder()
-        func encoded(_ entries: [Entry]) -> String {
-            String(decoding: (try? encoder.encode(ChangeMessage(o: origin, c: entries))) ?? Data(), as: UTF8.self)
+        let entries = changes.flatMap(entries(of:)).map {
+            String(decoding: (try? encoder.encode($0)) ?? Data("{}".utf8), as: UTF8.self)
         }
+        let head = #"{"o":"# + String(decoding: (try? encoder.encode(origin)) ?? Data(), as: UTF8.self) + #","c":["#
+        let tail = "]}"
+        var payloads: [String] = []
+        var batch: [String] = []
+        var size = head.utf8.count + tail.utf8.count
         for entry in entries {
-            batch.append(entry)
-            if batch.count > 1, encoded(batch).utf8.count > maxPayload {
-                batch.removeLast()
-                payloads.append(encoded(batch))
-                batch = [entry]
+            let added = entry.utf8.count + (batch.isEmpty ? 0 : 1)
+            if !batch.isEmpty, size + added > maxPayload {
+                payloads.append(head + batch.joined(separator: ",") + tail)
+                batch = []
+                size = head.utf8.count + tail.utf8.count
             }
+            size += entry.utf8.count + (batch.isEmpty ? 0 : 1)
+            batch.append(entry)
         }
-        if !batch.isEmpty { payloads.append(encoded(batch)) }
+        if !batch.isEmpty { payloads.append(head + batch.joined(separator: ",") + tail) }
         return payloads
     }
 
@@ -83,6 +90,8 @@ struct ChangeMessage: Codable, Sendable {
             return [Entry(t: "q", u: owner, j: id.rawValue)]
         case .cancelRequested(let id):
             return [Entry(t: "x", j: id.rawValue)]
+        case .started(let attempts):
+            return attempts.map { Entry(t: "b", u: $0.submitterUID, j: $0.jobID.rawValue, a: $0.attemptNumber) }
         case .leaseLost, .resynchronized:
             return []
         }
@@ -104,10 +113,15 @@ struct ChangeMessage: Codable, Sendable {
         else { return nil }
         var changes: [StoreChange] = []
         var rescued: [FinishedAttempt] = []
+        var started: [StartedAttempt] = []
         for entry in message.c {
             if entry.t != "r", !rescued.isEmpty {
                 changes.append(.rescued(rescued))
                 rescued = []
+            }
+            if entry.t != "b", !started.isEmpty {
+                changes.append(.started(started))
+                started = []
             }
             switch entry.t {
             case "i":
@@ -125,11 +139,16 @@ struct ChangeMessage: Codable, Sendable {
                 if let id = entry.j { changes.append(.requeued(JobID(id), submitterUID: entry.u)) }
             case "x":
                 if let id = entry.j { changes.append(.cancelRequested(JobID(id))) }
+            case "b":
+                if let id = entry.j, let number = entry.a {
+                    started.append(StartedAttempt(jobID: JobID(id), attemptNumber: number, submitterUID: entry.u))
+                }
             default:
                 continue
             }
         }
         if !rescued.isEmpty { changes.append(.rescued(rescued)) }
+        if !started.isEmpty { changes.append(.started(started)) }
         return changes
     }
 

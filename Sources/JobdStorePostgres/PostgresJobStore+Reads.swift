@@ -25,20 +25,22 @@ extension PostgresJobStore {
             }
             guard var found = record else { return nil }
             var attempts: [JobAttempt] = []
-            for try await (attemptID, number, started, finished, outcome, code, message, status)
+            for try await (attemptID, number, started, finished, outcome, code, message, status, node)
                 in try await connection
                 .query(
                     """
-                    SELECT id, number, started_at, finished_at, outcome, error_code, error_message, error_http_status
+                    SELECT id, number, started_at, finished_at, outcome, error_code, error_message, error_http_status,
+                        node_name
                     FROM attempts WHERE job_id = \(id.rawValue) ORDER BY id
                     """, logger: logger
-                ).decode((Int64, Int, Date, Date?, String, String?, String?, Int?).self)
+                ).decode((Int64, Int, Date, Date?, String, String?, String?, Int?, String?).self)
             {
                 attempts.append(
                     JobAttempt(
                         id: attemptID, number: number, startedAt: started, finishedAt: finished,
                         outcome: AttemptOutcome(rawValue: outcome) ?? .failed,
-                        error: code.map { JobError(.init(rawValue: $0), message ?? "", httpStatus: status) }))
+                        error: code.map { JobError(.init(rawValue: $0), message ?? "", httpStatus: status) },
+                        node: node))
             }
             found.attempts = attempts
             return found

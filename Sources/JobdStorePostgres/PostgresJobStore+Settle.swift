@@ -91,8 +91,16 @@ extension PostgresJobStore {
                     }
                 }
             }
-            let changes = zip(finishes, recorded).compactMap { finish, wasRecorded in
+            var changes = zip(finishes, recorded).compactMap { finish, wasRecorded in
                 wasRecorded ? StoreChange.finished(FinishedAttempt(finish)) : nil
+            }
+            // For the other nodes' events; this node publishes its own as it admits them.
+            if !claimed.isEmpty {
+                changes.append(
+                    .started(
+                        claimed.map {
+                            StartedAttempt(jobID: $0.id, attemptNumber: $0.attemptNumber, submitterUID: $0.submitterUID)
+                        }))
             }
             return (SettleOutcome(recorded: recorded, claimed: claimed, nextRunAt: nextRunAt), changes)
         }

@@ -52,8 +52,12 @@ extension PostgresJobStore {
         let numbers = attempts.map(\.number)
         let attemptIDs = attempts.map(\.attemptID)
         let logger = self.logger
-        try await transaction("cannot release claimed jobs") { connection in
-            try await connection.query(
+        // For this node's watchers the job never left the queue (its start was never
+        // published); the other nodes saw it start, so they hear it is queued again, and
+        // one of them may run it.
+        try await transaction("cannot release claimed jobs", announcesLocally: false) { connection in
+            var changes: [StoreChange] = []
+            for try await (id, uid) in try await connection.query(
                 """
                 WITH r AS (
                     SELECT * FROM unnest(\(jobIDs)::bigint[], \(numbers)::integer[], \(attemptIDs)::bigint[])
@@ -61,12 +65,16 @@ extension PostgresJobStore {
                 ), back AS (
                     UPDATE jobs j SET state = 'queued', attempt_count = j.attempt_count - 1, updated_at = \(now)
                     FROM r WHERE j.id = r.job_id AND j.state = 'running' AND j.attempt_count = r.number
-                    RETURNING j.id
+                    RETURNING j.id, j.submitter_uid
+                ), gone AS (
+                    DELETE FROM attempts a USING r, back WHERE back.id = r.job_id AND a.id = r.attempt_id
                 )
-                DELETE FROM attempts a USING r, back WHERE back.id = r.job_id AND a.id = r.attempt_id
-                """, logger: logger)
-            // No event: for everyone watching, the job never left the queue.
-            return ((), [])
+                SELECT id, submitter_uid FROM back
+                """, logger: logger
+            ).decode((Int64, Int64?).self) {
+                changes.append(.requeued(JobID(id), submitterUID: uid.map { UInt32(truncatingIfNeeded: $0) }))
+            }
+            return ((), changes)
         }
     }
 

@@ -139,11 +139,15 @@ public final class PostgresJobStore: JobStore {
     /// Runs `body` in a transaction, then announces what it returns as changes (to this
     /// node's subscribers at once; to the others by the `pg_notify` the transaction sent).
     ///
+    /// `started` changes go to the other nodes only: this node's runtime publishes its own
+    /// starts as it admits them.
+    ///
     /// - Parameters:
     ///   - context: What is being done, for errors.
     ///   - operations: How many API operations the transaction holds (statistics).
+    ///   - announcesLocally: False when the changes are for the other nodes only.
     func transaction<T: Sendable>(
-        _ context: String, operations: Int = 1,
+        _ context: String, operations: Int = 1, announcesLocally: Bool = true,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> (T, [StoreChange])
     ) async throws -> T {
         if hung.withLock({ $0 }) {
@@ -160,7 +164,9 @@ public final class PostgresJobStore: JobStore {
             $0.commits += 1
             $0.operations += operations
         }
-        announce(changes)
+        if announcesLocally {
+            announce(changes.filter { if case .started = $0 { false } else { true } })
+        }
         return value
     }
 

@@ -101,6 +101,23 @@ struct TextTableTests {
             ])
     }
 
+    @Test("on PostgreSQL the attempts table names each attempt's node")
+    func attemptsWithNodes() {
+        let started = HumanFormat.date(Fixtures.created)
+        let attempts = [
+            JobAttempt(
+                id: 1, number: 1, startedAt: Fixtures.created, finishedAt: Fixtures.created, outcome: .interrupted,
+                error: JobError(.interrupted, "lost"), node: "node-0"),
+            JobAttempt(
+                id: 2, number: 2, startedAt: Fixtures.created, finishedAt: Fixtures.created, outcome: .succeeded,
+                error: nil, node: "node-12"),
+        ]
+        let lines = TextTable.attempts(attempts).lines()
+        #expect(lines.first?.hasPrefix("#  NODE     STARTED") == true, "\(lines)")
+        #expect(lines.dropFirst().first?.hasPrefix("1  node-0   \(started)") == true, "\(lines)")
+        #expect(lines.last?.hasPrefix("2  node-12  \(started)") == true, "\(lines)")
+    }
+
     @Test("wait's table is id and state per job, without a header")
     func jobStates() {
         let records = [Fixtures.record(id: 5, state: .succeeded), Fixtures.record(id: 10, state: .cancelled)]

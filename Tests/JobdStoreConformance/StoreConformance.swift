@@ -224,6 +224,8 @@ public enum StoreConformance {
             case .inserted(let ids, let owner): text = "inserted \(ids.count) uid \(owner.map(String.init) ?? "-")"
             case .finished(let finish): text = "finished \(finish.attemptNumber)"
             case .rescued(let attempts): text = "rescued \(attempts.count)"
+            // A store never reports its own starts: the runtime publishes them as it admits.
+            case .started: text = "started"
             case .leaseLost, .resynchronized, .cancelRequested: return
             case .cancelled(_, let owner): text = "cancelled uid \(owner.map(String.init) ?? "-")"
             case .requeued(_, let owner): text = "requeued uid \(owner.map(String.init) ?? "-")"
