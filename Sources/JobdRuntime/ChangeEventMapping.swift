@@ -28,7 +28,7 @@ enum ChangeEventMapping {
             publish(finish, to: events)
         case .rescued(let attempts):
             for attempt in attempts { publishRescued(attempt, to: events) }
-        case .leaseLost, .resynchronized, .cancelRequested:
+        case .leaseLost, .resynchronized, .cancelRequested, .pauseChanged:
             break
         }
     }
@@ -81,7 +81,7 @@ enum ChangeEventMapping {
         case .finished(let finish): finish.jobState.isTerminal ? [finish.jobID] : []
         case .cancelled(let id, _): [id]
         case .rescued(let attempts): attempts.filter { $0.retryAt == nil }.map(\.jobID)
-        case .inserted, .requeued, .started, .leaseLost, .resynchronized, .cancelRequested: []
+        case .inserted, .requeued, .started, .leaseLost, .resynchronized, .cancelRequested, .pauseChanged: []
         }
     }
 }

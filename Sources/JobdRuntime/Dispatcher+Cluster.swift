@@ -24,6 +24,15 @@ extension Dispatcher {
         wakeup.yield()
     }
 
+    /// Reads the cluster's pause switch again: a change while the notifications were lost
+    /// passed unheard.
+    func reloadClusterPause() {
+        let store = self.store
+        Task { [weak self] in
+            if let paused = try? await store.clusterPaused() { self?.applyPause(paused, cluster: true) }
+        }
+    }
+
     /// Reads the job of every waiter and wakes those whose job is finished: after the
     /// engine's notifications were lost for a while, a finish elsewhere may have passed
     /// unheard.

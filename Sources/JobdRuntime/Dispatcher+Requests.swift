@@ -18,16 +18,40 @@ extension Dispatcher {
     }
 
     /// Stops starting jobs; running jobs go on. Submits are still accepted.
-    public func pause() {
-        state.withLock { $0.isPaused = true }
-        logger.info("dispatching paused")
+    ///
+    /// On an engine shared by many nodes the switch is the cluster's: every node stops
+    /// claiming (each hears `pauseChanged`), and a node that starts later starts paused.
+    ///
+    /// - Throws: `StoreError` when the cluster's switch cannot be written (then nothing
+    ///   changed).
+    public func pause() async throws {
+        try await setPaused(true)
     }
 
-    /// Starts dispatching again after `pause()`.
-    public func resume() {
-        state.withLock { $0.isPaused = false }
-        logger.info("dispatching resumed")
-        wakeup.yield()
+    /// Starts dispatching again after `pause()` (on every node of a cluster).
+    ///
+    /// - Throws: As `pause()`.
+    public func resume() async throws {
+        try await setPaused(false)
+    }
+
+    private func setPaused(_ paused: Bool) async throws {
+        let shared = try await store.setClusterPaused(paused)
+        applyPause(paused, cluster: shared)
+    }
+
+    /// Sets this node's switch (from a request, or the cluster's change feed); logs a
+    /// change once.
+    func applyPause(_ paused: Bool, cluster: Bool) {
+        let changed = state.withLock { state in
+            defer { state.isPaused = paused }
+            return state.isPaused != paused
+        }
+        guard changed else { return }
+        logger.info(
+            paused ? "dispatching paused" : "dispatching resumed",
+            metadata: cluster ? ["scope": "cluster"] : [:])
+        if !paused { wakeup.yield() }
     }
 
     /// Queues a finished job again with a fresh attempt budget.

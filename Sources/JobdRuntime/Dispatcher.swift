@@ -113,9 +113,12 @@ public final class Dispatcher: Service, Sendable {
                 self?.stopRunning(id, reason: .cancelRequested, orRemember: false)
             case .leaseLost:
                 self?.stopAllForLostLease()
+            case .pauseChanged(let paused):
+                self?.applyPause(paused, cluster: true)
             case .resynchronized:
                 wakeup.yield()
                 self?.recheckWaiters()
+                self?.reloadClusterPause()
             }
         }
     }
@@ -199,6 +202,10 @@ public final class Dispatcher: Service, Sendable {
     static let claimChunk = 512
 
     private func dispatchLoop() async {
+        // A node joining a paused cluster claims nothing until it is resumed.
+        if let paused = try? await store.clusterPaused() {
+            applyPause(paused, cluster: true)
+        }
         state.withLock { $0.isLoopRunning = true }
         defer { state.withLock { $0.isLoopRunning = false } }
         var startPruning = true

@@ -38,13 +38,13 @@ struct DispatchController: Sendable {
 
     @Sendable func pause(_ request: Request, context: Context) async throws -> Response {
         try context.requireCaller().requireAdmin(to: "pause dispatching")
-        dispatcher.pause()
+        try await dispatcher.pause()
         return try JSONBody.response(current)
     }
 
     @Sendable func resume(_ request: Request, context: Context) async throws -> Response {
         try context.requireCaller().requireAdmin(to: "resume dispatching")
-        dispatcher.resume()
+        try await dispatcher.resume()
         return try JSONBody.response(current)
     }
 

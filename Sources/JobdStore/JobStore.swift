@@ -138,6 +138,18 @@ public protocol JobStore: Sendable {
     /// - Throws: `StoreError`.
     func nodes() async throws -> [NodeInfo]?
 
+    /// The cluster-wide pause switch of an engine shared by many nodes; nil for an engine
+    /// with one node, whose runtime's own switch is all there is.
+    ///
+    /// - Throws: `StoreError`.
+    func clusterPaused() async throws -> Bool?
+
+    /// Sets the cluster-wide pause switch; every node hears `pauseChanged` (this one too).
+    ///
+    /// - Returns: False for an engine with one node (nothing is stored).
+    /// - Throws: `StoreError`.
+    func setClusterPaused(_ paused: Bool) async throws -> Bool
+
     /// Proves the store's write path still works through its queue; for the systemd
     /// watchdog.
     ///
@@ -168,6 +180,12 @@ public protocol JobStore: Sendable {
 extension JobStore {
     /// One node: no list.
     public func nodes() async throws -> [NodeInfo]? { nil }
+
+    /// One node: no shared switch.
+    public func clusterPaused() async throws -> Bool? { nil }
+
+    /// One node: no shared switch.
+    public func setClusterPaused(_ paused: Bool) async throws -> Bool { false }
 
     /// Stores new jobs now, without a backlog cap.
     ///

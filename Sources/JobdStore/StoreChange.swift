@@ -25,6 +25,9 @@ public enum StoreChange: Sendable {
     /// A cancel was asked for a job that is running, perhaps on another node: whichever
     /// node runs the attempt stops it.
     case cancelRequested(JobID)
+    /// The cluster-wide pause switch was set (engines with many nodes; any node, this one
+    /// included, may have set it): true stops every node's claims, false resumes them.
+    case pauseChanged(Bool)
     /// This node's lease ran out (an engine with many nodes): its running attempts no
     /// longer own their jobs, and the runtime must stop them now (self-fencing).
     case leaseLost

@@ -16,7 +16,7 @@ struct ChangeMessage: Codable, Sendable {
     /// One change.
     struct Entry: Codable, Sendable {
         /// i inserted, b started, f finished, c cancelled, q requeued, r rescued, x cancel
-        /// requested.
+        /// requested, p pause switch.
         var t: String
         /// Submitter uid.
         var u: UInt32?
@@ -34,6 +34,8 @@ struct ChangeMessage: Codable, Sendable {
         var eh: Int?
         /// Retry time, unix seconds.
         var ra: Double?
+        /// The pause switch.
+        var p: Bool?
     }
 
     static let maxPayload = 7_900
@@ -92,6 +94,8 @@ struct ChangeMessage: Codable, Sendable {
             return [Entry(t: "x", j: id.rawValue)]
         case .started(let attempts):
             return attempts.map { Entry(t: "b", u: $0.submitterUID, j: $0.jobID.rawValue, a: $0.attemptNumber) }
+        case .pauseChanged(let paused):
+            return [Entry(t: "p", p: paused)]
         case .leaseLost, .resynchronized:
             return []
         }
@@ -139,6 +143,8 @@ struct ChangeMessage: Codable, Sendable {
                 if let id = entry.j { changes.append(.requeued(JobID(id), submitterUID: entry.u)) }
             case "x":
                 if let id = entry.j { changes.append(.cancelRequested(JobID(id))) }
+            case "p":
+                if let paused = entry.p { changes.append(.pauseChanged(paused)) }
             case "b":
                 if let id = entry.j, let number = entry.a {
                     started.append(StartedAttempt(jobID: JobID(id), attemptNumber: number, submitterUID: entry.u))

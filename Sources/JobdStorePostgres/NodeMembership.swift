@@ -103,6 +103,8 @@ final class NodeMembership: Sendable {
                 // (to take over), or, for the leader, a node's (to rescue it at once).
                 if let next = timing.nextExpiry { pause = min(pause, max(.milliseconds(20), next + .milliseconds(20))) }
             } catch {
+                // Stopping (close cancels this loop): the renewal in flight was cut off.
+                if Task.isCancelled || state.withLock({ $0.stopped }) { return }
                 let first = state.withLock { state in
                     defer { state.failing = true }
                     return !state.failing

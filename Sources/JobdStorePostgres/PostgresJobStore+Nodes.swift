@@ -110,3 +110,29 @@ extension PostgresJobStore {
         }
     }
 }
+
+extension PostgresJobStore {
+    /// The `cluster_settings` row's pause switch.
+    public func clusterPaused() async throws -> Bool? {
+        let logger = self.logger
+        return try await read("cannot read the cluster's pause switch") { connection in
+            var paused = false
+            for try await value in try await connection.query(
+                "SELECT paused FROM cluster_settings WHERE id = 1", logger: logger
+            ).decode(Bool.self) {
+                paused = value
+            }
+            return paused
+        }
+    }
+
+    /// Sets the switch and tells every node (`pauseChanged`).
+    public func setClusterPaused(_ paused: Bool) async throws -> Bool {
+        let logger = self.logger
+        try await transaction("cannot set the cluster's pause switch") { connection in
+            try await connection.query("UPDATE cluster_settings SET paused = \(paused) WHERE id = 1", logger: logger)
+            return ((), [.pauseChanged(paused)])
+        }
+        return true
+    }
+}

@@ -85,6 +85,33 @@ import Testing
         }
     }
 
+    @Test("pause on one node pauses the cluster, also a node that joins later; resume on another resumes it")
+    func clusterWidePause() async throws {
+        try await withPostgres { url in
+            var nodes = try await startNodes(2, url: url)
+            defer { for node in nodes { node.cleanUp() } }
+            #expect(try await nodes[0].jobctl(["pause"]).status == 0)
+            try await waitUntil("node-1 hears the pause") {
+                try await nodes[1].jobctlJSON(StatsResponse.self, ["stats"]).paused
+            }
+            nodes += try await startNodes(1, url: url, first: 2)
+            #expect(try await nodes[2].jobctlJSON(StatsResponse.self, ["stats"]).paused, "a joining node starts paused")
+            let id = try await nodes[2].jobctl(["submit", "delay", "0"]).stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            // No node starts it while paused: a bounded wait ends with the job still queued.
+            let waited = try await nodes[1].jobctl(["wait", id, "--timeout", "1.5"])
+            #expect(waited.status == 1 && waited.stderr.contains("not finished"), "\(waited)")
+            #expect(try await nodes[0].jobctlJSON(JobRecord.self, ["status", id]).state == .queued)
+            #expect(try await nodes[1].jobctl(["resume"]).status == 0)
+            let done = try await nodes[0].jobctl(["wait", id, "--timeout", "30"])
+            #expect(done.status == 0, "\(done)")
+            for node in nodes {
+                #expect(try await !node.jobctlJSON(StatsResponse.self, ["stats"]).paused)
+                #expect(try await node.stop() == 0, "log:\n\(node.log())")
+            }
+        }
+    }
+
     @Test("PostgreSQL unreachable at start: exit 1 naming the server; a bad URL: exit 78")
     func startFailures() async throws {
         let daemon = try TestDaemon()

@@ -83,11 +83,11 @@ extension JobSpec {
     @Test("a paused dispatcher starts nothing until resumed")
     func pauseResume() async throws {
         try await withTestDispatcher { test in
-            test.dispatcher.pause()
+            try await test.dispatcher.pause()
             let id = try #require(try await test.submit([.delay(0)]).first)
             #expect(try await test.store.job(id)?.state == .queued)
             let resumed = Date()
-            test.dispatcher.resume()
+            try await test.dispatcher.resume()
             let record = try await test.waitTerminal(id)
             let started = try #require(record.attempts?.first?.startedAt)
             #expect(started >= resumed.addingTimeInterval(-0.001))
@@ -97,7 +97,7 @@ extension JobSpec {
     @Test("max_queued refuses a submit past the cap, storing nothing of it")
     func maxQueued() async throws {
         try await withTestDispatcher(options: RuntimeOptions(maxQueued: 5)) { test in
-            test.dispatcher.pause()
+            try await test.dispatcher.pause()
             _ = try await test.submit((0..<4).map { _ in .delay(0) })
             await #expect(throws: DispatchError.self) { try await test.submit([.delay(0), .delay(0)]) }
             #expect(try await test.store.counts().queued == 4)
@@ -149,11 +149,11 @@ extension JobSpec {
                 let record = try await test.store.job(id)
                 return record?.attempts?.count == 2 && record?.state == .failed
             }
-            test.dispatcher.pause()
+            try await test.dispatcher.pause()
             let queued = try #require(try await test.submit([.delay(0)]).first)
             let error = await #expect(throws: DispatchError.self) { try await test.dispatcher.retry(queued) }
             #expect(error?.code == .invalidState)
-            test.dispatcher.resume()
+            try await test.dispatcher.resume()
         }
     }
 
@@ -179,13 +179,13 @@ extension JobSpec {
         try await withTestDispatcher { test in
             let done = try #require(try await test.submit([.delay(0)]).first)
             _ = try await test.waitTerminal(done)
-            test.dispatcher.pause()
+            try await test.dispatcher.pause()
             let queued = try #require(try await test.submit([.delay(0)]).first)
             #expect(try await test.dispatcher.prune(olderThan: .seconds(3600)) == 0)
             #expect(try await test.dispatcher.prune(olderThan: .zero) == 1)
             #expect(try await test.store.job(done) == nil)
             #expect(try await test.store.job(queued) != nil)
-            test.dispatcher.resume()
+            try await test.dispatcher.resume()
         }
     }
 }

@@ -226,7 +226,7 @@ public enum StoreConformance {
             case .rescued(let attempts): text = "rescued \(attempts.count)"
             // A store never reports its own starts: the runtime publishes them as it admits.
             case .started: text = "started"
-            case .leaseLost, .resynchronized, .cancelRequested: return
+            case .leaseLost, .resynchronized, .cancelRequested, .pauseChanged: return
             case .cancelled(_, let owner): text = "cancelled uid \(owner.map(String.init) ?? "-")"
             case .requeued(_, let owner): text = "requeued uid \(owner.map(String.init) ?? "-")"
             }

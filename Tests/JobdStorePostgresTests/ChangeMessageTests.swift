@@ -25,6 +25,7 @@ import Testing
             case .rescued(let attempts):
                 "rescued " + attempts.map { "\($0.jobID)#\($0.attemptNumber)" }.joined(separator: ",")
             case .cancelRequested(let id): "cancel requested \(id)"
+            case .pauseChanged(let paused): "paused \(paused)"
             case .leaseLost: "lease lost"
             case .resynchronized: "resynchronized"
             }
@@ -51,6 +52,8 @@ import Testing
                 FinishedAttempt(jobID: JobID(9), attemptNumber: 1, outcome: .interrupted),
             ]),
             .cancelRequested(JobID(4)),
+            .pauseChanged(true),
+            .pauseChanged(false),
         ]
         let payloads = ChangeMessage.payloads(changes, origin: "node-a")
         #expect(payloads.count == 1)
