@@ -28,8 +28,13 @@ public final class PostgresCluster: Sendable {
 
     /// Creates and starts a new cluster.
     ///
+    /// - Parameters:
+    ///   - alsoListenOn: Addresses to listen on besides 127.0.0.1 (a test's veth).
+    ///   - trustedClients: Client networks (CIDR) let in without a password besides loopback.
     /// - Throws: `ClusterError` naming what is missing or what failed, with the log.
-    public static func start() async throws -> PostgresCluster {
+    public static func start(alsoListenOn: [String] = [], trustedClients: [String] = []) async throws
+        -> PostgresCluster
+    {
         let bin = try findBin()
         let directory = try makeDirectory()
         let runAs: String? = getuid() == 0 ? "postgres" : nil
@@ -41,7 +46,7 @@ public final class PostgresCluster: Sendable {
         try await cluster.tool(
             "initdb", ["-D", directory + "/data", "-U", "jobd", "--auth=trust", "-E", "UTF8", "--no-sync"])
         let settings = """
-            listen_addresses = '127.0.0.1'
+            listen_addresses = '\((["127.0.0.1"] + alsoListenOn).joined(separator: ","))'
             port = \(port)
             unix_socket_directories = '\(directory)/sock'
             fsync = on
@@ -51,6 +56,12 @@ public final class PostgresCluster: Sendable {
             """
         try (settings + "\n").write(
             toFile: directory + "/data/postgresql.auto.conf", atomically: false, encoding: .utf8)
+        if !trustedClients.isEmpty {
+            let hba = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/data/pg_hba.conf"))
+            hba.seekToEndOfFile()
+            hba.write(Data(trustedClients.map { "host all all \($0) trust\n" }.joined().utf8))
+            try hba.close()
+        }
         try FileManager.default.createDirectory(atPath: directory + "/sock", withIntermediateDirectories: true)
         if let runAs { try await run("/usr/bin/chown", ["-R", runAs, directory]) }
         try await cluster.pgctl(["start", "-w", "-t", "60"])

@@ -112,10 +112,20 @@ final class TestDaemon: @unchecked Sendable {
     }
 
     /// Starts jobd and waits (deadline 15 s) until its socket accepts connections.
-    func start(_ arguments: [String] = [], environment: [String: String] = [:]) async throws {
+    ///
+    /// - Parameter launcher: A command that execs jobd (`ip netns exec NS`), or none.
+    func start(_ arguments: [String] = [], environment: [String: String] = [:], launcher: [String] = [])
+        async throws
+    {
         let process = Process()
-        process.executableURL = Binaries.jobd
-        process.arguments = ["--socket", socketPath, "--database", databasePath] + arguments
+        let jobdArguments = ["--socket", socketPath, "--database", databasePath] + arguments
+        if let first = launcher.first {
+            process.executableURL = URL(fileURLWithPath: first)
+            process.arguments = Array(launcher.dropFirst()) + [Binaries.jobd.path] + jobdArguments
+        } else {
+            process.executableURL = Binaries.jobd
+            process.arguments = jobdArguments
+        }
         // An installed /etc/jobd/jobd.yaml must not leak into tests: an empty config file.
         let configPath = directory.appendingPathComponent("jobd.yaml").path
         if !FileManager.default.fileExists(atPath: configPath) {
