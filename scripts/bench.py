@@ -14,14 +14,30 @@ times run from the client's clock just before the first submit to the latest
 no polling error; the client still waits for "nothing queued or running" (a long-poll
 on the last id, then /v1/stats every 50 ms).
 
+PostgreSQL engine (issue 11; `--engine postgres|both`, both by default): bench.py starts a
+private cluster of its own (PgCluster: initdb in a temporary folder, as the `postgres` user
+when root, 127.0.0.1:<free port> and a socket folder of its own, fsync=on,
+synchronous_commit=on), a fresh database per run, and 1 or 3 jobd nodes on it, each with
+its own socket, `database.url` and `node.name: node-N` in its YAML file. Submits go
+round-robin over the nodes' sockets (batch k to node k mod N); done is waited for through
+node 1 (its /v1/stats counts the whole cluster), and the end-to-end time runs to the latest
+`finished_at` in the database (read with psql after the stop), as for SQLite. Each line adds
+jobd_cpu_s (all nodes) and pg_cpu_s (the postmaster, its live children and, through its
+cutime/cstime, every backend that exited), both counted from just before the first submit
+to the end, their ratio pg_cpu_share = pg / (pg + jobd), pg_pss_mb (peak summed PSS of the
+server processes), jobd_commits (write transactions, all nodes) and pg_stat_wal's wal_syncs.
+The cluster is stopped (`pg_ctl stop -m fast`) and removed at the end, also on
+SIGINT/SIGTERM/SIGHUP.
+
 Usage (scripts/bench.sh wraps the first form, after the release build):
-    bench.py --jobd PATH [--quick] [--with-anchors] [--anchors DIR]   every workload
+    bench.py --jobd PATH [--quick] [--with-anchors] [--anchors DIR] [--engine E]   every workload
     bench.py --jobd PATH --workload w1|w2|w3|w4|w5 [--quick] [--runs N]
+    bench.py --jobd PATH --workload pg-w1|pg-w2 [--nodes N ...] [--pg-statements] [--pg-analyze] [--runs N]
     bench.py --jobd PATH --kill-test [--synchronous full|normal]
     bench.py --jobd PATH --workload w1 --jobs 10000 --runs 1 --profile DIR   perf record each jobd
 
-Every process it starts (jobd, nginx, anchor scripts) is stopped by its own PID when it
-exits, also on SIGINT/SIGTERM/SIGHUP. Only Unix sockets and 127.0.0.1 are used; every
+Every process it starts (jobd, nginx, anchor scripts, PostgreSQL) is stopped by its own PID
+when it exits, also on SIGINT/SIGTERM/SIGHUP. Only Unix sockets and 127.0.0.1 are used; every
 loop is bounded by a count and a deadline.
 """
 from __future__ import annotations
@@ -30,6 +46,7 @@ import argparse
 import atexit
 import contextlib
 import datetime as _dt
+import glob
 import json
 import multiprocessing
 import os
@@ -235,9 +252,14 @@ class Jobd:
         limits = ""
         if s.get("per_host") is not None:
             limits = f"limits:\n  per_host: {s['per_host']}\n"
+        # PostgreSQL engine: database.url (and node.name) set; database.path then stays
+        # unused but points into this run's folder, never at a default location.
+        url = f"  url: {json.dumps(s['database_url'])}\n" if s.get("database_url") else ""
+        node = f"node:\n  name: {json.dumps(s['node_name'])}\n" if s.get("node_name") else ""
         yaml = (
             f"socket:\n  path: {self.socket}\n"
-            f"database:\n  path: {self.database}\n  synchronous: {s.get('synchronous', 'full')}\n"
+            f"database:\n  path: {self.database}\n{url}  synchronous: {s.get('synchronous', 'full')}\n"
+            f"{node}"
             f"workers: {s.get('workers', 64)}\n"
             f"{limits}"
             f"max_queued: {s.get('max_queued', 'null')}\n"
@@ -844,6 +866,407 @@ def stop_nginx(proc):
 
 
 # ---------------------------------------------------------------------------------------
+# PostgreSQL engine (issue 11): jobd nodes on a private PostgreSQL cluster of our own.
+
+PG_INSTALL = "apt-get install -y postgresql"
+
+
+def pg_bin_dir() -> str | None:
+    """$JOBD_PG_BIN (as the tests), else the newest Debian /usr/lib/postgresql/*/bin."""
+    if os.environ.get("JOBD_PG_BIN"):
+        return os.environ["JOBD_PG_BIN"]
+    found = glob.glob("/usr/lib/postgresql/*/bin/initdb")
+    found.sort(key=lambda p: int(re.sub(r"\D", "", p.split("/")[-3]) or 0))
+    return os.path.dirname(found[-1]) if found else None
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (field 3 on), or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def _pss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return 0.0
+
+
+_clusters: list["PgCluster"] = []
+
+
+def _stop_clusters() -> None:
+    """Stops every cluster still running (the jobd nodes first: they are children)."""
+    _stop_all_children()
+    while _clusters:
+        _clusters.pop().stop()
+
+
+atexit.register(_stop_clusters)  # atexit runs it before _stop_all_children; it calls that first
+
+
+class PgCluster:
+    """A throwaway PostgreSQL cluster, as ../shared/anchors/_pg.py makes one: `initdb` into a
+    fresh temporary folder (as the `postgres` user when we are root), listening on
+    127.0.0.1:<free port> and a Unix socket in that folder only, trust authentication for the
+    superuser `jobd`, fsync=on, full_page_writes=on, synchronous_commit=on (jobd's `full`
+    durability adds nothing to it; `normal` turns it off per connection). Stopped with
+    `pg_ctl stop -m fast` (SIGQUIT to our own postmaster if that fails) and removed by
+    stop(), which runs at exit and on SIGINT/SIGTERM/SIGHUP too."""
+
+    def __init__(self, tmp: str | None, statements: bool = False):
+        self.bin = pg_bin_dir()
+        if not self.bin:
+            raise RuntimeError(f"PostgreSQL is not installed: {PG_INSTALL} (or set JOBD_PG_BIN)")
+        self.tmp = tmp
+        self.statements = statements
+        self.dir = self.data = None
+        self.port = self.pid = None
+        self.user = None
+        self.version = ""
+
+    def _cmd(self, argv: list[str]) -> list[str]:
+        return (["runuser", "-u", self.user, "--"] + argv) if self.user else argv
+
+    def start(self) -> "PgCluster":
+        import pwd
+        if os.geteuid() == 0:
+            try:
+                pwd.getpwnam("postgres")
+            except KeyError:
+                raise RuntimeError("running as root, but there is no `postgres` user to run the server as "
+                                   f"({PG_INSTALL} creates it)")
+            self.user = "postgres"
+        self.dir = tempfile.mkdtemp(prefix="jobd-bench-pg-", dir=self.tmp)
+        _clusters.append(self)
+        os.chmod(self.dir, 0o755)
+        if self.user:
+            pw = pwd.getpwnam(self.user)
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+        self.data = os.path.join(self.dir, "data")
+        self.port = free_port()
+        r = subprocess.run(self._cmd([os.path.join(self.bin, "initdb"), "-D", self.data, "-U", "jobd",
+                                      "--auth=trust", "-E", "UTF8", "--locale=C", "-N"]),
+                           capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+        if r.returncode != 0:
+            raise RuntimeError(f"initdb failed: {r.stderr[-2000:]}")
+        conf = {
+            "listen_addresses": "'127.0.0.1'", "port": str(self.port),
+            "unix_socket_directories": f"'{self.dir}'",
+            "fsync": "on", "full_page_writes": "on", "synchronous_commit": "on",
+            "max_connections": "300", "shared_buffers": "'128MB'", "max_wal_size": "'1GB'",
+            "logging_collector": "off", "log_min_messages": "warning", "autovacuum": "on",
+        }
+        if self.statements:
+            conf.update({"shared_preload_libraries": "'pg_stat_statements'", "pg_stat_statements.track": "all",
+                         "pg_stat_statements.max": "1000", "pg_stat_statements.track_planning": "on",
+                         "track_io_timing": "on", "track_wal_io_timing": "on"})
+        with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
+            f.write("\n# jobd bench.py settings\n" + "".join(f"{k} = {v}\n" for k, v in conf.items()))
+        r = subprocess.run(self._cmd([os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-l",
+                                      os.path.join(self.dir, "server.log"), "-w", "-t", "60", "start"]),
+                           capture_output=True, text=True, timeout=90, stdin=subprocess.DEVNULL)
+        if r.returncode != 0:
+            raise RuntimeError(f"pg_ctl start failed: {r.stderr[-1000:]} {self.server_log()[-2000:]}")
+        with open(os.path.join(self.data, "postmaster.pid")) as f:
+            self.pid = int(f.readline())
+        self.version = self.psql("SHOW server_version").split()[0]
+        if self.statements:
+            self.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        log(f"PostgreSQL {self.version} cluster in {self.dir} on 127.0.0.1:{self.port} (postmaster {self.pid}, "
+            f"fsync=on synchronous_commit=on{' pg_stat_statements' if self.statements else ''})")
+        return self
+
+    def server_log(self) -> str:
+        try:
+            with open(os.path.join(self.dir, "server.log"), errors="replace") as f:
+                return f.read()
+        except (OSError, TypeError):
+            return ""
+
+    def stop(self) -> None:
+        if self.dir is None:
+            return
+        try:
+            if self.pid is not None:
+                r = subprocess.run(self._cmd([os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-m", "fast",
+                                              "-w", "-t", "30", "stop"]),
+                                   capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+                if r.returncode != 0 and _pid_alive(self.pid):
+                    os.kill(self.pid, signal.SIGQUIT)  # immediate shutdown of our own postmaster
+                    deadline = time.time() + 10
+                    while _pid_alive(self.pid) and time.time() < deadline:
+                        time.sleep(0.05)
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
+            if self in _clusters:
+                _clusters.remove(self)
+
+    def url(self, db: str) -> str:
+        return f"postgres://jobd@127.0.0.1:{self.port}/{db}?sslmode=disable"
+
+    def psql(self, sql: str, db: str = "postgres") -> str:
+        """SQL through psql over the cluster's Unix socket; tuples only, unaligned, `|`-separated."""
+        r = subprocess.run([os.path.join(self.bin, "psql"), "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1",
+                            "-h", self.dir, "-p", str(self.port), "-U", "jobd", "-d", db, "-c", sql],
+                           capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+        if r.returncode != 0:
+            raise RuntimeError(f"psql failed: {r.stderr.strip()}")
+        return r.stdout.strip()
+
+    def children(self) -> list[int]:
+        out = []
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                st = _proc_stat(int(d))
+                if st and int(st[1]) == self.pid:
+                    out.append(int(d))
+        return out
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used by the server so far: `total` counts the postmaster, its live
+        children and (through the postmaster's cutime/cstime) every child that has exited, so
+        a difference of two readings misses nothing; `backends`, `walwriter`, `checkpointer`,
+        `autovacuum` and `other` split the live children by process title."""
+        tck = os.sysconf("SC_CLK_TCK")
+        out = {"total": 0.0, "backends": 0.0, "walwriter": 0.0, "checkpointer": 0.0, "autovacuum": 0.0,
+               "other": 0.0}
+        st = _proc_stat(self.pid)
+        if st:
+            out["total"] += sum(int(x) for x in st[11:15]) / tck  # utime stime cutime cstime
+            out["other"] += (int(st[11]) + int(st[12])) / tck
+        for pid in self.children():
+            st = _proc_stat(pid)
+            if not st:
+                continue
+            c = (int(st[11]) + int(st[12])) / tck
+            out["total"] += c
+            title = _cmdline(pid)
+            if title.startswith("postgres: jobd "):
+                out["backends"] += c
+            elif "walwriter" in title:
+                out["walwriter"] += c
+            elif "checkpointer" in title:
+                out["checkpointer"] += c
+            elif "autovacuum" in title:
+                out["autovacuum"] += c
+            else:
+                out["other"] += c
+        return out
+
+    def pss_mb(self) -> float:
+        """Summed PSS of every server process (shared buffers counted once)."""
+        return sum(_pss_mb(p) for p in [self.pid] + self.children())
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+class PgMemSampler:
+    """Every 0.25 s: the peak of the server's summed PSS."""
+
+    def __init__(self, cluster: PgCluster):
+        self.cluster = cluster
+        self.pss_peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self):
+        while not self._stop.wait(0.25):
+            self.pss_peak = max(self.pss_peak, self.cluster.pss_mb())
+
+    def __enter__(self):
+        self.pss_peak = self.cluster.pss_mb()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.pss_peak = max(self.pss_peak, self.cluster.pss_mb())
+
+
+def _cpu_delta(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
+    return {k: b[k] - a.get(k, 0.0) for k in b}
+
+
+class PgBench:
+    """The PostgreSQL workloads: W1 (10,000 no-op jobs at durability full) on 1 and on 3
+    nodes sharing one database, W2 (10,000 x delay 1 s) on 3 nodes. One private cluster for
+    all of them (started on first use), a fresh database per run, dropped after it."""
+
+    def __init__(self, bench: "Bench"):
+        self.b = bench
+        self.args = bench.args
+        self.cluster: PgCluster | None = None
+        self.runs_done = 0
+
+    def ensure_cluster(self) -> PgCluster:
+        if self.cluster is None:
+            self.cluster = PgCluster(self.args.tmp, statements=self.args.pg_statements).start()
+        return self.cluster
+
+    def stop(self) -> None:
+        if self.cluster is not None:
+            self.cluster.stop()
+            self.cluster = None
+
+    def _nodes(self, label: str, db: str, count: int, workers: int) -> list[Jobd]:
+        url = self.cluster.url(db)
+        return [self.b.jobd(f"{label}-node{k}", synchronous="full", workers=workers, database_url=url,
+                            node_name=f"node-{k}") for k in range(1, count + 1)]
+
+    def run(self, workload: str, n: int, nodes: int, spec: dict, batch: int, workers: int) -> dict:
+        """One run: fresh database, `nodes` jobd nodes on it, `n` copies of `spec` submitted in
+        batches of `batch` round-robin over the nodes' sockets (one client, one keep-alive
+        connection per node), then waited for through node 1 (cluster-wide counts)."""
+        pg = self.ensure_cluster()
+        self.runs_done += 1
+        db = f"bench_{workload}_{nodes}n_{self.runs_done}"
+        pg.psql(f"CREATE DATABASE {db}")
+        js = self._nodes(f"pg-{workload}-{nodes}n", db, nodes, workers)
+        conns: list[Conn] = []
+        statements = []
+        try:
+            for j in js:
+                j.start()
+            conns = [Conn(j.socket) for j in js]
+            if pg.statements:
+                pg.psql("SELECT pg_stat_statements_reset()")
+            pg.psql("SELECT pg_stat_reset_shared('wal')")
+            analyze = self.args.pg_analyze
+            if analyze:  # the anchors' --analyze protocol: fill the queue, ANALYZE, then run
+                for c in conns:
+                    c.json("POST", "/v1/pause", b"{}")
+            cpu0 = {"pg": pg.cpu(), "jobd": [j.cpu_s() for j in js]}
+            with PgMemSampler(pg) as mem:
+                t0_wall = time.time()
+                t0 = time.perf_counter()
+                ids: list[int] = []
+                bodies: dict[int, bytes] = {}
+                k = 0
+                while len(ids) < n:  # bounded: each round adds `batch` ids or raises
+                    m = min(batch, n - len(ids))
+                    body = bodies.get(m) or bodies.setdefault(m, batch_body(m, spec))
+                    ids.extend(conns[k % nodes].json("POST", "/v1/jobs", body, expect=(201,))["ids"])
+                    k += 1
+                t_submit = time.perf_counter() - t0
+                if analyze:
+                    t = time.time()
+                    pg.psql("ANALYZE", db)  # untimed: the gap is taken out of e2e below
+                    for c in conns:
+                        c.json("POST", "/v1/resume", b"{}")
+                    gap = time.time() - t
+                    t0_wall += gap
+                stats = wait_all_done(conns[0], max(ids), time.time() + 600)
+                t_client = time.perf_counter() - t0
+                cpu1 = {"pg": pg.cpu(), "jobd": [j.cpu_s() for j in js]}
+            rss = [j.hwm_mb() for j in js]
+            commits = 0
+            for c in conns:
+                commits += c.json("GET", "/v1/stats").get("commits") or 0
+            for c in conns:
+                c.close()
+        finally:
+            rcs = [j.stop() for j in js]
+        summary = pg.psql(
+            "SELECT count(*), count(*) FILTER (WHERE state = 'succeeded'), "
+            "extract(epoch FROM max(finished_at)) FROM jobs", db).split("|")
+        per_node = pg.psql("SELECT coalesce(string_agg(node_name || ':' || c, ',' ORDER BY node_name), '') "
+                           "FROM (SELECT node_name, count(*) AS c FROM attempts GROUP BY node_name) AS a", db)
+        wal = pg.psql("SELECT wal_records, wal_bytes, wal_write, wal_sync FROM pg_stat_wal").split("|")
+        if pg.statements:
+            statements = self._statements(db, n)
+        if not self.args.keep:
+            pg.psql(f"DROP DATABASE {db}")
+            for j in js:
+                self.b.done_with(j)
+        count, ok, last = int(summary[0]), int(summary[1]), float(summary[2] or "nan")
+        if ok != n:
+            log(f"WARNING pg {workload} {nodes} node(s): {ok}/{n} succeeded ({count} stored); rcs={rcs}")
+        pg_cpu = _cpu_delta(cpu0["pg"], cpu1["pg"])
+        jobd_cpu = sum(b - a for a, b in zip(cpu0["jobd"], cpu1["jobd"]))
+        return {"submit": t_submit, "e2e": last - t0_wall, "client": t_client, "ok": ok, "rss": max(rss),
+                "rss_sum": sum(rss), "rss_each": rss, "pg_pss": mem.pss_peak, "pg_cpu": pg_cpu,
+                "jobd_cpu": jobd_cpu, "commits": commits, "per_node": per_node, "max_running": stats.get("max_running"),
+                "wal": {"records": int(wal[0]), "bytes": int(float(wal[1])), "writes": int(wal[2]),
+                        "syncs": int(wal[3])},
+                "statements": statements, "rcs": rcs}
+
+    def _statements(self, db: str, n: int) -> list[str]:
+        """The run's statements by execution time (pg_stat_statements, this database only),
+        with their planning time (track_planning: every unnamed statement is planned anew)."""
+        rows = self.cluster.psql(
+            "SELECT calls, round(total_exec_time::numeric, 1), round(total_plan_time::numeric, 1), rows, "
+            "regexp_replace(left(query, 110), '\\s+', ' ', 'g') FROM pg_stat_statements "
+            f"WHERE dbid = (SELECT oid FROM pg_database WHERE datname = '{db}') "
+            "ORDER BY total_exec_time DESC LIMIT 14")
+        out = []
+        for row in rows.splitlines():
+            calls, ms, plan_ms, nrows, query = row.split("|", 4)
+            out.append(f"calls={calls} per_1k_jobs={int(calls) * 1000 / n:.1f} exec_ms={ms} plan_ms={plan_ms} "
+                       f"rows={nrows} query={query!r}")
+        return out
+
+    def report(self, name: str, rs: list[dict], n: int, nodes: int, extra: str = "") -> dict:
+        m = median_of(rs, "e2e")
+        pgc = m["pg_cpu"]
+        share = pgc["total"] / (pgc["total"] + m["jobd_cpu"]) if pgc["total"] + m["jobd_cpu"] > 0 else float("nan")
+        w = m["wal"]
+        emit(fmt(f"{name}_submit", n, median_of(rs, "submit")["submit"], m["rss"], f"nodes={nodes} {extra}".strip()))
+        emit(fmt(name, m["ok"], m["e2e"], m["rss"],
+                 f"nodes={nodes} {extra} rss_each_mb={','.join(f'{x:.1f}' for x in m['rss_each'])} "
+                 f"jobd_cpu_s={m['jobd_cpu']:.2f} pg_cpu_s={pgc['total']:.2f} "
+                 f"pg_backend_cpu_s={pgc['backends']:.2f} pg_walwriter_cpu_s={pgc['walwriter']:.2f} "
+                 f"pg_autovacuum_cpu_s={pgc['autovacuum']:.2f} pg_cpu_share={share:.2f} pg_pss_mb={m['pg_pss']:.1f} "
+                 f"jobd_commits={m['commits']} wal_syncs={w['syncs']} wal_mb={w['bytes'] / 2 ** 20:.1f} "
+                 f"attempts_by_node={m['per_node'] or '-'} max_running={m['max_running']} "
+                 "runs=" + ",".join(f"{r['e2e']:.3f}" for r in rs)))
+        for line in m["statements"]:
+            emit(f"# pg_statements {name}: {line}")
+        fig = {"jobs_per_s": m["ok"] / m["e2e"], "seconds": m["e2e"], "rss": m["rss"], "pg_cpu_share": share,
+               "pg_cpu": pgc["total"], "jobd_cpu": m["jobd_cpu"]}
+        self.b.results[name] = fig
+        return fig
+
+    def w1(self, n: int, nodes: int, runs: int) -> dict:
+        workers = self.args.workers
+        rs = runs_within(runs, 40, lambda: self.run("w1", n, nodes, {"kind": "delay", "seconds": 0}, 1000, workers))
+        return self.report(f"pg_w1_e2e_{n // 1000}k_full_{nodes}node{'s' if nodes > 1 else ''}", rs, n, nodes,
+                           f"workers={workers} batch=1000 synchronous=full")
+
+    def w2(self, n: int, nodes: int, runs: int) -> dict:
+        batch = min(10000, -(-n // nodes))
+        rs = runs_within(runs, 40, lambda: self.run("w2", n, nodes, {"kind": "delay", "seconds": 1}, batch, n))
+        return self.report(f"pg_w2_delay1_{n // 1000}k_{nodes}node{'s' if nodes > 1 else ''}", rs, n, nodes,
+                           f"workers={n} batch={batch} synchronous=full")
+
+
+# ---------------------------------------------------------------------------------------
 # Anchors (../shared/anchors): run when their prerequisites are installed.
 
 ANCHOR_INSTALL = ("apt-get update && apt-get install -y redis-server nginx && "
@@ -855,6 +1278,9 @@ def _has_module(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
 
+PG_ANCHORS = ("pgqueuer", "procrastinate_noop", "procrastinate_noop3")
+PG_ANCHOR_MODULES = ["pgqueuer", "procrastinate", "asyncpg", "psycopg", "psycopg_pool", "uvloop"]
+
 ANCHORS = {
     # key: (script args, python modules, programs)
     "huey_thread": (["peer_huey.py", "thread"], ["huey"], []),
@@ -864,7 +1290,21 @@ ANCHORS = {
     "asyncio_sleep": (["asyncio_sleep.py"], [], []),
     "fetch_aiohttp": (["fetch_bench.py", "aiohttp"], ["aiohttp", "arq"], ["nginx"]),
     "fetch_arq": (["fetch_bench.py", "arq"], ["aiohttp", "arq"], ["nginx", "redis-server"]),
+    # PostgreSQL queues (issue 11); each script starts its own private cluster. "initdb"
+    # stands for a PostgreSQL installation (pg_bin_dir()).
+    "pgqueuer": (["peer_pgqueuer.py", "all"], PG_ANCHOR_MODULES, ["initdb"]),  # noop, noop3, delay1
+    "procrastinate_noop": (["peer_procrastinate.py", "noop"], PG_ANCHOR_MODULES, ["initdb"]),
+    "procrastinate_noop3": (["peer_procrastinate.py", "noop3"], PG_ANCHOR_MODULES, ["initdb"]),
 }
+# Anchors that take other options: procrastinate fetches one job per round trip (~280
+# jobs/s, ~40 s per 10,000-job run), so it runs once, with ANALYZE after the enqueue (its
+# faster, steady-state variant; without statistics a run swings 48-96 s: anchors README).
+ANCHOR_OPTIONS = {
+    "procrastinate_noop": {"runs": 1, "extra": ["--analyze"], "timeout": 420},
+    "procrastinate_noop3": {"runs": 1, "extra": ["--analyze"], "timeout": 420},
+}
+ANCHOR_INSTALL_PG = (f"{PG_INSTALL} && pip install pgqueuer==1.6.0 procrastinate==3.10.0 asyncpg "
+                     "'psycopg[binary,pool]'")
 
 
 def anchors_missing(keys) -> list[str]:
@@ -872,24 +1312,28 @@ def anchors_missing(keys) -> list[str]:
     for key in keys:
         _, mods, progs = ANCHORS[key]
         missing += [f"python module {m}" for m in mods if not _has_module(m)]
-        missing += [f"program {p}" for p in progs if not shutil.which(p)]
+        missing += [f"program {p}" for p in progs if not (pg_bin_dir() if p == "initdb" else shutil.which(p))]
     return sorted(set(missing))
 
 
 def run_anchor(directory: str, key: str, runs: int) -> dict[str, dict]:
     """Runs one anchor script; returns {anchor name: {seconds, jobs_per_s, peak_rss_mb}}."""
     script, mods, progs = ANCHORS[key]
+    opts = ANCHOR_OPTIONS.get(key, {})
     miss = anchors_missing([key])
     if miss:
-        log(f"SKIP anchor {key}: missing {', '.join(miss)}; install with: {ANCHOR_INSTALL}")
+        install = ANCHOR_INSTALL_PG if "initdb" in progs else ANCHOR_INSTALL
+        log(f"SKIP anchor {key}: missing {', '.join(miss)}; install with: {install}")
         return {}
-    args = [sys.executable, os.path.join(directory, script[0])] + script[1:] + [str(runs)]
+    runs = min(runs, opts.get("runs", runs))
+    args = [sys.executable, os.path.join(directory, script[0])] + script[1:] + [str(runs)] + opts.get("extra", [])
     t = time.perf_counter()
     proc = subprocess.Popen(args, cwd=directory, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             stdin=subprocess.DEVNULL)
-    _track(proc, signal.SIGINT)  # SIGINT: the anchor's own finally stops its redis/nginx
+    # SIGINT: the anchor's own finally stops its redis/nginx, and pg_ctl-stops its cluster.
+    _track(proc, signal.SIGINT)
     try:
-        out, _ = proc.communicate(timeout=240)
+        out, _ = proc.communicate(timeout=opts.get("timeout", 240))
     except subprocess.TimeoutExpired:
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=30)
@@ -900,8 +1344,10 @@ def run_anchor(directory: str, key: str, runs: int) -> dict[str, dict]:
         if line.startswith("anchor="):
             emit(line)
             kv = dict(p.split("=", 1) for p in line.split() if "=" in p)
-            found[kv["anchor"]] = {"seconds": float(kv["seconds"]), "jobs_per_s": float(kv["jobs_per_s"]),
-                                   "rss": float(kv["peak_rss_mb"])}
+            fig = {"seconds": float(kv["seconds"]), "jobs_per_s": float(kv["jobs_per_s"]),
+                   "rss": float(kv["peak_rss_mb"])}
+            found[kv["anchor"]] = fig
+            found[f"{kv['anchor']}@{kv.get('workload')}"] = fig  # pgqueuer's names repeat per workload
         elif line.startswith("# WARNING") or "Traceback" in line or "Error" in line:
             emit(line if line.startswith("#") else "# " + line)
     log(f"anchor {key}: {time.perf_counter() - t:.1f}s")
@@ -917,13 +1363,23 @@ def suite(b: Bench, args) -> int:
     runs = 1 if quick else args.runs
     anchors_dir = args.anchors
     with_anchors = args.with_anchors
+    engines = ["sqlite", "postgres"] if args.engine == "both" else [args.engine]
+    if "postgres" in engines and not pg_bin_dir():
+        if args.engine == "postgres":
+            log(f"bench.py: --engine postgres needs PostgreSQL: {PG_INSTALL} (or set JOBD_PG_BIN)")
+            return 69
+        log(f"SKIP the PostgreSQL engine: PostgreSQL is not installed ({PG_INSTALL}, or set JOBD_PG_BIN)")
+        engines.remove("postgres")
     if with_anchors and not os.path.isdir(anchors_dir):
         log(f"SKIP anchors: {anchors_dir} not found (set --anchors DIR)")
         with_anchors = False
     if with_anchors:
-        miss = anchors_missing(ANCHORS)
+        keys = [k for k in ANCHORS if ("postgres" if k in PG_ANCHORS else "sqlite") in engines]
+        miss = anchors_missing(keys)
         if miss:
-            log(f"some anchors lack {', '.join(miss)}; they are skipped. Install: {ANCHOR_INSTALL}")
+            log(f"some anchors lack {', '.join(miss)}; they are skipped. Install: "
+                + " ; ".join(sorted({ANCHOR_INSTALL_PG if k in PG_ANCHORS else ANCHOR_INSTALL
+                                     for k in keys if anchors_missing([k])})))
     anchor: dict[str, dict] = {}
 
     def anchors(*keys):
@@ -935,22 +1391,38 @@ def suite(b: Bench, args) -> int:
         log(f"{name} (t={time.perf_counter() - T0:.0f}s)")
 
     big = not quick
-    section("W1 throughput")
-    b.w1([10000] + ([100000] if big else []), runs)
-    anchors("huey_thread", "huey_greenlet", "arq_noop")
-    section("W2 concurrency")
-    b.w2([10000] + ([100000] if big else []), runs)
-    anchors("asyncio_sleep", "arq_delay1")
-    section("W3 fetch")
-    b.w3(10000, runs)
-    anchors("fetch_aiohttp", "fetch_arq")
-    section("W4 latency")
-    b.w4_latency(1000, runs)
-    b.w4_status_under_w2(10000 if quick else 100000)
-    section("W5 backlog")
-    b.w5(100000 if quick else 1000000)
-    section("durability")
-    ok = b.kill_test(20000 if quick else 40000, "full")
+    ok = True
+    if "sqlite" in engines:
+        section("W1 throughput")
+        b.w1([10000] + ([100000] if big else []), runs)
+        anchors("huey_thread", "huey_greenlet", "arq_noop")
+        section("W2 concurrency")
+        b.w2([10000] + ([100000] if big else []), runs)
+        anchors("asyncio_sleep", "arq_delay1")
+        section("W3 fetch")
+        b.w3(10000, runs)
+        anchors("fetch_aiohttp", "fetch_arq")
+        section("W4 latency")
+        b.w4_latency(1000, runs)
+        b.w4_status_under_w2(10000 if quick else 100000)
+        section("W5 backlog")
+        b.w5(100000 if quick else 1000000)
+        section("durability")
+        ok = b.kill_test(20000 if quick else 40000, "full")
+    if "postgres" in engines:
+        section("PostgreSQL engine (issue 11): W1 on 1 and 3 nodes, W2 on 3 nodes")
+        pgb = PgBench(b)
+        try:
+            pgb.w1(10000, 1, runs)
+            pgb.w1(10000, 3, runs)
+            pgb.w2(10000, 3, runs)
+        finally:
+            pgb.stop()  # before the anchors, which start clusters of their own
+        # procrastinate (~280 jobs/s, ~40 s a run) is left out of --quick: pgqueuer is the
+        # faster of the two in every stored run, so it alone sets the W1 target then.
+        anchors("pgqueuer", *([] if quick else ["procrastinate_noop", "procrastinate_noop3"]))
+        if "asyncio_gather_sleep" not in anchor:
+            anchors("asyncio_sleep")
 
     # Ratios and targets.
     r = b.results
@@ -1004,6 +1476,47 @@ def suite(b: Bench, args) -> int:
         checks.append((f"w5_restart_{r['w5']['n'] // 1000}k ready_s", r["w5"]["ready"], "<=2"))
     for name, value, target in checks:
         lines.append(f"target {name}={value:.2f} target={target} met={'yes' if eval_target(value, target) else 'no'}")
+
+    def target(name, value, goal, note=""):
+        met = "yes" if eval_target(value, goal) else "no"
+        lines.append(f"target {name}={value:.2f} target={goal} met={met}" + (f" {note}" if note else ""))
+
+    def pg_ratios(at=""):
+        """The PostgreSQL engine against pgqueuer and procrastinate (their `total` = enqueue +
+        run phase, worker start-up included) and the 3-node W2 against asyncio.gather."""
+        one, three = r.get("pg_w1_e2e_10k_full_1node"), r.get("pg_w1_e2e_10k_full_3nodes")
+        for w, name, workers in ((one, "pg_w1_e2e_10k_full_1node", "w1"), (three, "pg_w1_e2e_10k_full_3nodes", "w3")):
+            if not w:
+                continue
+            cands = [(f"pgqueuer_b100_{workers}_total", f"pgqueuer_b100_{workers}_total@noop_10k"),
+                     (f"procrastinate_c64_{workers}_analyzed_total", f"procrastinate_c64_{workers}_analyzed_total"),
+                     (f"procrastinate_c64_{workers}_total", f"procrastinate_c64_{workers}_total")]
+            have = [(label, a(key)) for label, key in cands if a(key)]
+            for label, base in have:
+                ratio(name, w["jobs_per_s"], label + at, base)
+            if have and w is one:
+                label, base = max(have, key=lambda t: t[1])
+                target(f"pg_w1_10k_full_1node/faster_pg_anchor{at}", w["jobs_per_s"] / base, ">=3",
+                       f"anchor={label} jobd_jobs_per_s={w['jobs_per_s']:.0f} anchor_jobs_per_s={base:.0f}")
+        if one and three and not at:
+            target("pg_w1_10k_full_3nodes/1node", three["jobs_per_s"] / one["jobs_per_s"], ">=1",
+                   f"3nodes_jobs_per_s={three['jobs_per_s']:.0f} 1node_jobs_per_s={one['jobs_per_s']:.0f}")
+        w = r.get("pg_w2_delay1_10k_3nodes")
+        if w:
+            base = a("asyncio_gather_sleep", "seconds")
+            if base:
+                target(f"pg_w2_delay1_10k_3nodes/asyncio_gather{at}", w["seconds"] / base, "<=1.3",
+                       f"jobd_s={w['seconds']:.3f} asyncio_s={base:.3f}")
+            ratio("pg_w2_delay1_10k_3nodes", w["seconds"], "pgqueuer_b100_w1_total" + at,
+                  a("pgqueuer_b100_w1_total@delay1s_10k", "seconds"), None, "seconds")
+        if not at:
+            for name in ("pg_w1_e2e_10k_full_1node", "pg_w1_e2e_10k_full_3nodes", "pg_w2_delay1_10k_3nodes"):
+                if name in r:
+                    f = r[name]
+                    lines.append(f"pg_cpu workload={name} pg_cpu_s={f['pg_cpu']:.2f} jobd_cpu_s={f['jobd_cpu']:.2f} "
+                                 f"pg_share={f['pg_cpu_share']:.2f} jobd_peak_rss_mb={f['rss']:.1f}")
+
+    pg_ratios()
     # The same ratios against the anchors' stored reference run (results-*.txt), which is
     # steadier than one run here: huey's enqueue is one fsync per job and this disk's fsync
     # latency swings ~20x between minutes.
@@ -1024,6 +1537,7 @@ def suite(b: Bench, args) -> int:
                   a("aiohttp_gather_sem100"), ">=1.5")
             ratio("w3_fetch_10k", r["w3_fetch_10k"]["jobs_per_s"], "arq_fetch_max100_total@reference",
                   a("arq_fetch_max100_total"), ">=10")
+        pg_ratios("@reference")
         lines = live + lines
     for line in lines:
         emit(line)
@@ -1031,19 +1545,27 @@ def suite(b: Bench, args) -> int:
 
 
 def reference_anchors(directory: str) -> dict[str, dict]:
-    """The first figure of each anchor in the newest results-*.txt of the anchors folder."""
+    """Each anchor's first figure in the newest results-*.txt of the anchors folder that has
+    it (results-2026-11-25.txt: huey, arq, asyncio, aiohttp; results-pg-*.txt: the PostgreSQL
+    queues), keyed by anchor name and by name@workload."""
     try:
-        files = sorted(f for f in os.listdir(directory) if re.match(r"results-.*\.txt$", f))
+        files = [f for f in os.listdir(directory) if re.match(r"results-.*\.txt$", f)]
     except OSError:
         return {}
-    if not files:
-        return {}
-    out = {}
-    with open(os.path.join(directory, files[-1])) as f:
-        for line in f:
-            if line.startswith("anchor="):
-                kv = dict(p.split("=", 1) for p in line.split() if "=" in p)
-                out.setdefault(kv["anchor"], {"seconds": float(kv["seconds"]), "jobs_per_s": float(kv["jobs_per_s"])})
+    dated = sorted(files, key=lambda f: (re.search(r"\d{4}-\d{2}-\d{2}", f) or re.search("", f)).group(0),
+                   reverse=True)
+    out: dict[str, dict] = {}
+    for name in dated:
+        mine: dict[str, dict] = {}
+        with open(os.path.join(directory, name)) as f:
+            for line in f:
+                if line.startswith("anchor="):
+                    kv = dict(p.split("=", 1) for p in line.split() if "=" in p)
+                    fig = {"seconds": float(kv["seconds"]), "jobs_per_s": float(kv["jobs_per_s"])}
+                    mine.setdefault(kv["anchor"], fig)
+                    mine.setdefault(f"{kv['anchor']}@{kv.get('workload')}", fig)
+        for key, fig in mine.items():
+            out.setdefault(key, fig)
     return out
 
 
@@ -1061,7 +1583,20 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--jobd", default=os.path.join(here, "..", ".build-bench", "release", "jobd"),
                    help="the release jobd binary")
-    p.add_argument("--workload", choices=["all", "w1", "w2", "w3", "w4", "w5"], default="all")
+    p.add_argument("--workload", choices=["all", "w1", "w2", "w3", "w4", "w5", "pg-w1", "pg-w2"], default="all")
+    p.add_argument("--engine", choices=["sqlite", "postgres", "both"], default="both",
+                   help="the suite's engines (default both; postgres is skipped with a note when PostgreSQL "
+                   "is not installed, unless asked for alone)")
+    p.add_argument("--nodes", type=int, action="append",
+                   help="pg-w1 / pg-w2: jobd nodes on the one database (repeatable; default 1 and 3 for pg-w1, "
+                   "3 for pg-w2)")
+    p.add_argument("--pg-analyze", action="store_true",
+                   help="PostgreSQL runs: pause the nodes, submit everything, ANALYZE (untimed), resume: the "
+                   "planner then has statistics for the filled queue, as the anchors' --analyze (a long-lived "
+                   "table's steady state); by default each run's tables are new and have none")
+    p.add_argument("--pg-statements", action="store_true",
+                   help="PostgreSQL runs: load pg_stat_statements and print each run's statements by total "
+                   "time (per 1,000 jobs); off by default, as the anchors run without it")
     p.add_argument("--kill-test", action="store_true", help="kill -9 jobd in the middle of W1; check every "
                    "acknowledged job is stored after the restart")
     p.add_argument("--quick", action="store_true", help="1 run, the smaller sizes only")
@@ -1104,9 +1639,18 @@ def main() -> int:
             b.w4_status_under_w2(10000 if args.quick else 100000)
         elif w == "w5":
             b.w5(args.jobs or (100000 if args.quick else 1000000))
+        elif w in ("pg-w1", "pg-w2"):
+            if not pg_bin_dir():
+                sys.exit(f"bench.py: {w} needs PostgreSQL: {PG_INSTALL} (or set JOBD_PG_BIN)")
+            pgb = PgBench(b)
+            try:
+                for nodes in args.nodes or ([1, 3] if w == "pg-w1" else [3]):
+                    (pgb.w1 if w == "pg-w1" else pgb.w2)(args.jobs or 10000, nodes, runs)
+            finally:
+                pgb.stop()
         return 0
     finally:
-        _stop_all_children()
+        _stop_clusters()  # the jobd nodes first, then any PostgreSQL cluster still up
         b.cleanup()
 
 

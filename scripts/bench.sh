@@ -3,13 +3,20 @@
 # (W1 throughput, W2 concurrency, W3 fetch, W4 latency, W5 backlog, a kill -9 durability
 # check) against a fresh jobd per run and prints one line per figure:
 #   workload=… jobs=… seconds=… jobs_per_s=… peak_rss_mb=… [extras]
+# Then the PostgreSQL engine (issue 11) on a private cluster it starts and removes itself:
+# W1 (10,000 no-op jobs, durability full) on 1 jobd node and on 3 nodes sharing one
+# database, W2 (10,000 x delay 1 s) on 3 nodes, with the database's CPU beside jobd's.
 # With --with-anchors it also runs the matching anchors of ../shared/anchors (huey,
-# arq, asyncio, aiohttp) and prints `ratio workload=… jobd/anchor=…` and `target …` lines.
+# arq, asyncio, aiohttp; pgqueuer and procrastinate for PostgreSQL) and prints
+# `ratio workload=… jobd/anchor=…` and `target …` lines.
 #
-# Usage: scripts/bench.sh [--with-anchors] [--quick] [--rev REV | --package DIR] [--anchors DIR]
-#                         [-- bench.py options]
-#   --quick          1 run per figure and the smaller sizes only (about 1.5 minutes)
+# Usage: scripts/bench.sh [--with-anchors] [--quick] [--engine sqlite|postgres|both]
+#                         [--rev REV | --package DIR] [--anchors DIR] [-- bench.py options]
+#   --quick          1 run per figure and the smaller sizes only (about 2.5 minutes)
 #   --with-anchors   also run the anchors whose prerequisites are installed
+#   --engine E       sqlite: the SQLite workloads only; postgres: the PostgreSQL ones only;
+#                    both (the default): SQLite, then PostgreSQL, which is skipped with a
+#                    note when PostgreSQL is not installed (apt-get install -y postgresql)
 #   --rev REV        measure commit REV (e.g. HEAD) instead of the work tree: it is laid out
 #                    with `git archive` in .build-bench-src/ (kept, so rebuilds are
 #                    incremental); other people's unfinished edits are then not measured
@@ -17,8 +24,9 @@
 #   --anchors DIR    the anchors folder (default: ../shared/anchors beside the repo)
 # The figures are medians of 3 runs (1 with --quick; 1 when a run takes over 25 s).
 # Everything listens on Unix sockets or 127.0.0.1 only; every process started is
-# stopped by its PID on exit. A full --with-anchors run takes about 4.5 minutes after the
-# build (a first release build takes about 5 more). Results: docs/benchmarks.md.
+# stopped by its PID on exit, the PostgreSQL clusters with `pg_ctl stop -m fast`. A full
+# --with-anchors run takes 7-10 minutes after the build (PostgreSQL's part 1.5-3.5 of them,
+# mostly procrastinate; a first release build takes 5-10 more). Results: docs/benchmarks.md.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -26,14 +34,16 @@ package="$(cd "$here/.." && pwd)"
 anchors="$(cd "$here/../.." && pwd)/shared/anchors"
 py_args=()
 rev=""
+engine=both
 while [ $# -gt 0 ]; do
     case "$1" in
         --with-anchors | --quick) py_args+=("$1") ;;
+        --engine) py_args+=("$1" "$2"); engine="$2"; shift ;;
         --anchors) anchors="$2"; shift ;;
         --package) package="$(cd "$2" && pwd)"; shift ;;
         --rev) rev="$2"; shift ;;
         --) shift; py_args+=("$@"); break ;;
-        -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -63,8 +73,21 @@ case " ${py_args[*]-} " in
             echo "# anchors lack:$missing; those anchors are skipped. Install them with:" >&2
             echo "#   apt-get update && apt-get install -y redis-server nginx && pip install huey arq aiohttp gevent" >&2
         fi
+        if [ "$engine" != sqlite ]; then
+            missing=""
+            for m in pgqueuer procrastinate asyncpg psycopg psycopg_pool uvloop; do
+                python3 -c "import $m" 2>/dev/null || missing="$missing $m"
+            done
+            if [ -n "$missing" ]; then
+                echo "# the PostgreSQL anchors lack:$missing; they are skipped. Install them with:" >&2
+                echo "#   pip install pgqueuer==1.6.0 procrastinate==3.10.0 asyncpg 'psycopg[binary,pool]'" >&2
+            fi
+        fi
         ;;
 esac
+if [ "$engine" != sqlite ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${JOBD_PG_BIN:-}" ]; then
+    echo "# the PostgreSQL workloads need PostgreSQL (skipped without it): apt-get install -y postgresql" >&2
+fi
 
 # --- what is measured --------------------------------------------------------------------
 if [ -n "$rev" ]; then
