@@ -143,6 +143,10 @@ extension Dispatcher {
             // leave a note the registration picks up.
             stopRunning(jobID, reason: .cancelRequested, orRemember: true)
             return .running
+        case .runningElsewhere:
+            // Another node runs it and heard the request; a note here would outlive it and
+            // cancel a later attempt of the job that this node might run.
+            return .running
         case .alreadyTerminal(let terminal):
             throw DispatchError(.invalidState, "job \(jobID) already \(terminal.rawValue)")
         case .notFound:

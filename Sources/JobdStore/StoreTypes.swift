@@ -74,8 +74,11 @@ public enum AttemptEnd: Sendable, Hashable {
 public enum CancelOutcome: Sendable, Hashable {
     /// The job was queued and is now `cancelled`.
     case cancelled
-    /// The job is running this attempt; the runtime must stop it.
+    /// The job is running this attempt here; the runtime must stop it.
     case running(AttemptRef)
+    /// The job is running on another node (an engine with many nodes), which the change
+    /// feed's `cancelRequested` asks to stop it; this node has nothing to stop or remember.
+    case runningElsewhere
     /// The job had already finished in this state.
     case alreadyTerminal(JobState)
     /// No job has this id.

@@ -11,11 +11,15 @@ extension PostgresJobStore {
         return try await transaction("cannot cancel job \(jobID)") { connection in
             let rows = try await connection.query(
                 """
-                SELECT state, attempt_count, submitter_uid,
-                    (SELECT max(id) FROM attempts WHERE job_id = jobs.id)
-                FROM jobs WHERE id = \(jobID.rawValue) FOR UPDATE
+                SELECT state, attempt_count, submitter_uid, a.id, a.node_id
+                FROM jobs LEFT JOIN LATERAL (
+                    SELECT id, node_id FROM attempts WHERE job_id = jobs.id ORDER BY id DESC LIMIT 1
+                ) a ON true
+                WHERE jobs.id = \(jobID.rawValue) FOR UPDATE OF jobs
                 """, logger: logger)
-            for try await (stateText, count, uid, attemptID) in rows.decode((String, Int, Int64?, Int64?).self) {
+            for try await (stateText, count, uid, attemptID, node) in rows.decode(
+                (String, Int, Int64?, Int64?, Int64?).self)
+            {
                 let submitter = uid.map { UInt32(truncatingIfNeeded: $0) }
                 guard let state = JobState(rawValue: stateText) else {
                     throw StoreError(.badData, "job \(jobID) has an unknown state \(stateText)")
@@ -32,6 +36,9 @@ extension PostgresJobStore {
                 case .running:
                     guard let attemptID else {
                         throw StoreError(.badData, "job \(jobID) is running without an attempt")
+                    }
+                    if let node, node != self.membership.nodeID {
+                        return (.runningElsewhere, [.cancelRequested(jobID)])
                     }
                     return (
                         .running(AttemptRef(jobID: jobID, attemptID: attemptID, number: count)),

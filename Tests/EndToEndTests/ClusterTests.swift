@@ -112,6 +112,35 @@ import Testing
         }
     }
 
+    @Test("a cancel on one node stops the attempt another runs, and leaves no note behind for a later attempt")
+    func crossNodeCancel() async throws {
+        try await withPostgres { url in
+            let nodes = try await startNodes(2, url: url)
+            defer { for node in nodes { node.cleanUp() } }
+            let id = try await nodes[1].jobctl(["submit", "delay", "4", "--value", "7"]).stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            var runner = ""
+            try await waitUntil("the job runs") {
+                let record = try await nodes[0].jobctlJSON(JobRecord.self, ["status", id])
+                runner = record.attempts?.last?.node ?? ""
+                return record.state == .running
+            }
+            let (running, canceller) = runner == "node-0" ? (nodes[0], nodes[1]) : (nodes[1], nodes[0])
+            let cancelled = try await canceller.jobctl(["cancel", id])
+            #expect(cancelled.status == 0, "\(cancelled)")
+            _ = try await canceller.jobctl(["wait", id, "--timeout", "30"])
+            let record = try await canceller.jobctlJSON(JobRecord.self, ["status", id])
+            #expect(record.state == .cancelled, "\(record)")
+            #expect(record.attempts?.last?.outcome == .cancelled)
+            // Only the canceller is left: the retried job runs there, to its end.
+            #expect(try await running.stop() == 0, "log:\n\(running.log())")
+            #expect(try await canceller.jobctl(["retry", id]).status == 0)
+            let waited = try await canceller.jobctl(["wait", id, "--timeout", "30"])
+            #expect(waited.status == 0, "the retry was cancelled by a stale note: \(waited)\n\(canceller.log())")
+            #expect(try await canceller.stop() == 0, "log:\n\(canceller.log())")
+        }
+    }
+
     @Test("PostgreSQL unreachable at start: exit 1 naming the server; a bad URL: exit 78")
     func startFailures() async throws {
         let daemon = try TestDaemon()
