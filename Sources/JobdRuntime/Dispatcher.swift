@@ -212,6 +212,8 @@ public final class Dispatcher: Service, Sendable {
         // After a failed round: the pause before the next, growing to 5 s.
         var failurePause: Duration?
         var failingSince: ContinuousClock.Instant?
+        // How many kept ends the last failure log reported.
+        var keptLogged = 0
         await withDiscardingTaskGroup { group in
             for await _ in wakeups {
                 let instant = ContinuousClock.now
@@ -266,6 +268,15 @@ public final class Dispatcher: Service, Sendable {
                             },
                             claim: ClaimRequest(
                                 limit: limit, excludingKinds: excludedKinds, excludingHosts: excludedHosts, now: now)))
+                    if let since = failingSince {
+                        logger.notice(
+                            "the store records attempts and claims jobs again",
+                            metadata: [
+                                "ends": "\(ended.count)",
+                                "failing.seconds":
+                                    "\(String(format: "%.1f", (ContinuousClock.now - since).secondsValue))",
+                            ])
+                    }
                     failurePause = nil
                     failingSince = nil
                 } catch {
@@ -273,10 +284,15 @@ public final class Dispatcher: Service, Sendable {
                     let pause = min((failurePause ?? .milliseconds(50)) * 2, .seconds(5))
                     failurePause = pause
                     let since = failingSince ?? instant
+                    if failingSince == nil || ended.count > keptLogged {
+                        // Once per outage, and again only when more ends wait in memory
+                        // than last said; the recovery is logged when a round succeeds.
+                        keptLogged = ended.count
+                        logger.error(
+                            "cannot record attempts or claim jobs; keeping \(ended.count) ends in memory, trying again",
+                            metadata: ["error": "\(error)", "retry.seconds": "\(pause.secondsValue)"])
+                    }
                     failingSince = since
-                    logger.error(
-                        "cannot record attempts or claim jobs; keeping \(ended.count) ends in memory, trying again",
-                        metadata: ["error": "\(error)", "retry.seconds": "\(pause.secondsValue)"])
                     if round.shuttingDown && ContinuousClock.now - since > options.shutdownGrace {
                         // Stopping, and the store still cannot write: leave the attempts
                         // `running` on disk; start-up recovery re-queues them.

@@ -32,6 +32,11 @@ enum PostgresClientFactory {
         // as SQLite's synchronous=NORMAL; a crash of the server may lose the last commits.
         if durability == .normal { parameters.append(("synchronous_commit", "off")) }
         configuration.options.additionalStartupParameters = parameters
-        return PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // The pool logs every failed connection attempt at info; jobd logs each change of
+        // state once itself (the dispatcher, the lease, the listener), so the pool's own
+        // lines are shown only when jobd logs at debug.
+        var background = logger
+        if background.logLevel > .debug { background.logLevel = .warning }
+        return PostgresClient(configuration: configuration, backgroundLogger: background)
     }
 }

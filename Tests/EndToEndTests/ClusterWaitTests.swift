@@ -135,23 +135,6 @@ import Testing
     }
 }
 
-/// The body of a whole HTTP/1.1 response, chunked or not.
-private func httpBody(of response: String) -> String {
-    guard let split = response.range(of: "\r\n\r\n") else { return "" }
-    let head = response[..<split.lowerBound].lowercased()
-    var rest = Substring(response[split.upperBound...])
-    guard head.contains("transfer-encoding: chunked") else { return String(rest) }
-    var body = ""
-    while let line = rest.range(of: "\r\n"), let size = Int(rest[..<line.lowerBound], radix: 16), size > 0 {
-        let start = line.upperBound
-        let utf8 = rest.utf8
-        let end = utf8.index(start, offsetBy: size)
-        body += String(rest[start..<end])
-        rest = rest[end...].dropFirst(2)
-    }
-    return body
-}
-
 private func median(_ values: [Double]) -> Double {
     values.isEmpty ? 0 : values.sorted()[values.count / 2]
 }

@@ -101,6 +101,16 @@ public final class PostgresCluster: Sendable {
         try await pgctl(["restart", "-m", "fast", "-w", "-t", "60"])
     }
 
+    /// `pg_ctl stop -m fast`: the server is down until `startAgain()`.
+    public func stop() async throws {
+        try await pgctl(["stop", "-m", "fast", "-w", "-t", "60"])
+    }
+
+    /// Starts a stopped server on the same directory and port.
+    public func startAgain() async throws {
+        try await pgctl(["start", "-w", "-t", "60"])
+    }
+
     /// Stops the server (fast) and removes the directory.
     public func destroy() async {
         _ = try? await pgctl(["stop", "-m", "fast", "-w", "-t", "30"])

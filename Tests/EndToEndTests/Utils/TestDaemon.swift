@@ -253,8 +253,9 @@ func socketAnswers(_ path: String) -> Bool {
     }
 }
 
-/// Sends one raw HTTP/1.1 request over the Unix socket, as curl --unix-socket would.
-func rawHTTP(socketPath: String, _ request: String) throws -> String {
+/// Sends one raw HTTP/1.1 request over the Unix socket, as curl --unix-socket would; gives
+/// up on a read that waits longer than `timeout` seconds.
+func rawHTTP(socketPath: String, _ request: String, timeout seconds: Int = 10) throws -> String {
     let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw POSIXError(.EIO) }
     defer { close(fd) }
@@ -269,7 +270,7 @@ func rawHTTP(socketPath: String, _ request: String) throws -> String {
         }
     }
     guard connected else { throw POSIXError(.ECONNREFUSED) }
-    var timeout = timeval(tv_sec: 10, tv_usec: 0)
+    var timeout = timeval(tv_sec: seconds, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     let bytes = Array(request.utf8)
     _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
@@ -281,4 +282,21 @@ func rawHTTP(socketPath: String, _ request: String) throws -> String {
         response += buffer[0..<count]
     }
     return String(decoding: response, as: UTF8.self)
+}
+
+/// The body of a whole HTTP/1.1 response, chunked or not.
+func httpBody(of response: String) -> String {
+    guard let split = response.range(of: "\r\n\r\n") else { return "" }
+    let head = response[..<split.lowerBound].lowercased()
+    var rest = Substring(response[split.upperBound...])
+    guard head.contains("transfer-encoding: chunked") else { return String(rest) }
+    var body = ""
+    while let line = rest.range(of: "\r\n"), let size = Int(rest[..<line.lowerBound], radix: 16), size > 0 {
+        let start = line.upperBound
+        let utf8 = rest.utf8
+        let end = utf8.index(start, offsetBy: size)
+        body += String(rest[start..<end])
+        rest = rest[end...].dropFirst(2)
+    }
+    return body
 }
