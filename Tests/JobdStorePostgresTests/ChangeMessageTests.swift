@@ -63,6 +63,21 @@ import Testing
         #expect(ChangeMessage.payloads([.leaseLost, .resynchronized], origin: "a").isEmpty, "local changes stay local")
     }
 
+    @Test("error messages with quotes, backslashes, control characters and emoji survive the hand-written JSON")
+    func escaping() throws {
+        let message = "a \"quoted\" \\ path\nline\ttab\u{01}\u{1F}end 🚀 é"
+        let change = StoreChange.finished(
+            FinishedAttempt(jobID: JobID(5), attemptNumber: 2, outcome: .failed, error: JobError(.jobFailed, message)))
+        let payloads = ChangeMessage.payloads([change], origin: "node \"x\"")
+        let received = try #require(ChangeMessage.changes(of: payloads[0], skipping: "other"))
+        guard case .finished(let finish) = received.first else {
+            Issue.record("\(received)")
+            return
+        }
+        #expect(finish.error?.message == message)
+        #expect(ChangeMessage.changes(of: payloads[0], skipping: "node \"x\"") == nil)
+    }
+
     @Test("10,000 finishes split into payloads under 7,900 bytes and arrive whole, in order")
     func splitsUnderTheLimit() throws {
         let long = String(repeating: "é", count: 400)
