@@ -94,7 +94,7 @@ extension PostgresJobStore {
                     FROM jsonb_to_recordset(\(payload)::jsonb) AS r(id bigint, kind text, spec text, priority integer,
                         run_at double precision, max_attempts integer, timeout double precision, on_interrupt text,
                         key text, uid bigint, host text)
-                    ON CONFLICT (idempotency_key) DO NOTHING
+                    ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
                     RETURNING id
                     """, logger: logger
                 ).decode(Int64.self) {

@@ -82,7 +82,14 @@ enum PostgresMigrations {
             paused boolean NOT NULL DEFAULT false
         );
         INSERT INTO cluster_settings (id) VALUES (1);
+        """,
         """
+        -- Version 2: idempotency keys are rare, so only rows with one are indexed. The
+        -- UNIQUE constraint's index held a NULL entry for every version of every row: one
+        -- more index write per insert, claim and finish.
+        CREATE UNIQUE INDEX jobs_key ON jobs (idempotency_key) WHERE idempotency_key IS NOT NULL;
+        ALTER TABLE jobs DROP CONSTRAINT jobs_idempotency_key_key;
+        """,
     ]
 
     /// Brings the schema up to date.
