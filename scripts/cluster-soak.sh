@@ -26,6 +26,8 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 package="$(cd "$here/.." && pwd)"
+script=cluster-soak.sh
+. "$here/lib/child.sh"
 jobd=""
 py_args=(--jobs 2000 --seeds 1)
 while [ $# -gt 0 ]; do
@@ -40,40 +42,12 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
-    { echo "cluster-soak.sh: needs python3 >= 3.11" >&2; exit 69; }
+need_python
 if [ -z "${JOBD_PG_BIN:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     echo "cluster-soak.sh: PostgreSQL is missing (apt-get install postgresql, or set JOBD_PG_BIN)" >&2
     exit 69
 fi
 
-# The child runs in the background and is waited for, so these traps can stop it by its
-# PID (cluster_soak.py in turn stops its nodes and its PostgreSQL).
-child=""
-cleanup() {
-    if [ -n "$child" ] && kill -0 "$child" 2>/dev/null; then
-        kill -TERM "$child" 2>/dev/null || true
-        wait "$child" 2>/dev/null || true
-    fi
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT
-trap 'cleanup; exit 143' TERM
+need_jobd "$package"
 
-if [ -z "$jobd" ]; then
-    command -v swift >/dev/null || { echo "cluster-soak.sh: the Swift toolchain is missing (or pass --jobd)" >&2; exit 69; }
-    echo "# building jobd (swift build --product jobd)" >&2
-    (cd "$package" && exec swift build --product jobd >&2) &
-    child=$!
-    wait "$child"
-    child=""
-    jobd="$(cd "$package" && swift build --show-bin-path)/jobd"
-fi
-[ -x "$jobd" ] || { echo "cluster-soak.sh: no jobd binary at $jobd" >&2; exit 2; }
-
-python3 "$here/cluster_soak.py" --jobd "$jobd" ${py_args[@]+"${py_args[@]}"} &
-child=$!
-status=0
-wait "$child" || status=$?
-child=""
-exit "$status"
+run_child python3 "$here/cluster_soak.py" --jobd "$jobd" ${py_args[@]+"${py_args[@]}"}

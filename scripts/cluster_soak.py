@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """jobd cluster kill soak (issue 11): 3 nodes on one PostgreSQL, one killed with SIGKILL mid-run.
 
-What runs (stdlib only; scripts/cluster-soak.sh wraps it; Conn, PageServer, log, the child
-tracking and `retryable` come from scripts/soak.py):
+What runs (stdlib only; scripts/cluster-soak.sh wraps it; the submit loop, the jobd process,
+Conn, PageServer, log, the child tracking and the shared checks come from scripts/soak.py):
 
 - PostgreSQL: a private cluster per seed, Debian's server (/usr/lib/postgresql/<newest>/bin,
   or $JOBD_PG_BIN): `initdb -U jobd --auth=trust` into <workdir>/pg (run as `postgres`
@@ -93,7 +93,6 @@ import atexit
 import collections
 import contextlib
 import glob
-import json
 import os
 import random
 import shutil
@@ -108,10 +107,12 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the work tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import soak  # noqa: E402  (Conn, PageServer, log, child tracking, retryable)
-from soak import Conn, HTTPError, PageServer, log, retryable  # noqa: E402
+import soak  # noqa: E402  (the shared workload, checks, jobd process, child tracking)
+from soak import TERMINAL, Conn, PageServer, log, retryable, token_of  # noqa: E402
 
-TERMINAL = {"succeeded", "failed", "cancelled"}
+EXAMPLES = ("lost_ids", "stuck_ids", "dup_examples", "stale_examples", "late_examples", "wrong_examples",
+            "retries_lost_examples", "survivor_interrupted_examples")
+
 NODES = 3
 SIGINT_EXIT = 130
 
@@ -235,109 +236,51 @@ atexit.register(_stop_clusters)
 # A jobd node.
 
 
-class Node:
+class Node(soak.JobdProcess):
     def __init__(self, index: int, binary: str, workdir: str, url: str, args):
+        super().__init__(binary, os.path.join(workdir, f"n{index}.sock"), os.path.join(workdir, f"node-{index}.yaml"),
+                         os.path.join(workdir, f"node-{index}.log"))
         self.index = index
         self.name = f"node-{index}"
-        self.binary = binary
         self.url = url
-        self.socket = os.path.join(workdir, f"n{index}.sock")
-        self.config = os.path.join(workdir, f"node-{index}.yaml")
-        self.logfile = os.path.join(workdir, f"node-{index}.log")
-        self.proc: subprocess.Popen | None = None
         self.alive = False
         with open(self.config, "w") as f:
             f.write(f"workers: {args.workers}\n"
-                    "fetch:\n  timeout: 10\n"
-                    "retry:\n  base: 0.2\n  cap: 2\n"
-                    "grace: 10\n"
+                    + soak.JOBD_TIMINGS +
                     f"node:\n  lease: {args.lease:g}\n"
                     "log:\n  level: info\n")
 
     def spawn(self) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("JOBD_")}
-        env["JOBD_CONFIG"] = self.config
-        with open(self.logfile, "ab") as logf:
-            self.proc = subprocess.Popen(
-                [self.binary, "--socket", self.socket, "--database-url", self.url, "--node-name", self.name],
-                env=env, stdin=subprocess.DEVNULL, stdout=logf, stderr=logf)
-        soak._track(self.proc)
+        super().spawn("--socket", self.socket, "--database-url", self.url, "--node-name", self.name)
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                soak._untrack(self.proc)
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; log: {self.tail_log()}")
-            c = Conn(self.socket, timeout=5)
-            try:
-                if c.request("GET", "/v1/health")[0] == 200:
-                    self.alive = True
-                    return
-            except (OSError, HTTPError, ValueError):
-                pass
-            finally:
-                c.close()
-            time.sleep(0.02)
-        raise RuntimeError(f"{self.name} did not answer /v1/health within {timeout}s; log: {self.tail_log()}")
-
-    def kill(self) -> None:
-        if self.proc.poll() is not None:
-            soak._untrack(self.proc)
-            raise RuntimeError(f"{self.name} exited on its own with {self.proc.returncode}; log: {self.tail_log()}")
-        os.kill(self.proc.pid, signal.SIGKILL)  # by the PID we started
-        self.proc.wait(timeout=30)
-        soak._untrack(self.proc)
+        self.wait_healthy(timeout, 0.02)
+        self.alive = True
 
     def stop(self, timeout: float = 60.0) -> int:
-        if self.proc is None or not self.alive:
+        if not self.alive:
             return 0
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            log(f"{self.name} (pid {self.proc.pid}) did not stop within {timeout}s; SIGKILL")
-            self.proc.kill()
-            rc = self.proc.wait()
-        soak._untrack(self.proc)
+        rc = super().stop(timeout)
         self.alive = False
         return rc
-
-    def tail_log(self, n: int = 1500) -> str:
-        try:
-            with open(self.logfile, "rb") as f:
-                return f.read()[-n:].decode(errors="replace")
-        except OSError:
-            return ""
 
 
 # ---------------------------------------------------------------------------------------
 # One seed's run.
 
 
-class ClusterSoak:
+class ClusterSoak(soak.Workload):
+    token_prefix = "c"
+
     def __init__(self, args, seed: int, workdir: str, binary: str, pg_bin: str):
-        self.args = args
-        self.seed = seed
-        self.workdir = workdir
+        super().__init__(args, seed, workdir)
         self.pg = Postgres(pg_bin, os.path.join(workdir, "pg"))
         self.binary = binary
         self.nodes: list[Node] = []
-        self.pages: PageServer | None = None
-        self.lock = threading.Lock()
-        self.token_seq = 0
         self.rr = 0
-        self.acked: dict[int, tuple[str, str, int]] = {}  # id -> (kind, token, node index)
         self.specs: dict[str, dict] = {}  # token -> spec, every spec ever sent
-        self.acked_log = open(os.path.join(workdir, "acked.log"), "w")
-        self.failed_submits = 0
-        self.cut_off_submits = 0
         self.timed_out_submits = 0
-        self.busy_answers = 0
-        self.bad_answers: list[str] = []
         self.killed = threading.Event()
-        self.stop = threading.Event()
         self.victim: Node | None = None
         self.kill_time = 0.0
         self.reaped_time = 0.0
@@ -347,11 +290,6 @@ class ClusterSoak:
         self.leader_after = ""
 
     # -- workload ------------------------------------------------------------------------
-    def new_token(self) -> str:
-        with self.lock:
-            self.token_seq += 1
-            return f"c{self.seed}t{self.token_seq}"
-
     def make_spec(self, rng: random.Random) -> dict:
         token = self.new_token()
         r = rng.random()
@@ -374,17 +312,9 @@ class ClusterSoak:
         return spec
 
     def retoken(self, spec: dict) -> dict:
-        old = soak.Soak.token_of(spec)
-        new = self.new_token()
-        s = dict(spec)
-        if s["kind"] == "fetch":
-            s["url"] = s["url"].replace(f"/{old}", f"/{new}", 1)
-        else:
-            s["value"] = new
-            if "fail" in s:
-                s["fail"] = f"boom {new}"
+        s = super().retoken(spec)
         with self.lock:
-            self.specs[new] = s
+            self.specs[token_of(s)] = s
         return s
 
     def live_nodes(self) -> list[Node]:
@@ -396,72 +326,22 @@ class ClusterSoak:
             self.rr += 1
             return live[self.rr % len(live)]
 
-    def submitter(self, index: int, deadline: float) -> None:
-        rng = random.Random(self.seed * 1000 + index)
-        conns = {n.index: Conn(n.socket) for n in self.nodes}
-        gate = int(self.args.jobs * 0.6)
-        try:
-            for _ in range(10 * self.args.jobs):  # bounded; each round acknowledges >= 1 job
-                if self.stop.is_set() or time.monotonic() > deadline:
-                    return
-                with self.lock:
-                    have = len(self.acked)
-                if have >= self.args.jobs:
-                    return
-                if have >= gate and not self.killed.is_set():
-                    time.sleep(0.01)
-                    continue
-                n = 1 if rng.random() < 0.3 else rng.randint(2, 50)
-                specs = [self.make_spec(rng) for _ in range(n)]
-                self.submit(conns, specs, deadline)
-        finally:
-            for c in conns.values():
-                c.close()
+    def may_submit(self, have: int) -> bool:
+        return have < int(self.args.jobs * 0.6) or self.killed.is_set()  # until the kill, up to 60 %
 
-    def submit(self, conns: dict[int, Conn], specs: list[dict], deadline: float) -> None:
-        single = len(specs) == 1
-        for _ in range(100000):  # bounded by the deadline too
-            if time.monotonic() > deadline or self.stop.is_set():
-                return
-            node = self.next_node()
-            conn = conns[node.index]
-            body = json.dumps(specs[0] if single else {"jobs": specs}, separators=(",", ":")).encode()
-            try:
-                status, data = conn.request("POST", "/v1/jobs", body)
-            except (OSError, HTTPError, ValueError) as e:
-                with self.lock:
-                    self.failed_submits += 1
-                    self.cut_off_submits += conn.sent
-                    if isinstance(e, TimeoutError):
-                        self.timed_out_submits += 1
-                if isinstance(e, TimeoutError):
-                    log(f"a submit of {len(specs)} specs to {node.name} got no answer in {conn.timeout:.0f}s")
-                specs = [s if "key" in s else self.retoken(s) for s in specs]
-                time.sleep(0.05)
-                continue
-            if status in (429, 503):  # nothing stored
-                with self.lock:
-                    self.busy_answers += 1
-                time.sleep(0.1)
-                continue
-            try:
-                if status not in (200, 201):
-                    raise ValueError(f"status {status}")
-                answer = json.loads(data)
-                ids = answer["ids"] if "ids" in answer else [answer["id"]]
-                if len(ids) != len(specs):
-                    raise ValueError(f"{len(ids)} ids for {len(specs)} specs")
-            except (ValueError, KeyError, TypeError) as e:
-                with self.lock:
-                    self.bad_answers.append(f"{node.name}: {e}: {data[:200]!r}")
-                return
+    def connections(self) -> dict[int, Conn]:
+        return {n.index: Conn(n.socket) for n in self.nodes}
+
+    def target(self, conns: dict[int, Conn]) -> tuple[Conn, Node]:
+        node = self.next_node()  # each batch to the next live node
+        return conns[node.index], node
+
+    def submit_failed(self, error: Exception, conn: Conn, node: Node, specs: list[dict]) -> None:
+        super().submit_failed(error, conn, node, specs)
+        if isinstance(error, TimeoutError):
             with self.lock:
-                for jid, spec in zip(ids, specs):
-                    token = soak.Soak.token_of(spec)
-                    if jid not in self.acked:
-                        self.acked[jid] = (spec["kind"], token, node.index)
-                        self.acked_log.write(f"{jid} {spec['kind']} {token} {node.name}\n")
-            return
+                self.timed_out_submits += 1
+            log(f"a submit of {len(specs)} specs to {node.name} got no answer in {conn.timeout:.0f}s")
 
     def running_per_node(self) -> dict[str, int]:
         rows = self.pg.psql("SELECT node_name, count(*) FROM attempts WHERE outcome = 'running' GROUP BY node_name")
@@ -500,6 +380,13 @@ class ClusterSoak:
         log(f"SIGKILL {victim.name} (pid {victim.proc.pid}{', the leader' if self.leader_before == victim.name else ''}) "
             f"with {self.kill_acked} acknowledged; running then: {running}; right after: {self.running_at_kill}")
 
+    def unfinished_in_db(self) -> dict | None:
+        """None once no job or attempt is left unfinished in the database (the drain's last check)."""
+        left = self.pg.psql("SELECT (SELECT count(*) FROM jobs WHERE state NOT IN "
+                            "('succeeded','failed','cancelled')) + (SELECT count(*) FROM attempts "
+                            "WHERE outcome = 'running')")
+        return None if left and left[0][0] == "0" else {"unfinished_in_db": left}
+
     # -- the run ---------------------------------------------------------------------------
     def run(self) -> int:
         a = self.args
@@ -518,19 +405,9 @@ class ClusterSoak:
             f"{[n.proc.pid for n in self.nodes]} up ({t_up - t_pg:.1f}s), page server on 127.0.0.1:{self.pages.port}, "
             f"workdir {self.workdir}")
         errors: list[str] = []
-
-        def guarded(fn, *fargs):
-            def body():
-                try:
-                    fn(*fargs)
-                except Exception as e:  # reported, and the run fails
-                    errors.append(f"{fn.__name__}: {e!r}")
-                    self.stop.set()
-            return threading.Thread(target=body, daemon=True)
-
         submit_deadline = time.monotonic() + a.submit_timeout
-        subs = [guarded(self.submitter, i, submit_deadline) for i in range(3)]
-        kill = guarded(self.killer, submit_deadline)
+        subs = [self.guarded(errors, self.submitter, i, submit_deadline) for i in range(3)]
+        kill = self.guarded(errors, self.killer, submit_deadline)
         for t in subs + [kill]:
             t.start()
         kill.join(timeout=max(1.0, submit_deadline + 90 - time.monotonic()))
@@ -539,30 +416,8 @@ class ClusterSoak:
         t_submitted = time.monotonic()
         log(f"acknowledged {len(self.acked)}; draining")
 
-        drained, last = False, None
-        drain_deadline = time.monotonic() + a.drain_timeout
         survivors = self.live_nodes()
-        conn = Conn(survivors[0].socket) if survivors else None
-        while conn and not errors and time.monotonic() < drain_deadline:
-            try:
-                status, data = conn.request("GET", "/v1/stats")
-                last = json.loads(data)
-                if status == 200 and last.get("queued") == 0 and last.get("running") == 0:
-                    left = self.pg.psql("SELECT (SELECT count(*) FROM jobs WHERE state NOT IN "
-                                        "('succeeded','failed','cancelled')) + (SELECT count(*) FROM attempts "
-                                        "WHERE outcome = 'running')")
-                    if left and left[0][0] == "0":
-                        drained = True
-                        break
-                    last = dict(last, unfinished_in_db=left)
-            except (OSError, HTTPError, ValueError, RuntimeError) as e:
-                errors.append(f"stats: {e!r}")
-                break
-            time.sleep(0.2)
-        if conn:
-            conn.close()
-        if not drained and not errors:
-            errors.append(f"the queue did not drain within {a.drain_timeout}s: {last}")
+        drained = self.drain(survivors[0].socket if survivors else None, errors, 0.2, self.unfinished_in_db)
         t_drained = time.monotonic()
         with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
             rows = self.pg.psql("SELECT name FROM leader")  # a leader that stops gracefully resigns
@@ -571,19 +426,11 @@ class ClusterSoak:
             rc = n.stop()
             if rc != 0:
                 errors.append(f"{n.name} exited {rc} after SIGTERM; log: {n.tail_log()}")
-        self.acked_log.close()
-        hits = self.pages.snapshot()
-        self.pages.close()
-        for t in subs + [kill]:
-            if t.is_alive():
-                errors.append("a client thread did not finish before its deadline")
-                break
+        hits = self.close_clients()
+        self.threads_done(subs + [kill], errors)
         if self.victim is None or not self.killed.is_set():
             errors.append("no node was killed")
-        if len(self.acked) < a.jobs:
-            errors.append(f"only {len(self.acked)} of {a.jobs} jobs were acknowledged")
-        if self.bad_answers:
-            errors.append(f"{len(self.bad_answers)} bad submit answers, e.g. {self.bad_answers[0]}")
+        self.submit_errors(errors)
         v = self.verify(hits)
         seconds = time.monotonic() - t_start
         if v["rescued"] == 0:
@@ -592,12 +439,7 @@ class ClusterSoak:
         checks = ("lost", "stuck", "unexplained_duplicates", "stale_finishes", "rescue_late", "wrong_outcome",
                   "retries_lost")
         ok = not errors and all(v[c] == 0 for c in checks)
-        for e in errors:
-            log(f"ERROR {e}")
-        for name in ("lost_ids", "stuck_ids", "dup_examples", "stale_examples", "late_examples",
-                     "wrong_examples", "retries_lost_examples", "survivor_interrupted_examples"):
-            if v[name]:
-                log(f"{name}: {v[name][:10]}")
+        soak.report(errors, v, EXAMPLES)
         victim = self.victim.name if self.victim else "none"
         print(f"nodes={NODES} jobs={len(self.acked)} killed={victim} lease={a.lease:g} "
               f"rescued_attempts={v['rescued']} rescue_seconds_max={v['rescue_max']:.2f} "
@@ -621,8 +463,7 @@ class ClusterSoak:
     # -- verification ----------------------------------------------------------------------
     def verify(self, hits: dict[str, int]) -> dict:
         v = collections.Counter()
-        out: dict = {k: [] for k in ("lost_ids", "stuck_ids", "dup_examples", "stale_examples", "late_examples",
-                                     "wrong_examples", "retries_lost_examples", "survivor_interrupted_examples")}
+        out: dict = {k: [] for k in EXAMPLES}
         jobs = {}
         for r in self.pg.psql(
                 "SELECT id, kind, state, max_attempts, attempt_count, interrupted_count, on_interrupt, "
@@ -639,15 +480,8 @@ class ClusterSoak:
                                         r[6] or None, int(r[7]) if r[7] else None))
         out["leader_after"] = self.leader_after
         victim = self.victim.name if self.victim else None
-        out["stored"] = len(jobs)
-        out["attempts"] = sum(len(x) for x in attempts.values())
-        out["requests"] = sum(hits.values())
-        out["unacked"] = len(set(jobs) - set(self.acked))
-        lost = sorted(set(self.acked) - set(jobs))
-        out["lost"], out["lost_ids"] = len(lost), lost
-        running_attempts = [(j, a[0], a[1]) for j, x in attempts.items() for a in x if a[4] == "running"]
-        stuck = sorted(j for j, row in jobs.items() if row[1] not in TERMINAL)
-        out["stuck"], out["stuck_ids"] = len(stuck) + len(running_attempts), stuck + running_attempts
+        stuck, running = soak.stored_totals(out, jobs, attempts, hits, self.acked, outcome=4)
+        out["stuck"], out["stuck_ids"] = len(stuck) + len(running), stuck + [(j, a[0], a[1]) for j, a in running]
         orphan_attempts = sorted(set(attempts) - set(jobs))
         tokens: set[str] = set()
         dups, stale, late, wrong, gave_up = [], [], [], [], []
@@ -659,26 +493,13 @@ class ClusterSoak:
             atts = attempts.get(jid, [])
             token = url_or_value.split("/")[4] if kind == "fetch" else url_or_value
             tokens.add(token)
-            outcomes = [a[4] for a in atts]
-            v["interrupted"] += outcomes.count("interrupted")
-            v["retried"] += sum(o != "interrupted" for o in outcomes) > 1
+            soak.count_outcomes(v, [a[4] for a in atts])
             # unexplained duplicates, soak.py's (a)-(d)
-            why = []
-            for a in atts[:-1]:
-                if a[4] == "interrupted":
-                    continue
-                if a[4] != "failed" or not retryable(a[5], a[6]):
-                    why.append(f"attempt {a[0]} {a[4]} {a[5]} {a[6]} on {a[1]} before the last")
-            if outcomes.count("succeeded") > 1:
-                why.append("more than one succeeded attempt")
-            used = sum(o in ("succeeded", "failed", "cancelled") for o in outcomes)
-            if used > max_attempts:
-                why.append(f"{used} attempts used of max_attempts {max_attempts}")
             seen = hits.get(token, 0)
+            why, used = soak.unexplained_runs([(a[0], a[4], a[5], a[6]) for a in atts], max_attempts, kind, seen,
+                                              places=[f" on {a[1]}" for a in atts])
             if kind == "fetch":
                 v["dup_runs"] += max(0, seen - used)
-                if seen > len(atts):
-                    why.append(f"the server saw {seen} requests for {len(atts)} attempts")
             if why:
                 dups.append((jid, why, self.describe(atts)))
             # stale finishes and consistency
@@ -696,10 +517,7 @@ class ClusterSoak:
                     v["survivor_interrupted"] += 1
                     if len(out["survivor_interrupted_examples"]) < 10:
                         out["survivor_interrupted_examples"].append((jid, a[0], a[1]))
-            if [a[0] for a in atts] != list(range(1, len(atts) + 1)):
-                bad.append(f"attempt numbers {[a[0] for a in atts]}")
-            if attempt_count != len(atts):
-                bad.append(f"attempt_count {attempt_count} with {len(atts)} attempt rows")
+            bad += soak.numbering_problems([a[0] for a in atts], attempt_count)
             lastatt = atts[-1] if atts else None
             if state == "succeeded":
                 if not lastatt or lastatt[4] != "succeeded" or not has_result:
@@ -742,8 +560,7 @@ class ClusterSoak:
             if state == "failed" and error_code != "interrupted" and retryable(error_code, error_status) \
                     and used < max_attempts:
                 gave_up.append((jid, f"failed {error_code} after {used} of {max_attempts}", self.describe(atts)))
-        orphans = sorted(set(hits) - tokens)
-        dups += [(f"token {t}", ["requests for a token no stored job has"]) for t in orphans]
+        dups += soak.orphan_tokens(hits, tokens)
         stale += [(j, ["attempt rows of a job that is not stored"]) for j in orphan_attempts]
         rescue.sort()
         out["rescued"] = len(rescue)

@@ -264,57 +264,65 @@ class Conn:
 # jobd under test.
 
 
-class Jobd:
-    def __init__(self, binary: str, workdir: str, workers: int):
-        self.binary = binary
-        self.socket = os.path.join(workdir, "jobd.sock")
-        self.database = os.path.join(workdir, "jobd.sqlite")
-        self.config = os.path.join(workdir, "jobd.yaml")
-        self.logfile = os.path.join(workdir, "jobd.log")
-        self.proc: subprocess.Popen | None = None
-        with open(self.config, "w") as f:
-            f.write(
-                f"socket:\n  path: {self.socket}\n"
-                f"database:\n  path: {self.database}\n  synchronous: full\n"
-                f"workers: {workers}\n"
-                "fetch:\n  timeout: 10\n"
+# What every jobd started here is configured with (besides its socket, store and workers).
+JOBD_TIMINGS = ("fetch:\n  timeout: 10\n"
                 "retry:\n  base: 0.2\n  cap: 2\n"
-                "grace: 10\n"
-                "log:\n  level: warning\n")
+                "grace: 10\n")
 
-    def start(self, ready_timeout: float = 60.0) -> float:
-        """Starts jobd; returns the seconds from exec to the first answered /v1/health."""
+
+class JobdProcess:
+    """A jobd this script started (Jobd here, cluster_soak.py's Node): its start, the wait
+    for its first answered /v1/health, SIGKILL and SIGTERM by its PID, its log's tail."""
+
+    name = "jobd"
+
+    def __init__(self, binary: str, socket_path: str, config: str, logfile: str):
+        self.binary = binary
+        self.socket = socket_path
+        self.config = config
+        self.logfile = logfile
+        self.proc: subprocess.Popen | None = None
+        self.spawned_at = 0.0
+
+    def spawn(self, *argv: str) -> None:
+        """Starts the binary with argv and $JOBD_CONFIG (no other JOBD_ variable), output to the log."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("JOBD_")}
         env["JOBD_CONFIG"] = self.config
         with open(self.logfile, "ab") as logf:
-            t0 = time.monotonic()
-            self.proc = subprocess.Popen([self.binary], env=env, stdin=subprocess.DEVNULL, stdout=logf,
+            self.spawned_at = time.monotonic()
+            self.proc = subprocess.Popen([self.binary, *argv], env=env, stdin=subprocess.DEVNULL, stdout=logf,
                                          stderr=logf)
         _track(self.proc)
-        deadline = t0 + ready_timeout
+
+    def wait_healthy(self, timeout: float, interval: float, since: float | None = None) -> None:
+        """Returns once GET /v1/health answers 200, within timeout s of since (default now)."""
+        deadline = (time.monotonic() if since is None else since) + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 _untrack(self.proc)
-                raise RuntimeError(f"jobd exited with {self.proc.returncode}; log: {self.tail_log()}")
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; log: {self.tail_log()}")
             c = Conn(self.socket, timeout=5)
             try:
                 if c.request("GET", "/v1/health")[0] == 200:
-                    return time.monotonic() - t0
+                    return
             except (OSError, HTTPError, ValueError):
                 pass
             finally:
                 c.close()
-            time.sleep(0.01)
-        raise RuntimeError(f"jobd did not answer /v1/health within {ready_timeout}s; log: {self.tail_log()}")
+            time.sleep(interval)
+        raise RuntimeError(f"{self.name} did not answer /v1/health within {timeout}s; log: {self.tail_log()}")
 
     def kill(self) -> None:
         """SIGKILL to the jobd we started, by its PID, and reap it."""
         if self.proc.poll() is not None:
             _untrack(self.proc)
-            raise RuntimeError(f"jobd exited on its own with {self.proc.returncode}; log: {self.tail_log()}")
+            raise RuntimeError(f"{self.name} exited on its own with {self.proc.returncode}; log: {self.tail_log()}")
         os.kill(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=30)
         _untrack(self.proc)
+
+    def who(self) -> str:
+        return f"{self.name} (pid {self.proc.pid})"
 
     def stop(self, timeout: float = 60.0) -> int:
         if self.proc is None:
@@ -324,7 +332,7 @@ class Jobd:
         try:
             rc = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            log(f"jobd {self.proc.pid} did not stop within {timeout}s; SIGKILL")
+            log(f"{self.who()} did not stop within {timeout}s; SIGKILL")
             self.proc.kill()
             rc = self.proc.wait()
         _untrack(self.proc)
@@ -336,6 +344,29 @@ class Jobd:
                 return f.read()[-n:].decode(errors="replace")
         except OSError:
             return ""
+
+
+class Jobd(JobdProcess):
+    def __init__(self, binary: str, workdir: str, workers: int):
+        super().__init__(binary, os.path.join(workdir, "jobd.sock"), os.path.join(workdir, "jobd.yaml"),
+                         os.path.join(workdir, "jobd.log"))
+        self.database = os.path.join(workdir, "jobd.sqlite")
+        with open(self.config, "w") as f:
+            f.write(
+                f"socket:\n  path: {self.socket}\n"
+                f"database:\n  path: {self.database}\n  synchronous: full\n"
+                f"workers: {workers}\n"
+                + JOBD_TIMINGS +
+                "log:\n  level: warning\n")
+
+    def start(self, ready_timeout: float = 60.0) -> float:
+        """Starts jobd; returns the seconds from exec to the first answered /v1/health."""
+        self.spawn()
+        self.wait_healthy(ready_timeout, 0.01, since=self.spawned_at)
+        return time.monotonic() - self.spawned_at
+
+    def who(self) -> str:
+        return f"jobd {self.proc.pid}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -430,25 +461,287 @@ def rfc3339(t: float) -> str:
     return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}Z"
 
 
-class Soak:
-    def __init__(self, args, workdir: str):
+def token_of(spec: dict) -> str:
+    """The token in a spec: a fetch's URL path /<page>/<token>, a delay's value."""
+    if spec["kind"] == "fetch":
+        return spec["url"].split("/")[4].split("?")[0]
+    return spec["value"]
+
+
+class BadAnswer(Exception):
+    pass
+
+
+def submit_ids(status: int, data: bytes, count: int) -> list[int]:
+    """The ids of a 200/201 answer to a submit of count specs; BadAnswer (what was wrong and
+    the answer's start) for any other status, a body that is not JSON, or not one id a spec."""
+    try:
+        if status not in (200, 201):
+            raise ValueError(f"status {status}")
+        answer = json.loads(data)
+        ids = answer["ids"] if "ids" in answer else [answer["id"]]
+        if len(ids) != count:
+            raise ValueError(f"{len(ids)} ids for {count} specs")
+    except (ValueError, KeyError, TypeError) as e:
+        raise BadAnswer(f"{e}: {data[:200]!r}") from None
+    return ids
+
+
+# -- checks over the stored jobs and attempts, shared with cluster_soak.py ------------------
+
+
+def stored_totals(out: dict, jobs: dict, attempts: dict, hits: dict[str, int], acked, outcome: int):
+    """Sets out's stored, attempts, requests, unacked, lost and lost_ids. jobs: id -> row
+    with the state second; attempts: job id -> rows with the outcome at index `outcome`.
+    Returns the stuck job ids (not terminal) and the attempts still running, (job id, row)."""
+    out["stored"] = len(jobs)
+    out["attempts"] = sum(len(x) for x in attempts.values())
+    out["requests"] = sum(hits.values())
+    out["unacked"] = len(set(jobs) - set(acked))
+    lost = sorted(set(acked) - set(jobs))
+    out["lost"], out["lost_ids"] = len(lost), lost
+    running = [(j, a) for j, x in attempts.items() for a in x if a[outcome] == "running"]
+    stuck = sorted(j for j, row in jobs.items() if row[1] not in TERMINAL)
+    return stuck, running
+
+
+def count_outcomes(v: collections.Counter, outcomes: list[str]) -> None:
+    """One job's interrupted attempts, whether it had one, whether it ran more than once."""
+    v["interrupted"] += outcomes.count("interrupted")
+    v["jobs_interrupted"] += "interrupted" in outcomes
+    v["retried"] += sum(o != "interrupted" for o in outcomes) > 1
+
+
+def unexplained_runs(runs: list[tuple], max_attempts: int, kind: str, seen: int,
+                     places: list[str] | None = None) -> tuple[list[str], int]:
+    """Checks (a)-(d) of the header for one job. runs: (number, outcome, error_code,
+    http_status) per attempt row, ordered by number; seen: the server's requests for the
+    job's token; places: a text per row, put after the attempt in a reason. Returns the
+    reasons (none: every run explained) and the attempts that used the budget."""
+    why = []
+    for i, (number, outcome, code, status) in enumerate(runs[:-1]):
+        if outcome == "interrupted":
+            continue
+        if outcome != "failed" or not retryable(code, status):
+            why.append(f"attempt {number} {outcome} {code} {status}{places[i] if places else ''} before the last")
+    outcomes = [r[1] for r in runs]
+    if outcomes.count("succeeded") > 1:
+        why.append("more than one succeeded attempt")
+    used = sum(o in ("succeeded", "failed", "cancelled") for o in outcomes)
+    if used > max_attempts:
+        why.append(f"{used} attempts used of max_attempts {max_attempts}")
+    if kind == "fetch" and seen > len(runs):
+        why.append(f"the server saw {seen} requests for {len(runs)} attempts")
+    return why, used
+
+
+def numbering_problems(numbers: list[int], attempt_count: int) -> list[str]:
+    """Attempt rows not numbered 1..n, or jobs.attempt_count not the number of rows."""
+    bad = []
+    if numbers != list(range(1, len(numbers) + 1)):
+        bad.append(f"attempt numbers {numbers}")
+    if attempt_count != len(numbers):
+        bad.append(f"attempt_count {attempt_count} with {len(numbers)} attempt rows")
+    return bad
+
+
+def orphan_tokens(hits: dict[str, int], tokens: set[str]) -> list[tuple]:
+    """A duplicate for each token the server saw that no stored job carries."""
+    return [(f"token {t}", ["requests for a token no stored job has"]) for t in sorted(set(hits) - tokens)]
+
+
+def report(errors: list[str], v: dict, examples) -> None:
+    for e in errors:
+        log(f"ERROR {e}")
+    for name in examples:
+        if v[name]:
+            log(f"{name}: {v[name][:10]}")
+
+
+# -- the workload, shared with cluster_soak.py ----------------------------------------------
+
+
+class Workload:
+    """What Soak and cluster_soak.py's ClusterSoak share: tokens, the submitters, a batch
+    sent until it is acknowledged, the acknowledged ids, guarded threads, the drain and
+    the end-of-run checks of the clients. A subclass gives make_spec, may_submit,
+    connections and target; a target's node is None (one jobd) or has .index and .name."""
+
+    token_prefix = "s"
+
+    def __init__(self, args, seed: int, workdir: str):
         self.args = args
+        self.seed = seed
         self.workdir = workdir
+        self.lock = threading.Lock()
+        self.token_seq = 0
+        self.acked: dict[int, tuple] = {}  # id -> (kind, token[, node index])
+        self.acked_log = open(os.path.join(workdir, "acked.log"), "w")
+        self.recent: collections.deque[int] | None = None  # acknowledged ids, newest last, when kept
+        self.failed_submits = 0
+        self.cut_off_submits = 0  # sent whole, answer not read whole
+        self.busy_answers = 0
+        self.bad_answers: list[str] = []
+        self.stop = threading.Event()
+        self.pages: PageServer | None = None
+
+    def new_token(self) -> str:
+        with self.lock:
+            self.token_seq += 1
+            return f"{self.token_prefix}{self.seed}t{self.token_seq}"
+
+    def retoken(self, spec: dict) -> dict:
+        """A keyless spec sent again after a cut-off answer: the same job under a new token,
+        so the server's counts stay per stored job."""
+        old = token_of(spec)
+        new = self.new_token()
+        s = dict(spec)
+        if s["kind"] == "fetch":
+            s["url"] = s["url"].replace(f"/{old}", f"/{new}", 1)
+        else:
+            s["value"] = new
+            if "fail" in s:
+                s["fail"] = f"boom {new}"
+        return s
+
+    def submitter(self, index: int, deadline: float) -> None:
+        rng = random.Random(self.seed * 1000 + index)
+        conns = self.connections()
+        try:
+            for _ in range(10 * self.args.jobs):  # bounded; each round acknowledges >= 1 job
+                if self.stop.is_set() or time.monotonic() > deadline:
+                    return
+                with self.lock:
+                    have = len(self.acked)
+                if have >= self.args.jobs:
+                    return
+                if not self.may_submit(have):
+                    time.sleep(0.01)
+                    continue
+                n = 1 if rng.random() < 0.3 else rng.randint(2, 50)
+                specs = [self.make_spec(rng) for _ in range(n)]
+                self.submit(conns, specs, deadline)
+        finally:
+            for c in conns.values():
+                c.close()
+
+    def post(self, conn: Conn, body: bytes) -> tuple[int, bytes]:
+        return conn.request("POST", "/v1/jobs", body)
+
+    def submit(self, conns: dict[int, Conn], specs: list[dict], deadline: float) -> None:
+        single = len(specs) == 1
+        for _ in range(100000):  # bounded by the deadline too
+            if time.monotonic() > deadline or self.stop.is_set():
+                return
+            conn, node = self.target(conns)
+            body = json.dumps(specs[0] if single else {"jobs": specs}, separators=(",", ":")).encode()
+            try:
+                status, data = self.post(conn, body)
+            except (OSError, HTTPError, ValueError) as e:
+                # Not acknowledged: jobd is down, or the kill cut the answer off. Keyless
+                # specs go again under new tokens; keyed ones unchanged.
+                self.submit_failed(e, conn, node, specs)
+                specs = [s if "key" in s else self.retoken(s) for s in specs]
+                time.sleep(0.05)
+                continue
+            if status in (429, 503):  # nothing stored
+                with self.lock:
+                    self.busy_answers += 1
+                time.sleep(0.1)
+                continue
+            try:
+                ids = submit_ids(status, data, len(specs))
+            except BadAnswer as e:
+                with self.lock:
+                    self.bad_answers.append(f"{node.name}: {e}" if node else str(e))
+                return
+            self.acknowledge(ids, specs, node)
+            return
+
+    def submit_failed(self, error: Exception, conn: Conn, node, specs: list[dict]) -> None:
+        with self.lock:
+            self.failed_submits += 1
+            self.cut_off_submits += conn.sent
+
+    def acknowledge(self, ids: list[int], specs: list[dict], node) -> None:
+        """Records ids as acknowledged (in self.acked and acked.log: "id kind token[ node]")."""
+        with self.lock:
+            for jid, spec in zip(ids, specs):
+                token = token_of(spec)
+                if jid not in self.acked:
+                    self.acked[jid] = (spec["kind"], token) + ((node.index,) if node else ())
+                    self.acked_log.write(f"{jid} {spec['kind']} {token}{f' {node.name}' if node else ''}\n")
+                if self.recent is not None:
+                    self.recent.append(jid)
+
+    def guarded(self, errors: list[str], fn, *fargs) -> threading.Thread:
+        """A thread running fn(*fargs); an exception is appended to errors and stops the run."""
+        def body():
+            try:
+                fn(*fargs)
+            except Exception as e:  # reported, and the run fails
+                errors.append(f"{fn.__name__}: {e!r}")
+                self.stop.set()
+        return threading.Thread(target=body, daemon=True)
+
+    def drain(self, socket_path: str | None, errors: list[str], interval: float, settled=None) -> bool:
+        """GET /v1/stats every interval s until queued = running = 0 and settled() (when
+        given) returns None, not a dict for the last stats, within --drain-timeout;
+        what goes wrong is appended to errors. Whether it drained."""
+        drained, last = False, None
+        drain_deadline = time.monotonic() + self.args.drain_timeout
+        conn = Conn(socket_path) if socket_path else None
+        while conn and not errors and time.monotonic() < drain_deadline:
+            try:
+                status, data = conn.request("GET", "/v1/stats")
+                last = json.loads(data)
+                if status == 200 and last.get("queued") == 0 and last.get("running") == 0:
+                    left = settled() if settled else None
+                    if left is None:
+                        drained = True
+                        break
+                    last = dict(last, **left)
+            except (OSError, HTTPError, ValueError, RuntimeError) as e:
+                errors.append(f"stats: {e!r}")
+                break
+            time.sleep(interval)
+        if conn:
+            conn.close()
+        if not drained and not errors:
+            errors.append(f"the queue did not drain within {self.args.drain_timeout}s: {last}")
+        return drained
+
+    def close_clients(self) -> dict[str, int]:
+        """Closes acked.log and the page server; the server's requests per token."""
+        self.acked_log.close()
+        hits = self.pages.snapshot()
+        self.pages.close()
+        return hits
+
+    @staticmethod
+    def threads_done(threads: list[threading.Thread], errors: list[str]) -> None:
+        for t in threads:
+            if t.is_alive():
+                errors.append("a client thread did not finish before its deadline")
+                break
+
+    def submit_errors(self, errors: list[str]) -> None:
+        if len(self.acked) < self.args.jobs:
+            errors.append(f"only {len(self.acked)} of {self.args.jobs} jobs were acknowledged")
+        if self.bad_answers:
+            errors.append(f"{len(self.bad_answers)} bad submit answers, e.g. {self.bad_answers[0]}")
+
+
+class Soak(Workload):
+    def __init__(self, args, workdir: str):
+        super().__init__(args, args.seed, workdir)
         binary = os.path.join(workdir, "jobd")
         shutil.copy2(args.jobd, binary)
         self.jobd = Jobd(binary, workdir, args.workers)
         self.pages = PageServer()
-        self.lock = threading.Lock()
-        self.token_seq = 0
-        self.acked: dict[int, tuple[str, str]] = {}  # id -> (kind, token)
-        self.acked_log = open(os.path.join(workdir, "acked.log"), "w")
-        self.recent: collections.deque[int] = collections.deque(maxlen=400)
-        self.failed_submits = 0
-        self.cut_off_submits = 0  # sent whole, answer not read whole
+        self.recent = collections.deque(maxlen=400)
         self.inflight = 0  # submits between send and answer
         self.kills_mid_submit = 0
-        self.bad_answers: list[str] = []
-        self.busy_answers = 0
         self.cancel_acked: set[int] = set()
         self.cancel_running: dict[int, float] = {}  # id -> wall time of the first 'running' answer
         self.cancel_requests = 0
@@ -456,15 +749,9 @@ class Soak:
         self.restart_s: list[float] = []
         self.kill_plan = (0, time.monotonic(), 1.0)  # (kills done, cycle start, planned uptime)
         self.kills_done = threading.Event()
-        self.stop = threading.Event()
         self.submitters_done = threading.Event()
 
     # -- workload ------------------------------------------------------------------------
-    def new_token(self) -> str:
-        with self.lock:
-            self.token_seq += 1
-            return f"s{self.args.seed}t{self.token_seq}"
-
     def make_spec(self, rng: random.Random) -> dict:
         token = self.new_token()
         spec: dict = {}
@@ -495,26 +782,6 @@ class Soak:
             spec["on_interrupt"] = "fail"
         return spec
 
-    def retoken(self, spec: dict) -> dict:
-        """A keyless spec sent again after a cut-off answer: the same job under a new token,
-        so the server's counts stay per stored job."""
-        old = self.token_of(spec)
-        new = self.new_token()
-        s = dict(spec)
-        if s["kind"] == "fetch":
-            s["url"] = s["url"].replace(f"/{old}", f"/{new}", 1)
-        else:
-            s["value"] = new
-            if "fail" in s:
-                s["fail"] = f"boom {new}"
-        return s
-
-    @staticmethod
-    def token_of(spec: dict) -> str:
-        if spec["kind"] == "fetch":
-            return spec["url"].split("/")[4].split("?")[0]
-        return spec["value"]
-
     def allowed(self) -> int:
         """How many jobs may be acknowledged by now: the share of --jobs that matches the
         share of the kill schedule elapsed (plus a little slack)."""
@@ -525,73 +792,23 @@ class Soak:
         frac = (k + min(1.5, max(0.0, (time.monotonic() - start) / uptime))) / self.args.kills
         return min(self.args.jobs, int(self.args.jobs * frac) + 20)
 
-    def submitter(self, index: int, deadline: float) -> None:
-        rng = random.Random(self.args.seed * 1000 + index)
-        conn = Conn(self.jobd.socket)
-        try:
-            for _ in range(10 * self.args.jobs):  # bounded; each round acknowledges >= 1 job
-                if self.stop.is_set() or time.monotonic() > deadline:
-                    return
-                with self.lock:
-                    have = len(self.acked)
-                if have >= self.args.jobs:
-                    return
-                if have >= self.allowed():
-                    time.sleep(0.01)
-                    continue
-                n = 1 if rng.random() < 0.3 else rng.randint(2, 50)
-                specs = [self.make_spec(rng) for _ in range(n)]
-                self.submit(conn, specs, deadline)
-        finally:
-            conn.close()
+    def may_submit(self, have: int) -> bool:
+        return have < self.allowed()
 
-    def submit(self, conn: Conn, specs: list[dict], deadline: float) -> None:
-        single = len(specs) == 1
-        for _ in range(100000):  # bounded by the deadline too
-            if time.monotonic() > deadline or self.stop.is_set():
-                return
-            body = json.dumps(specs[0] if single else {"jobs": specs}, separators=(",", ":")).encode()
-            with self.lock:
-                self.inflight += 1
-            try:
-                status, data = conn.request("POST", "/v1/jobs", body)
-            except (OSError, HTTPError, ValueError):
-                with self.lock:
-                    self.inflight -= 1
-                # Not acknowledged: jobd is down, or the kill cut the answer off. Keyless
-                # specs go again under new tokens; keyed ones unchanged.
-                with self.lock:
-                    self.failed_submits += 1
-                    self.cut_off_submits += conn.sent
-                specs = [s if "key" in s else self.retoken(s) for s in specs]
-                time.sleep(0.05)
-                continue
+    def connections(self) -> dict[int, Conn]:
+        return {0: Conn(self.jobd.socket)}
+
+    def target(self, conns: dict[int, Conn]) -> tuple[Conn, None]:
+        return conns[0], None
+
+    def post(self, conn: Conn, body: bytes) -> tuple[int, bytes]:
+        with self.lock:
+            self.inflight += 1
+        try:
+            return super().post(conn, body)
+        finally:
             with self.lock:
                 self.inflight -= 1
-            if status in (429, 503):  # nothing stored
-                with self.lock:
-                    self.busy_answers += 1
-                time.sleep(0.1)
-                continue
-            try:
-                if status not in (200, 201):
-                    raise ValueError(f"status {status}")
-                answer = json.loads(data)
-                ids = answer["ids"] if "ids" in answer else [answer["id"]]
-                if len(ids) != len(specs):
-                    raise ValueError(f"{len(ids)} ids for {len(specs)} specs")
-            except (ValueError, KeyError, TypeError) as e:
-                with self.lock:
-                    self.bad_answers.append(f"{e}: {data[:200]!r}")
-                return
-            with self.lock:
-                for jid, spec in zip(ids, specs):
-                    token = self.token_of(spec)
-                    if jid not in self.acked:
-                        self.acked[jid] = (spec["kind"], token)
-                        self.acked_log.write(f"{jid} {spec['kind']} {token}\n")
-                    self.recent.append(jid)
-            return
 
     def canceller(self, deadline: float) -> None:
         rng = random.Random(self.args.seed * 1000 + 999)
@@ -660,19 +877,9 @@ class Soak:
         self.jobd.start()
         log(f"jobd {self.jobd.proc.pid} up; page server on 127.0.0.1:{self.pages.port}; workdir {self.workdir}")
         errors: list[str] = []
-
-        def guarded(fn, *fargs):
-            def body():
-                try:
-                    fn(*fargs)
-                except Exception as e:  # reported, and the run fails
-                    errors.append(f"{fn.__name__}: {e!r}")
-                    self.stop.set()
-            return threading.Thread(target=body, daemon=True)
-
-        subs = [guarded(self.submitter, i, kill_deadline + a.drain_timeout) for i in range(3)]
-        canc = guarded(self.canceller, kill_deadline + a.drain_timeout)
-        kill = guarded(self.killer, kill_deadline)
+        subs = [self.guarded(errors, self.submitter, i, kill_deadline + a.drain_timeout) for i in range(3)]
+        canc = self.guarded(errors, self.canceller, kill_deadline + a.drain_timeout)
+        kill = self.guarded(errors, self.killer, kill_deadline)
         for t in subs + [canc, kill]:
             t.start()
         kill.join(timeout=a.kill_phase_timeout + 120)
@@ -684,49 +891,21 @@ class Soak:
         t_submitted = time.monotonic()
         log(f"kills={self.kills}; acknowledged {len(self.acked)}; draining")
 
-        drained, last = False, None
-        drain_deadline = time.monotonic() + a.drain_timeout
-        conn = Conn(self.jobd.socket)
-        while not errors and time.monotonic() < drain_deadline:
-            try:
-                status, data = conn.request("GET", "/v1/stats")
-                last = json.loads(data)
-                if status == 200 and last.get("queued") == 0 and last.get("running") == 0:
-                    drained = True
-                    break
-            except (OSError, HTTPError, ValueError) as e:
-                errors.append(f"stats: {e!r}")
-                break
-            time.sleep(0.1)
-        conn.close()
-        if not drained and not errors:
-            errors.append(f"the queue did not drain within {a.drain_timeout}s: {last}")
+        drained = self.drain(self.jobd.socket, errors, 0.1)
         t_drained = time.monotonic()
         rc = self.jobd.stop()
         if rc != 0:
             errors.append(f"jobd exited {rc} after SIGTERM; log: {self.jobd.tail_log()}")
-        self.acked_log.close()
-        hits = self.pages.snapshot()
-        self.pages.close()
+        hits = self.close_clients()
         seconds = time.monotonic() - t_start
         v = self.verify(hits)
-        for t in subs + [canc, kill]:
-            if t.is_alive():
-                errors.append("a client thread did not finish before its deadline")
-                break
+        self.threads_done(subs + [canc, kill], errors)
         if self.kills < a.kills:
             errors.append(f"only {self.kills} of {a.kills} kills happened")
-        if len(self.acked) < a.jobs:
-            errors.append(f"only {len(self.acked)} of {a.jobs} jobs were acknowledged")
-        if self.bad_answers:
-            errors.append(f"{len(self.bad_answers)} bad submit answers, e.g. {self.bad_answers[0]}")
+        self.submit_errors(errors)
         ok = (not errors and v["lost"] == 0 and v["stuck"] == 0 and v["unexplained_duplicates"] == 0
               and v["integrity"] == "ok" and v["inconsistent"] == 0 and v["cancel_lost"] == 0)
-        for e in errors:
-            log(f"ERROR {e}")
-        for name in ("lost_ids", "stuck_ids", "dup_examples", "inconsistent_examples", "cancel_lost_ids"):
-            if v[name]:
-                log(f"{name}: {v[name][:10]}")
+        report(errors, v, ("lost_ids", "stuck_ids", "dup_examples", "inconsistent_examples", "cancel_lost_ids"))
         restart = sorted(self.restart_s) or [0.0]
         print(f"kills={self.kills} jobs={len(self.acked)} lost={v['lost']} stuck={v['stuck']} "
               f"unexplained_duplicates={v['unexplained_duplicates']} integrity={v['integrity']} "
@@ -766,15 +945,8 @@ class Soak:
                 attempts[r[0]].append(r[1:])
         finally:
             db.close()
-        out["stored"] = len(jobs)
-        out["attempts"] = sum(len(x) for x in attempts.values())
-        out["requests"] = sum(hits.values())
-        out["unacked"] = len(set(jobs) - set(self.acked))
-        lost = sorted(set(self.acked) - set(jobs))
-        out["lost"], out["lost_ids"] = len(lost), lost
-        running_attempts = sum(1 for x in attempts.values() for a in x if a[1] == "running")
-        stuck = sorted(j for j, row in jobs.items() if row[1] not in TERMINAL)
-        out["stuck"], out["stuck_ids"] = len(stuck) + running_attempts, stuck
+        stuck, running = stored_totals(out, jobs, attempts, hits, self.acked, outcome=1)
+        out["stuck"], out["stuck_ids"] = len(stuck) + len(running), stuck
         tokens: set[str] = set()
         dups, incons = [], []
         for jid, (kind, state, spec_text, max_attempts, attempt_count, error_code, on_interrupt,
@@ -784,36 +956,17 @@ class Soak:
                 # on_interrupt: fail, or interrupted JobStore.maxInterruptions (10) times
                 v["failed_interrupted_policy_fail" if on_interrupt == "fail" else "failed_interrupted_10x"] += 1
             atts = attempts.get(jid, [])
-            spec = json.loads(spec_text)
-            token = self.token_of(spec)
+            token = token_of(json.loads(spec_text))
             tokens.add(token)
             outcomes = [a[1] for a in atts]
-            v["interrupted"] += outcomes.count("interrupted")
-            v["jobs_interrupted"] += "interrupted" in outcomes
-            v["retried"] += sum(o != "interrupted" for o in outcomes) > 1
-            why = []
-            for a in atts[:-1]:
-                if a[1] == "interrupted":
-                    continue
-                if a[1] != "failed" or not retryable(a[2], a[3]):
-                    why.append(f"attempt {a[0]} {a[1]} {a[2]} {a[3]} before the last")
-            if outcomes.count("succeeded") > 1:
-                why.append("more than one succeeded attempt")
-            used = sum(o in ("succeeded", "failed", "cancelled") for o in outcomes)
-            if used > max_attempts:
-                why.append(f"{used} attempts used of max_attempts {max_attempts}")
+            count_outcomes(v, outcomes)
             seen = hits.get(token, 0)
+            why, used = unexplained_runs([a[:4] for a in atts], max_attempts, kind, seen)
             if kind == "fetch":
                 v["dup_runs"] += max(0, seen - used)  # runs beyond the counted attempts
-            if kind == "fetch" and seen > len(atts):
-                why.append(f"the server saw {seen} requests for {len(atts)} attempts")
             if why:
                 dups.append((jid, why))
-            bad = []
-            if [a[0] for a in atts] != list(range(1, len(atts) + 1)):
-                bad.append(f"attempt numbers {[a[0] for a in atts]}")
-            if attempt_count != len(atts):
-                bad.append(f"attempt_count {attempt_count} with {len(atts)} attempt rows")
+            bad = numbering_problems([a[0] for a in atts], attempt_count)
             if (state == "succeeded") != (bool(outcomes) and outcomes[-1] == "succeeded"):
                 bad.append(f"state {state} with attempts {outcomes}")
             answered = sum(a[1] == "succeeded" or a[3] is not None for a in atts)
@@ -821,8 +974,7 @@ class Soak:
                 bad.append(f"{answered} HTTP answers recorded, {seen} requests seen")
             if bad:
                 incons.append((jid, bad))
-        orphans = sorted(set(hits) - tokens)
-        dups += [(f"token {t}", ["requests for a token no stored job has"]) for t in orphans]
+        dups += orphan_tokens(hits, tokens)
         out["unexplained_duplicates"], out["dup_examples"] = len(dups), dups
         out["inconsistent"], out["inconsistent_examples"] = len(incons), incons
         cancel_lost = sorted(j for j in self.cancel_acked if jobs.get(j, (None, None))[1] != "cancelled")

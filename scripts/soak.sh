@@ -22,6 +22,8 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 package="$(cd "$here/.." && pwd)"
+script=soak.sh
+. "$here/lib/child.sh"
 jobd=""
 py_args=()
 while [ $# -gt 0 ]; do
@@ -36,36 +38,8 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
-    { echo "soak.sh: needs python3 >= 3.11" >&2; exit 69; }
+need_python
 
-# The child runs in the background and is waited for, so these traps can stop it by its
-# PID (soak.py in turn stops its own jobd).
-child=""
-cleanup() {
-    if [ -n "$child" ] && kill -0 "$child" 2>/dev/null; then
-        kill -TERM "$child" 2>/dev/null || true
-        wait "$child" 2>/dev/null || true
-    fi
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT
-trap 'cleanup; exit 143' TERM
+need_jobd "$package"
 
-if [ -z "$jobd" ]; then
-    command -v swift >/dev/null || { echo "soak.sh: the Swift toolchain is missing (or pass --jobd)" >&2; exit 69; }
-    echo "# building jobd (swift build --product jobd)" >&2
-    (cd "$package" && exec swift build --product jobd >&2) &
-    child=$!
-    wait "$child"
-    child=""
-    jobd="$(cd "$package" && swift build --show-bin-path)/jobd"
-fi
-[ -x "$jobd" ] || { echo "soak.sh: no jobd binary at $jobd" >&2; exit 2; }
-
-python3 "$here/soak.py" --jobd "$jobd" ${py_args[@]+"${py_args[@]}"} &
-child=$!
-status=0
-wait "$child" || status=$?
-child=""
-exit "$status"
+run_child python3 "$here/soak.py" --jobd "$jobd" ${py_args[@]+"${py_args[@]}"}
