@@ -80,6 +80,15 @@ public enum JSONText {
         out.append(contentsOf: text.utf8)
     }
 
+    /// A JSON string literal, quotes included: for the other places that write JSON by
+    /// hand (the log's JSON format, the PostgreSQL change feed).
+    public static func string(_ text: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count + 2)
+        appendString(text, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Appends a JSON string literal: quotes, backslashes and control characters escaped.
     static func appendString(_ string: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))

@@ -1,3 +1,5 @@
+import JobdModel
+
 /// The change feed's JSON, written by hand: a `JSONEncoder` per entry, and decoding every
 /// notification to find out that it was this node's own, were the two largest costs of a
 /// dispatcher round on PostgreSQL (a profile of W1, docs/benchmarks.md). The other side
@@ -29,28 +31,5 @@ extension ChangeMessage.Entry {
         if let ra, ra.isFinite { out += #","ra":\#(ra)"# }
         if let p { out += #","p":\#(p)"# }
         return out + "}"
-    }
-}
-
-/// JSON string literals.
-enum JSONText {
-    /// `text` as a JSON string, quotes included: `"`, `\` and control characters escaped.
-    static func string(_ text: String) -> String {
-        var out = "\""
-        out.unicodeScalars.reserveCapacity(text.unicodeScalars.count + 2)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
