@@ -122,18 +122,12 @@ echo "# swift: $(swift --version 2>&1 | head -1)"
 echo "# package: $package commit=$commit"
 echo "# loadavg at start: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on the machine skew every figure)"
 
-# Every child runs in the background and is waited for, so that these traps can stop it
-# by its PID (bench.py in turn stops its own jobd, nginx and anchor scripts).
-child=""
-cleanup() {
-    if [ -n "$child" ] && kill -0 "$child" 2>/dev/null; then
-        kill -TERM "$child" 2>/dev/null || true
-        wait "$child" 2>/dev/null || true
-    fi
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT
-trap 'cleanup; exit 143' TERM
+# Every child runs in the background and is waited for, so that the traps of
+# scripts/lib/child.sh can stop it by its PID (bench.py in turn stops its own jobd, nginx
+# and anchor scripts).
+script=bench.sh
+# shellcheck source=lib/child.sh
+. "$here/lib/child.sh"
 
 # --- build -----------------------------------------------------------------------------
 echo "# building release (swift build -c release --scratch-path .build-bench --product jobd)" >&2

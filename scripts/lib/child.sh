@@ -1,4 +1,4 @@
-# Sourced by scripts/soak.sh and scripts/cluster-soak.sh, after `set -euo pipefail`, with
+# Sourced by scripts/soak.sh, scripts/cluster-soak.sh and scripts/bench.sh, after `set -euo pipefail`, with
 # $script set to the wrapper's name (for messages).
 #
 # The child (the build, then the Python soak) runs in the background and is waited for,
