@@ -8,19 +8,40 @@ extension PostgresJobStore {
     /// cannot both see room for the last slot.
     static let queueCapLock: Int64 = 0x6A6F_6264_0002
 
-    /// One row for `jsonb_to_recordset`.
-    private struct InsertRow: Encodable {
-        var id: Int64
-        var kind: String
-        var spec: String
-        var priority: Int
-        var run_at: Double
-        var max_attempts: Int
-        var timeout: Double?
-        var on_interrupt: String
-        var key: String?
-        var uid: Int64?
-        var host: String?
+    /// The new rows as one array per column, for `unnest`: PostgresNIO sends arrays in
+    /// binary, where a `jsonb_to_recordset` payload had to be encoded as JSON here and
+    /// parsed there. Arrays hold no NULL, so an absent value travels as a value no row can
+    /// have (NaN, -1, ''), turned back into NULL by `NULLIF`.
+    private struct InsertColumns: Sendable {
+        var ids: [Int64] = []
+        var kinds: [String] = []
+        var specs: [String] = []
+        var priorities: [Int] = []
+        var runAts: [Double] = []
+        var maxAttempts: [Int] = []
+        var timeouts: [Double] = []
+        var onInterrupts: [String] = []
+        var keys: [String] = []
+        var uids: [Int64] = []
+        var hosts: [String] = []
+
+        var isEmpty: Bool { ids.isEmpty }
+        var count: Int { ids.count }
+
+        mutating func append(id: Int64, job: NewJob, spec: String) {
+            ids.append(id)
+            kinds.append(job.spec.kind.rawValue)
+            specs.append(spec)
+            priorities.append(job.priority)
+            runAts.append(job.runAt.timeIntervalSince1970)
+            maxAttempts.append(job.maxAttempts)
+            timeouts.append(job.timeout ?? .nan)
+            onInterrupts.append(job.onInterrupt.rawValue)
+            keys.append(job.spec.key ?? "")
+            uids.append(job.submitterUID.map { Int64($0) } ?? -1)
+            let host: String? = if case .fetch(let fetch) = job.spec.payload { fetch.hostKey } else { nil }
+            hosts.append(host ?? "")
+        }
     }
 
     /// Stores new jobs, all in one transaction, as `JobStore.insert` describes.
@@ -50,8 +71,7 @@ extension PostgresJobStore {
             let keys = Array(Set(jobs.compactMap(\.spec.key)))
             var existing = try await Self.owners(ofKeys: keys, on: connection, logger: logger)
             var outcomes: [InsertOutcome?] = Array(repeating: nil, count: jobs.count)
-            var rows: [InsertRow] = []
-            rows.reserveCapacity(jobs.count)
+            var rows = InsertColumns()
             var firstWithKey: [String: (id: Int64, uid: UInt32?)] = [:]
             for (index, job) in jobs.enumerated() {
                 if let key = job.spec.key {
@@ -65,13 +85,7 @@ extension PostgresJobStore {
                     }
                     firstWithKey[key] = (ids[index], job.submitterUID)
                 }
-                let host: String? = if case .fetch(let fetch) = job.spec.payload { fetch.hostKey } else { nil }
-                rows.append(
-                    InsertRow(
-                        id: ids[index], kind: job.spec.kind.rawValue, spec: specs[index], priority: job.priority,
-                        run_at: job.runAt.timeIntervalSince1970, max_attempts: job.maxAttempts, timeout: job.timeout,
-                        on_interrupt: job.onInterrupt.rawValue, key: job.spec.key,
-                        uid: job.submitterUID.map { Int64($0) }, host: host))
+                rows.append(id: ids[index], job: job, spec: specs[index])
             }
             var queuedBefore = 0
             if let maxQueued {
@@ -84,16 +98,17 @@ extension PostgresJobStore {
             }
             var inserted = Set<Int64>()
             if !rows.isEmpty {
-                let payload = String(decoding: try JSONEncoder().encode(rows), as: UTF8.self)
                 for try await id in try await connection.query(
                     """
                     INSERT INTO jobs (id, kind, spec, state, priority, run_at, created_at, updated_at, max_attempts,
                         timeout, on_interrupt, idempotency_key, submitter_uid, host)
                     SELECT id, kind, spec, 'queued', priority, to_timestamp(run_at), \(now), \(now), max_attempts,
-                        timeout, on_interrupt, key, uid, host
-                    FROM jsonb_to_recordset(\(payload)::jsonb) AS r(id bigint, kind text, spec text, priority integer,
-                        run_at double precision, max_attempts integer, timeout double precision, on_interrupt text,
-                        key text, uid bigint, host text)
+                        NULLIF(timeout, 'NaN'), on_interrupt, NULLIF(key, ''), NULLIF(uid, -1), NULLIF(host, '')
+                    FROM unnest(\(rows.ids)::bigint[], \(rows.kinds)::text[], \(rows.specs)::text[],
+                        \(rows.priorities)::integer[], \(rows.runAts)::double precision[], \(rows.maxAttempts)::integer[],
+                        \(rows.timeouts)::double precision[], \(rows.onInterrupts)::text[], \(rows.keys)::text[],
+                        \(rows.uids)::bigint[], \(rows.hosts)::text[])
+                        AS r(id, kind, spec, priority, run_at, max_attempts, timeout, on_interrupt, key, uid, host)
                     ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
                     RETURNING id
                     """, logger: logger

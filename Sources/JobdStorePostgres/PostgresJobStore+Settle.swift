@@ -4,24 +4,48 @@ import JobdStore
 import PostgresNIO
 
 extension PostgresJobStore {
-    /// One finish for `jsonb_to_recordset`.
-    private struct FinishRow: Encodable {
-        var job_id: Int64
-        var number: Int
-        var attempt_id: Int64
-        var state: String
-        var outcome: String
-        var result: String?
-        var job_error_code: String?
-        var job_error_message: String?
-        var job_error_status: Int?
-        var error_code: String?
-        var error_message: String?
-        var error_status: Int?
-        var finished_at: Double?
-        var run_at: Double?
-        var interrupted: Int
-        var ended_at: Double
+    /// The finishes as one array per column, for `unnest` (binary arrays, as the insert's;
+    /// an absent value is NaN, -1 or '', turned back into NULL by `NULLIF`: no result, error
+    /// code or message is empty, no HTTP status is negative).
+    private struct FinishColumns: Sendable {
+        var jobIDs: [Int64] = []
+        var numbers: [Int] = []
+        var attemptIDs: [Int64] = []
+        var states: [String] = []
+        var outcomes: [String] = []
+        var results: [String] = []
+        var jobErrorCodes: [String] = []
+        var jobErrorMessages: [String] = []
+        var jobErrorStatuses: [Int] = []
+        var errorCodes: [String] = []
+        var errorMessages: [String] = []
+        var errorStatuses: [Int] = []
+        var finishedAts: [Double] = []
+        var runAts: [Double] = []
+        var interrupted: [Int] = []
+        var endedAts: [Double] = []
+
+        var isEmpty: Bool { jobIDs.isEmpty }
+
+        mutating func append(_ finish: AttemptFinish, now: Date) throws {
+            let write = try FinishWrite(end: finish.end, now: finish.endedAt ?? now)
+            jobIDs.append(finish.jobID.rawValue)
+            numbers.append(finish.attempt.number)
+            attemptIDs.append(finish.attempt.attemptID)
+            states.append(write.state.rawValue)
+            outcomes.append(write.outcome.rawValue)
+            results.append(write.resultJSON ?? "")
+            jobErrorCodes.append(write.jobError?.code.rawValue ?? "")
+            jobErrorMessages.append(write.jobError?.message ?? "")
+            jobErrorStatuses.append(write.jobError?.httpStatus ?? -1)
+            errorCodes.append(write.attemptError?.code.rawValue ?? "")
+            errorMessages.append(write.attemptError?.message ?? "")
+            errorStatuses.append(write.attemptError?.httpStatus ?? -1)
+            finishedAts.append(write.finishedAt ?? .nan)
+            runAts.append(write.runAt ?? .nan)
+            interrupted.append(write.interrupted ? 1 : 0)
+            endedAts.append(write.now)
+        }
     }
 
     /// Records ended attempts and claims due jobs in one transaction, as
@@ -38,7 +62,9 @@ extension PostgresJobStore {
         let finishes = request.finishes
         let claim = request.claim
         guard !finishes.isEmpty || claim.limit > 0 else { return SettleOutcome(recorded: [], claimed: []) }
-        let rows = try finishes.map { try Self.finishRow($0, now: claim.now) }
+        var columns = FinishColumns()
+        for finish in finishes { try columns.append(finish, now: claim.now) }
+        let rows = columns
         let node = claim.limit > 0 ? membership.claimingNodeID : nil
         let nodeName = settings.nodeName
         let logger = self.logger
@@ -47,15 +73,26 @@ extension PostgresJobStore {
         let raw = try await transaction(finishes.isEmpty ? "cannot claim jobs" : context, operations: 1) { connection in
             var recordedIDs = Set<Int64>()
             if !rows.isEmpty {
-                let payload = String(decoding: try JSONEncoder().encode(rows), as: UTF8.self)
                 for try await id in try await connection.query(
                     """
                     WITH f AS (
-                        SELECT * FROM jsonb_to_recordset(\(payload)::jsonb) AS f(job_id bigint, number integer,
-                            attempt_id bigint, state text, outcome text, result text, job_error_code text,
-                            job_error_message text, job_error_status integer, error_code text, error_message text,
-                            error_status integer, finished_at double precision, run_at double precision,
-                            interrupted integer, ended_at double precision)
+                        SELECT job_id, number, attempt_id, state, outcome, NULLIF(result, '') AS result,
+                            NULLIF(job_error_code, '') AS job_error_code,
+                            NULLIF(job_error_message, '') AS job_error_message,
+                            NULLIF(job_error_status, -1) AS job_error_status, NULLIF(error_code, '') AS error_code,
+                            NULLIF(error_message, '') AS error_message, NULLIF(error_status, -1) AS error_status,
+                            NULLIF(finished_at, 'NaN') AS finished_at, NULLIF(run_at, 'NaN') AS run_at, interrupted,
+                            ended_at
+                        FROM unnest(\(rows.jobIDs)::bigint[], \(rows.numbers)::integer[], \(rows.attemptIDs)::bigint[],
+                            \(rows.states)::text[], \(rows.outcomes)::text[], \(rows.results)::text[],
+                            \(rows.jobErrorCodes)::text[], \(rows.jobErrorMessages)::text[],
+                            \(rows.jobErrorStatuses)::integer[], \(rows.errorCodes)::text[], \(rows.errorMessages)::text[],
+                            \(rows.errorStatuses)::integer[], \(rows.finishedAts)::double precision[],
+                            \(rows.runAts)::double precision[], \(rows.interrupted)::integer[],
+                            \(rows.endedAts)::double precision[])
+                            AS u(job_id, number, attempt_id, state, outcome, result, job_error_code, job_error_message,
+                                job_error_status, error_code, error_message, error_status, finished_at, run_at,
+                                interrupted, ended_at)
                     ), done AS (
                         UPDATE jobs j SET state = f.state, result = f.result, error_code = f.job_error_code,
                             error_message = f.job_error_message, error_http_status = f.job_error_status,
@@ -157,18 +194,5 @@ extension PostgresJobStore {
                     spec: spec, submitterUID: uid.map { UInt32(truncatingIfNeeded: $0) }))
         }
         return claimed
-    }
-
-    /// The row values of a finish.
-    private static func finishRow(_ finish: AttemptFinish, now: Date) throws -> FinishRow {
-        let write = try FinishWrite(end: finish.end, now: finish.endedAt ?? now)
-        return FinishRow(
-            job_id: finish.jobID.rawValue, number: finish.attempt.number, attempt_id: finish.attempt.attemptID,
-            state: write.state.rawValue, outcome: write.outcome.rawValue, result: write.resultJSON,
-            job_error_code: write.jobError?.code.rawValue, job_error_message: write.jobError?.message,
-            job_error_status: write.jobError?.httpStatus, error_code: write.attemptError?.code.rawValue,
-            error_message: write.attemptError?.message, error_status: write.attemptError?.httpStatus,
-            finished_at: write.finishedAt, run_at: write.runAt, interrupted: write.interrupted ? 1 : 0,
-            ended_at: write.now)
     }
 }
