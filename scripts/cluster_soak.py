@@ -31,7 +31,7 @@ Conn, PageServer, log, the child tracking and the shared checks come from script
   fresh tokens (a copy stored without an answer keeps its own token and is checked like
   every stored job). 429/503 answers are sent again after 0.1 s.
 - The kill: submits may run ahead to 60 % of --jobs until it happens. Once half are
-  acknowledged and every node runs attempts (psql on `attempts`, within 60 s), the victim
+  acknowledged and every node runs attempts (psql on running `jobs`, within 60 s), the victim
   (node-1..3, chosen by the seed; it may be the leader) gets SIGKILL by its PID and is
   reaped; kill time = time.time() just before the signal. The rest of the jobs go to the
   two survivors only; the victim is not restarted.
@@ -344,7 +344,8 @@ class ClusterSoak(soak.Workload):
             log(f"a submit of {len(specs)} specs to {node.name} got no answer in {conn.timeout:.0f}s")
 
     def running_per_node(self) -> dict[str, int]:
-        rows = self.pg.psql("SELECT node_name, count(*) FROM attempts WHERE outcome = 'running' GROUP BY node_name")
+        # Schema v3: a running attempt lives on its job's row until it ends.
+        rows = self.pg.psql("SELECT node_name, count(*) FROM jobs WHERE state = 'running' GROUP BY node_name")
         return {r[0]: int(r[1]) for r in rows}
 
     def killer(self, deadline: float) -> None:
@@ -384,7 +385,7 @@ class ClusterSoak(soak.Workload):
         """None once no job or attempt is left unfinished in the database (the drain's last check)."""
         left = self.pg.psql("SELECT (SELECT count(*) FROM jobs WHERE state NOT IN "
                             "('succeeded','failed','cancelled')) + (SELECT count(*) FROM attempts "
-                            "WHERE outcome = 'running')")
+                            "WHERE outcome = 'running')")  # always 0 on schema v3 (a CHECK), kept as a guard
         return None if left and left[0][0] == "0" else {"unfinished_in_db": left}
 
     # -- the run ---------------------------------------------------------------------------

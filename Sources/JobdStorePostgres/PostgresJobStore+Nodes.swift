@@ -44,7 +44,7 @@ extension PostgresJobStore {
             let rows = try await self.client.query(
                 """
                 UPDATE nodes SET renewed_at = now(), lease_until = now() + \(self.leaseSeconds) * interval '1 second',
-                    running = (SELECT count(*) FROM attempts WHERE node_id = \(nodeID) AND outcome = 'running')
+                    running = (SELECT count(*) FROM jobs WHERE node_id = \(nodeID) AND state = 'running')
                 WHERE id = \(nodeID) AND lease_until > now()
                 RETURNING id
                 """, logger: self.logger)

@@ -31,7 +31,11 @@ extension PostgresJobStore {
                     """
                     SELECT id, number, started_at, finished_at, outcome, error_code, error_message, error_http_status,
                         node_name
-                    FROM attempts WHERE job_id = \(id.rawValue) ORDER BY id
+                    FROM attempts WHERE job_id = \(id.rawValue)
+                    UNION ALL
+                    SELECT attempt_id, attempt_count, started_at, NULL, 'running', NULL, NULL, NULL, node_name
+                    FROM jobs WHERE id = \(id.rawValue) AND state = 'running' AND attempt_id IS NOT NULL
+                    ORDER BY 1
                     """, logger: logger
                 ).decode((Int64, Int, Date, Date?, String, String?, String?, Int?, String?).self)
             {
@@ -50,8 +54,9 @@ extension PostgresJobStore {
     public func list(_ query: JobListQuery) async throws -> [JobRecord] {
         let logger = self.logger
         return try await read("cannot list jobs") { connection in
-            // NULL filters match everything; the planner still uses jobs_state or jobs_kind
-            // through the id order and the LIMIT.
+            // NULL filters match everything (the planner folds them away: an unnamed
+            // statement is planned with its values); finished states use jobs_ended, the
+            // rest walk the primary key backwards to the LIMIT.
             let uid = query.submitterUID.map { Int64($0) }
             var records: [JobRecord] = []
             for try await row in try await connection.query(

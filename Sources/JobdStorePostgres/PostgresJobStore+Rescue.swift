@@ -18,27 +18,29 @@ extension PostgresJobStore {
         let message = "the node running this attempt stopped renewing its lease"
         let maxInterruptions = RescueReport.maxInterruptions
         return try await transaction("cannot rescue the attempts of dead nodes") { connection in
-            var attemptIDs: [Int64] = []
+            try await Self.pinPlans(on: connection, logger: logger)
             var jobIDs: [Int64] = []
-            for try await (attemptID, jobID) in try await connection.query(
+            for try await jobID in try await connection.query(
                 """
-                SELECT a.id, j.id FROM attempts a JOIN jobs j ON j.id = a.job_id
-                WHERE a.outcome = 'running' AND j.state = 'running' AND j.attempt_count = a.number
-                    AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = a.node_id AND n.lease_until > now())
+                SELECT j.id FROM jobs j
+                WHERE j.state = 'running'
+                    AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = j.node_id AND n.lease_until > now())
                 ORDER BY j.id
                 FOR UPDATE OF j SKIP LOCKED
                 """, logger: logger
-            ).decode((Int64, Int64).self) {
-                attemptIDs.append(attemptID)
+            ).decode(Int64.self) {
                 jobIDs.append(jobID)
             }
             var rescued: [FinishedAttempt] = []
-            if !attemptIDs.isEmpty {
+            if !jobIDs.isEmpty {
+                // The running attempt is on the job's row (schema version 3): it ends here.
                 try await connection.query(
                     """
-                    UPDATE attempts SET outcome = 'interrupted', finished_at = \(now), error_code = 'interrupted',
-                        error_message = \(message)
-                    WHERE id = ANY(\(attemptIDs)::bigint[])
+                    INSERT INTO attempts (id, job_id, number, node_id, node_name, started_at, finished_at, outcome,
+                        error_code, error_message)
+                    SELECT coalesce(attempt_id, nextval('attempts_id_seq')), id, attempt_count, node_id, node_name,
+                        coalesce(started_at, updated_at), \(now), 'interrupted', 'interrupted', \(message)
+                    FROM jobs WHERE id = ANY(\(jobIDs)::bigint[])
                     """, logger: logger)
                 for try await (id, state, number, uid) in try await connection.query(
                     """
@@ -66,11 +68,11 @@ extension PostgresJobStore {
             try await connection.query(
                 """
                 DELETE FROM nodes n WHERE n.lease_until < now() - interval '1 hour'
-                    AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.node_id = n.id AND a.outcome = 'running')
+                    AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.node_id = n.id AND j.state = 'running')
                 """, logger: logger)
             let requeued = rescued.filter { $0.retryAt != nil }.count
             let report = RescueReport(
-                interruptedAttempts: attemptIDs.count, requeuedJobs: requeued, failedJobs: rescued.count - requeued)
+                interruptedAttempts: jobIDs.count, requeuedJobs: requeued, failedJobs: rescued.count - requeued)
             return (report, rescued.isEmpty ? [] : [.rescued(rescued)])
         }
     }

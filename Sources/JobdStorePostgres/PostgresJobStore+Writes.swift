@@ -11,11 +11,8 @@ extension PostgresJobStore {
         return try await transaction("cannot cancel job \(jobID)") { connection in
             let rows = try await connection.query(
                 """
-                SELECT state, attempt_count, submitter_uid, a.id, a.node_id
-                FROM jobs LEFT JOIN LATERAL (
-                    SELECT id, node_id FROM attempts WHERE job_id = jobs.id ORDER BY id DESC LIMIT 1
-                ) a ON true
-                WHERE jobs.id = \(jobID.rawValue) FOR UPDATE OF jobs
+                SELECT state, attempt_count, submitter_uid, attempt_id, node_id
+                FROM jobs WHERE id = \(jobID.rawValue) FOR UPDATE
                 """, logger: logger)
             for try await (stateText, count, uid, attemptID, node) in rows.decode(
                 (String, Int, Int64?, Int64?, Int64?).self)
@@ -70,11 +67,12 @@ extension PostgresJobStore {
                     SELECT * FROM unnest(\(jobIDs)::bigint[], \(numbers)::integer[], \(attemptIDs)::bigint[])
                         AS r(job_id, number, attempt_id)
                 ), back AS (
-                    UPDATE jobs j SET state = 'queued', attempt_count = j.attempt_count - 1, updated_at = \(now)
-                    FROM r WHERE j.id = r.job_id AND j.state = 'running' AND j.attempt_count = r.number
+                    UPDATE jobs j SET state = 'queued', attempt_count = j.attempt_count - 1, updated_at = \(now),
+                        attempt_id = NULL, node_id = NULL, node_name = NULL, started_at = NULL
+                    FROM r
+                    WHERE j.id = r.job_id AND j.state = 'running' AND j.attempt_count = r.number
+                        AND j.attempt_id = r.attempt_id
                     RETURNING j.id, j.submitter_uid
-                ), gone AS (
-                    DELETE FROM attempts a USING r, back WHERE back.id = r.job_id AND a.id = r.attempt_id
                 )
                 SELECT id, submitter_uid FROM back
                 """, logger: logger

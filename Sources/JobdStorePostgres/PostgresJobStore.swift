@@ -88,7 +88,7 @@ public final class PostgresJobStore: JobStore {
                     """
                     WITH gone AS (
                         DELETE FROM nodes WHERE id = \(node)
-                            AND NOT EXISTS (SELECT 1 FROM attempts WHERE node_id = \(node) AND outcome = 'running')
+                            AND NOT EXISTS (SELECT 1 FROM jobs WHERE node_id = \(node) AND state = 'running')
                         RETURNING id)
                     DELETE FROM leader WHERE node_id = \(node)
                     """, logger: self.logger)

@@ -90,6 +90,37 @@ enum PostgresMigrations {
         CREATE UNIQUE INDEX jobs_key ON jobs (idempotency_key) WHERE idempotency_key IS NOT NULL;
         ALTER TABLE jobs DROP CONSTRAINT jobs_idempotency_key_key;
         """,
+        """
+        -- Version 3: a running attempt lives on its job's row (attempt_id, node_id,
+        -- node_name, started_at: the job's latest attempt, running while state = 'running'),
+        -- and its attempts row is written once, when it ends. A claim is then one UPDATE of
+        -- the job and a finish one UPDATE plus one INSERT, where it was an UPDATE and an
+        -- INSERT, then two UPDATEs. Attempt ids still come from attempts_id_seq, so an
+        -- attempt keeps its id from claim to end.
+        ALTER TABLE jobs ADD COLUMN attempt_id bigint, ADD COLUMN node_id bigint, ADD COLUMN node_name text,
+            ADD COLUMN started_at timestamptz;
+        UPDATE jobs j SET attempt_id = a.id, node_id = a.node_id, node_name = a.node_name, started_at = a.started_at
+            FROM attempts a
+            WHERE a.job_id = j.id AND a.outcome = 'running' AND j.state = 'running' AND a.number = j.attempt_count;
+        DELETE FROM attempts a USING jobs j WHERE j.attempt_id = a.id AND a.outcome = 'running';
+        -- A running attempt whose job has moved on was already over: it ends interrupted.
+        UPDATE attempts SET outcome = 'interrupted', finished_at = now(), error_code = 'interrupted',
+            error_message = 'the attempt was left running by an older jobd'
+            WHERE outcome = 'running';
+        -- A node of an older version, still running against this schema, fails its claims
+        -- here instead of starting attempts that nothing would see (docs/postgres.md,
+        -- "Upgrades").
+        ALTER TABLE attempts ADD CONSTRAINT attempts_ended CHECK (outcome <> 'running');
+        DROP INDEX attempts_running;
+        -- The rescue's and each node's running count.
+        CREATE INDEX jobs_running ON jobs (node_id) WHERE state = 'running';
+        -- Lists by state and kind: jobs_state and jobs_kind indexed every version of every
+        -- row (no update could be HOT); lists of finished jobs by state use jobs_ended, the
+        -- others walk the primary key backwards to their LIMIT.
+        DROP INDEX jobs_state;
+        DROP INDEX jobs_kind;
+        CREATE INDEX jobs_ended ON jobs (state, id) WHERE state IN ('succeeded', 'failed', 'cancelled');
+        """,
     ]
 
     /// Brings the schema up to date.

@@ -1,8 +1,10 @@
 import Foundation
+import JobdModel
 import JobdStore
-import JobdStorePostgres
 import JobdTestSupport
 import Testing
+
+@testable import JobdStorePostgres
 
 /// The schema's migrations: nodes starting together migrate once, and a database newer
 /// than the binary is refused with a clear error.
@@ -20,11 +22,52 @@ import Testing
             let cluster = try await sharedPostgresCluster()
             let database = String(url.split(separator: "/").last?.split(separator: "?").first ?? "")
             let versions = try await cluster.psql(database, "SELECT version FROM jobd_migrations ORDER BY version")
-            #expect(versions.split(separator: "\n") == ["1", "2"])
+            #expect(versions.split(separator: "\n") == ["1", "2", "3"])
             // Version 2: the key index is partial, and keys are still unique.
             let indexes = try await cluster.psql(
                 database, "SELECT indexdef FROM pg_indexes WHERE tablename = 'jobs' AND indexname = 'jobs_key'")
             #expect(indexes.contains("WHERE (idempotency_key IS NOT NULL)"), "\(indexes)")
+            await OpenStores.shared.closeAll(url: url)
+        }
+    }
+
+    @Test("version 3 moves a running attempt onto its job's row, keeping its id; a stale one ends interrupted")
+    func versionThreeMovesRunningAttempts() async throws {
+        try await withPostgres { url in
+            let cluster = try await sharedPostgresCluster()
+            let database = String(url.split(separator: "/").last?.split(separator: "?").first ?? "")
+            // A version-2 database as an older jobd left it: job 1 running its first attempt
+            // on a live node, job 2 queued again with its old attempt still marked running.
+            try await cluster.psql(database, PostgresMigrations.migrations[0] + PostgresMigrations.migrations[1])
+            try await cluster.psql(
+                database,
+                """
+                CREATE TABLE jobd_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
+                INSERT INTO jobd_migrations (version) VALUES (1), (2);
+                INSERT INTO nodes (id, name, version, workers, lease_until) VALUES (7, 'old', 'v2', 4, now() + interval '1 hour');
+                INSERT INTO jobs (id, kind, spec, state, run_at, created_at, updated_at, max_attempts, attempt_count)
+                    VALUES (1, 'delay', '{"kind":"delay","seconds":60}', 'running', now(), now(), now(), 3, 1),
+                           (2, 'delay', '{"kind":"delay","seconds":60}', 'queued', now(), now(), now(), 3, 1);
+                INSERT INTO attempts (id, job_id, number, node_id, node_name, started_at, outcome)
+                    VALUES (41, 1, 1, 7, 'old', now(), 'running'), (42, 2, 1, 7, 'old', now(), 'running');
+                SELECT setval('attempts_id_seq', 42); SELECT setval('jobs_id_seq', 2);
+                """)
+            let store = try await openTestStore(url: url, node: "node-a")
+            let moved = try await cluster.psql(
+                database, "SELECT attempt_id, node_id, node_name FROM jobs WHERE id = 1")
+            #expect(moved.trimmingCharacters(in: .whitespacesAndNewlines) == "41|7|old")
+            let attempts = try await cluster.psql(database, "SELECT id, outcome FROM attempts ORDER BY id")
+            #expect(attempts.trimmingCharacters(in: .whitespacesAndNewlines) == "42|interrupted")
+            let job = try #require(try await store.job(JobID(rawValue: 1)))
+            #expect(
+                job.attempts?.map(\.id) == [41] && job.attempts?.map(\.outcome) == [.running],
+                "\(String(describing: job.attempts))")
+            // The old node's late claim of a new attempt row fails loudly.
+            await #expect(throws: (any Error).self) {
+                try await cluster.psql(
+                    database,
+                    "INSERT INTO attempts (job_id, number, started_at, outcome) VALUES (2, 2, now(), 'running')")
+            }
             await OpenStores.shared.closeAll(url: url)
         }
     }
