@@ -487,7 +487,7 @@ class ClusterSoak(soak.Workload):
         tokens: set[str] = set()
         dups, stale, late, wrong, gave_up = [], [], [], [], []
         rescue: list[float] = []
-        bound = self.args.lease + 2.0
+        bound = self.args.lease + self.args.rescue_slack
         for jid, (kind, state, max_attempts, attempt_count, interrupted_count, on_interrupt, error_code,
                   error_status, has_result, url_or_value) in jobs.items():
             v[state] += 1
@@ -588,6 +588,10 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=None, help="the first seed (default: random)")
     p.add_argument("--seeds", type=int, default=1, help="seeds to run in a row: seed, seed+1, ... (default 1)")
     p.add_argument("--lease", type=float, default=3.0, help="node.lease, s (default %(default)s)")
+    p.add_argument("--rescue-slack", type=float, default=2.0,
+                   help="rescue_late counts rescues later than lease + this after the kill, s (default %(default)s; "
+                        "cluster-soak.sh's CI version passes 15 unless JOBDTEST_STRICT_TIMING=1, since a loaded "
+                        "machine's timers run late; rescue_seconds_max is printed either way)")
     p.add_argument("--workers", type=int, default=64, help="each node's worker limit (default %(default)s)")
     p.add_argument("--submit-timeout", type=float, default=None,
                    help="deadline of the submits, s (default 120 + jobs/25)")

@@ -80,7 +80,9 @@ import Testing
             }
             let slowest = rescueSeconds.max() ?? .infinity
             print("rescue after SIGKILL: \(rescueSeconds.map { String(format: "%.2f s", $0) }) (lease 3 s)")
-            #expect(slowest <= 3 + 2, "rescued \(slowest) s after the kill; the bound is node.lease + 2 s")
+            // node.lease + 2 s (JOBDTEST_STRICT_TIMING=1); a loaded machine gets more.
+            let bound = TimingBound.seconds(strict: 3 + 2, loose: 3 + 15)
+            #expect(slowest <= bound, "rescued \(slowest) s after the kill; the bound is \(bound) s")
             #expect(try await second.stop() == 0)
         }
     }

@@ -73,7 +73,7 @@ import Testing
             // docs/postgres.md). The debug build's PostgresNIO is several times slower and CI
             // shares 2 cores with other suites (p99 0.4 s seen there), so there it is 3 s:
             // still far below the wait's 30 s that a lost notification would fall back to.
-            let bound = ProcessInfo.processInfo.environment["JOBDTEST_STRICT_TIMING"] == "1" ? 0.100 : 3.0
+            let bound = TimingBound.seconds(strict: 0.100, loose: 3.0)
             #expect(p99 <= bound, "p99 \(ms(p99)) over the bound \(ms(bound))")
             // Node A's watcher saw the events of a job that node B ran.
             let watched = try #require(watchedFromB, "node B ran none of the jobs: \(ranOn)")

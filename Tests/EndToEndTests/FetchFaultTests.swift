@@ -26,7 +26,7 @@ import Testing
                 let ran = try Self.attemptSeconds(record)
                 // At the timeout, not later: the trickle never ends by itself (10 s is loose
                 // enough for a machine several times slower than this one).
-                #expect(ran >= 1.95 && ran < 10, "the attempt ran \(ran) s")
+                #expect(ran >= 1.95 && ran < TimingBound.seconds(strict: 10, loose: 30), "the attempt ran \(ran) s")
                 // Bytes kept arriving (at 0, 1 and 2 s): a trickle, not a silent server.
                 #expect(server.observed.bytesSent >= 2, "\(server.observed)")
                 // The daemon gives up the connection rather than keep it trickling.
