@@ -55,6 +55,7 @@ extension PostgresJobStore {
         let encoder = JSONCoding.makeEncoder()
         let specs = try jobs.map { String(decoding: try encoder.encode($0.spec), as: UTF8.self) }
         let logger = self.logger
+        let recentSpecs = self.recentSpecs
         return try await transaction("cannot store the jobs", operations: jobs.count) { connection in
             if let maxQueued {
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.queueCapLock))", logger: logger)
@@ -139,6 +140,11 @@ extension PostgresJobStore {
                     "the queue holds \(queuedBefore) of at most \(maxQueued) jobs; \(created) more do not fit")
             }
             let final = outcomes.compactMap { $0 }
+            // Before the commit, so this node's claim right after it finds them. Ids are
+            // never reused (a rolled-back insert burns its sequence values), so an entry
+            // of a transaction that does not commit is never claimed, only dropped in turn.
+            recentSpecs.keep(
+                zip(final, jobs).compactMap { outcome, job in outcome.created ? (outcome.id.rawValue, job.spec) : nil })
             return (final, StoreChange.insertedChanges(final, submitters: jobs.map(\.submitterUID)))
         }
     }
