@@ -3,7 +3,7 @@ import JobdModel
 /// The change feed's JSON, written by hand: a `JSONEncoder` per entry, and decoding every
 /// notification to find out that it was this node's own, were the two largest costs of a
 /// dispatcher round on PostgreSQL (a profile of W1, docs/benchmarks.md). The other side
-/// reads it with `JSONDecoder` (`ChangeMessage.changes(of:skipping:)`).
+/// reads it by hand too (`ChangeMessage+Parse.swift`).
 extension ChangeMessage {
     /// `{"o":"ORIGIN","c":[`: how every payload of `origin` begins, so a node can skip its
     /// own without decoding them.

@@ -111,7 +111,7 @@ struct ChangeMessage: Codable, Sendable {
     static func changes(of payload: String, skipping origin: String) -> [StoreChange]? {
         // This node's own: known by its first bytes, not decoded.
         if payload.hasPrefix(head(origin: origin)) { return nil }
-        guard let message = try? JSONDecoder().decode(ChangeMessage.self, from: Data(payload.utf8)),
+        guard let message = parse(payload),
             message.o != origin
         else { return nil }
         var changes: [StoreChange] = []

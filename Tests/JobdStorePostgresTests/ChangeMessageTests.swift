@@ -94,4 +94,67 @@ import Testing
         #expect(received.count == 10_000)
         #expect(Self.render(received) == Self.render(finishes).map { $0 })
     }
+
+    /// Documents that either reader might meet: the hand-written reader must agree with
+    /// `JSONDecoder` on each (both refuse, or both read the same message).
+    static let documents: [String] = [
+        #"{"o":"n1","c":[]}"#,
+        #"{"c":[{"t":"b","j":1,"a":2,"u":1000}],"o":"n1"}"#,
+        #" { "o" : "n1" , "c" : [ { "t" : "i" , "r" : [ [ 1 , 5 ] , [7,7] ] } ] } "#,
+        #"{"o":"n1","c":[{"t":"f","j":9,"a":1,"s":"failed","ec":"http_status","em":"a\"b\\c\/d\n\u00e9\ud83d\ude80","eh":503,"ra":1764800000.25}]}"#,
+        #"{"o":"n1","c":[{"t":"p","p":true,"u":null,"later":{"x":[1,2,{"y":null}],"z":"w"}}],"extra":[true,false,-1.5e3]}"#,
+        #"{"o":"n1","c":[{"t":"f","j":1,"a":1,"s":"succeeded","ra":5}]}"#,
+        #"{"o":"n1","c":[{"t":"x","j":-3}]}"#,
+        #"{"o":"n1","c":[{"t":"b","j":1,"a":1,"u":-1}]}"#,  // a uid below zero
+        #"{"o":"n1","c":[{"t":"b","j":1,"a":1,"u":4294967296}]}"#,  // a uid past UInt32
+        #"{"o":"n1","c":[{"t":"b","j":"1"}]}"#,  // a string for a number
+        #"{"o":"n1","c":[{"j":1}]}"#,  // no type
+        #"{"o":null,"c":[]}"#,
+        #"{"c":[]}"#,
+        #"{"o":"n1"}"#,
+        #"{"o":"n1","c":[]} x"#,  // trailing bytes
+        "{\"o\":\"n1\",\"c\":[{\"t\":\"b\",\"em\":\"tab\u{09}inside\"}]}",  // a raw control character
+        #"{"o":"n1","c":[{"t":"b","em":"\ud83d"}]}"#,  // a lone surrogate
+        #"{"o":"n1","c":[{"t":"b","j":01}]}"#,
+        #"{"o":"n1","c":[{"t":"b","j":1.}]}"#,
+        #"{"o":"n1","c":[{"t":"b","j":1,"#,
+        "",
+    ]
+
+    @Test("the hand-written reader agrees with JSONDecoder on every document", arguments: Self.documents)
+    func readerAgreesWithJSONDecoder(document: String) {
+        let byHand = ChangeMessage.parse(document)
+        let byDecoder = try? JSONDecoder().decode(ChangeMessage.self, from: Data(document.utf8))
+        #expect((byHand == nil) == (byDecoder == nil), "hand: \(String(describing: byHand))")
+        if let byHand, let byDecoder {
+            #expect(byHand.o == byDecoder.o)
+            #expect(byHand.c.map(\.json) == byDecoder.c.map(\.json))
+        }
+    }
+
+    @Test("a trailing comma, which JSONDecoder lets through, is refused: no node writes one")
+    func trailingCommaIsRefused() {
+        #expect(ChangeMessage.parse(#"{"o":"n1","c":[],}"#) == nil)
+        #expect(ChangeMessage.parse(#"{"o":"n1","c":[{"t":"b",}]}"#) == nil)
+    }
+
+    @Test("every payload this node writes reads back as it was written, by hand")
+    func writtenPayloadsReadBack() throws {
+        let changes: [StoreChange] = [
+            .inserted((1...3).map { JobID($0) } + [JobID(9)], submitterUID: 7),
+            .started([StartedAttempt(jobID: JobID(1), attemptNumber: 1, submitterUID: nil)]),
+            .finished(
+                FinishedAttempt(
+                    jobID: JobID(2), attemptNumber: 3, outcome: .failed,
+                    error: JobError(.httpStatus, "\u{0}\u{7F} \"q\" 🚀", httpStatus: 502),
+                    retryAt: Date(timeIntervalSince1970: 1_764_800_000.125), submitterUID: 4_294_967_295)),
+            .pauseChanged(false), .cancelRequested(JobID(5)),
+        ]
+        for payload in ChangeMessage.payloads(changes, origin: "n\\1") {
+            let byHand = try #require(ChangeMessage.parse(payload))
+            let byDecoder = try JSONDecoder().decode(ChangeMessage.self, from: Data(payload.utf8))
+            #expect(byHand.o == "n\\1")
+            #expect(byHand.c.map(\.json) == byDecoder.c.map(\.json))
+        }
+    }
 }
