@@ -197,10 +197,6 @@ public final class Dispatcher: Service, Sendable {
         }
     }
 
-    /// Most jobs one round claims. A bigger claim holds the writer longer and makes more
-    /// work runnable at once; the API's requests wait behind both (docs/benchmarks.md, W4).
-    static let claimChunk = 512
-
     private func dispatchLoop() async {
         // A node joining a paused cluster claims nothing until it is resumed.
         if let paused = try? await store.clusterPaused() {
@@ -208,6 +204,7 @@ public final class Dispatcher: Service, Sendable {
         }
         state.withLock { $0.isLoopRunning = true }
         defer { state.withLock { $0.isLoopRunning = false } }
+        let claimChunk = max(1, store.claimChunk)
         var startPruning = true
         // After a failed round: the pause before the next, growing to 5 s.
         var failurePause: Duration?
@@ -246,7 +243,7 @@ public final class Dispatcher: Service, Sendable {
                         group.addTask { await self.pruner.run(retention: retention) }
                     }
                 }
-                let limit = round.shuttingDown || round.paused ? 0 : min(max(0, round.free), Self.claimChunk)
+                let limit = round.shuttingDown || round.paused ? 0 : min(max(0, round.free), claimChunk)
                 if round.ended.isEmpty && limit == 0 {
                     if round.shuttingDown && round.running == 0 { break }
                     armNextDeadline(in: &group)

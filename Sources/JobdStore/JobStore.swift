@@ -168,6 +168,12 @@ public protocol JobStore: Sendable {
     /// Write transactions committed and the operations they held since the store opened.
     var statistics: StoreStatistics { get }
 
+    /// Most jobs one dispatcher round claims (`ClaimRequest.limit`), however many slots are
+    /// free. An engine with one writer keeps it small, since every other write waits
+    /// behind the claim; one with concurrent writers takes more per round, since each
+    /// round costs a commit and its round trips.
+    var claimChunk: Int { get }
+
     /// Registers a handler for the change feed: every committed change, in commit order per
     /// job, from now on.
     ///
@@ -178,6 +184,10 @@ public protocol JobStore: Sendable {
 }
 
 extension JobStore {
+    /// 512: a claim holds SQLite's one writer, and the API's writes wait behind it
+    /// (docs/benchmarks.md, W4).
+    public var claimChunk: Int { 512 }
+
     /// One node: no list.
     public func nodes() async throws -> [NodeInfo]? { nil }
 

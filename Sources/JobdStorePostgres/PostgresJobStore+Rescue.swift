@@ -38,13 +38,13 @@ extension PostgresJobStore {
                     """
                     INSERT INTO attempts (id, job_id, number, node_id, node_name, started_at, finished_at, outcome,
                         error_code, error_message)
-                    SELECT coalesce(attempt_id, nextval('attempts_id_seq')), id, attempt_count, node_id, node_name,
+                    SELECT attempt_id, id, attempt_count, node_id, node_name,
                         coalesce(started_at, updated_at), \(now), 'interrupted', 'interrupted', \(message)
                     FROM jobs WHERE id = ANY(\(jobIDs)::bigint[])
                     """, logger: logger)
                 for try await (id, state, number, uid) in try await connection.query(
                     """
-                    UPDATE jobs SET interrupted_count = interrupted_count + 1, updated_at = \(now),
+                    UPDATE jobs SET interrupted_count = interrupted_count + 1, updated_at = \(now), attempt_id = NULL,
                         state = CASE WHEN on_interrupt = 'retry' AND interrupted_count + 1 < \(maxInterruptions)
                             THEN 'queued' ELSE 'failed' END,
                         error_code = CASE WHEN on_interrupt = 'retry' AND interrupted_count + 1 < \(maxInterruptions)

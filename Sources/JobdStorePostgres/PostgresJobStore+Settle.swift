@@ -69,6 +69,7 @@ extension PostgresJobStore {
         let node = claim.limit > 0 ? membership.claimingNodeID : nil
         let nodeName = settings.nodeName
         let logger = self.logger
+        let recentSpecs = self.recentSpecs
         let context =
             finishes.count == 1 ? "cannot record the end of job \(finishes[0].jobID)" : "cannot record attempts"
         let raw = try await transaction(finishes.isEmpty ? "cannot claim jobs" : context, operations: 1) { connection in
@@ -100,18 +101,25 @@ extension PostgresJobStore {
                             error_message = f.job_error_message, error_http_status = f.job_error_status,
                             finished_at = to_timestamp(f.finished_at), updated_at = to_timestamp(f.ended_at),
                             run_at = coalesce(to_timestamp(f.run_at), j.run_at),
-                            interrupted_count = j.interrupted_count + f.interrupted
+                            interrupted_count = j.interrupted_count + f.interrupted, attempt_id = NULL
                         FROM f
-                        WHERE j.id = f.job_id AND j.state = 'running' AND j.attempt_count = f.number
-                            AND j.attempt_id = f.attempt_id
+                        -- The rows by key (id = ANY: the planner knows how many), fenced by the
+                        -- attempt id, which is set exactly while the job runs (the jobs_attempt
+                        -- CHECK). No `state = 'running'` here: with no statistics its default
+                        -- selectivity made the planner read every running job through
+                        -- jobs_running and join them with f: 9,728 rows for a finish of 512 in
+                        -- W2, then 262,144 comparisons in a nested loop (docs/decisions.md).
+                        WHERE j.id = ANY(\(rows.jobIDs)::bigint[]) AND j.id = f.job_id
+                            AND j.attempt_id = f.attempt_id AND j.attempt_count = f.number
                             AND EXISTS (SELECT 1 FROM nodes n WHERE n.id = j.node_id AND n.lease_until > now())
-                        RETURNING j.id, j.node_id, j.node_name, j.started_at
+                        RETURNING f.attempt_id, j.id, f.number, j.node_id, j.node_name, j.started_at,
+                            to_timestamp(f.ended_at) AS ended_at, f.outcome, f.error_code, f.error_message,
+                            f.error_status
                     )
+                    -- Straight from the UPDATE's RETURNING: no second join of f and done.
                     INSERT INTO attempts (id, job_id, number, node_id, node_name, started_at, finished_at, outcome,
                         error_code, error_message, error_http_status)
-                    SELECT f.attempt_id, f.job_id, f.number, done.node_id, done.node_name, done.started_at,
-                        to_timestamp(f.ended_at), f.outcome, f.error_code, f.error_message, f.error_status
-                    FROM f JOIN done ON done.id = f.job_id
+                    SELECT * FROM done
                     RETURNING job_id
                     """, logger: logger
                 ).decode(Int64.self) {
@@ -122,7 +130,8 @@ extension PostgresJobStore {
             var claimed: [ClaimedJob] = []
             var nextRunAt: Date?
             if let node {
-                claimed = try await Self.claim(claim, node: node, nodeName: nodeName, on: connection, logger: logger)
+                claimed = try await Self.claim(
+                    claim, node: node, nodeName: nodeName, recentSpecs: recentSpecs, on: connection, logger: logger)
                 if claimed.count < claim.limit {
                     for try await next in try await connection.query(
                         "SELECT min(run_at) FROM jobs WHERE state = 'queued' AND run_at > \(claim.now)", logger: logger
@@ -166,7 +175,8 @@ extension PostgresJobStore {
 
     /// Claims up to `claim.limit` due jobs for `node`, in claim order.
     private static func claim(
-        _ claim: ClaimRequest, node: Int64, nodeName: String, on connection: PostgresConnection, logger: Logger
+        _ claim: ClaimRequest, node: Int64, nodeName: String, recentSpecs: RecentSpecs,
+        on connection: PostgresConnection, logger: Logger
     ) async throws -> [ClaimedJob] {
         let kinds = claim.excludingKinds.map(\.rawValue)
         let hosts = Array(claim.excludingHosts)
@@ -188,17 +198,27 @@ extension PostgresJobStore {
             RETURNING j.id, j.attempt_id, j.spec, j.attempt_count, j.interrupted_count, j.max_attempts, j.timeout,
                 j.priority, j.run_at, j.host, j.submitter_uid
             """, logger: logger)
+        var picked: [(Int64, Int64, String, Int, Int, Int, Double?, Int, Date, String?, Int64?)] = []
+        for try await row in rows.decode(
+            (Int64, Int64, String, Int, Int, Int, Double?, Int, Date, String?, Int64?).self)
+        {
+            picked.append(row)
+        }
+        let kept = picked.isEmpty ? [:] : recentSpecs.take(picked.map(\.0))
         let decoder = JSONCoding.makeDecoder()
         var claimed: [ClaimedJob] = []
+        claimed.reserveCapacity(picked.count)
         // RETURNING keeps no order: the claim order is restored here.
-        for try await (id, attemptID, specText, count, interrupted, maxAttempts, timeout, priority, runAt, host, uid)
-            in rows.decode((Int64, Int64, String, Int, Int, Int, Double?, Int, Date, String?, Int64?).self)
-        {
+        for (id, attemptID, specText, count, interrupted, maxAttempts, timeout, priority, runAt, host, uid) in picked {
             let spec: JobSpec
-            do {
-                spec = try decoder.decode(JobSpec.self, from: Data(specText.utf8))
-            } catch {
-                throw StoreError(.badData, "job \(id) has a spec that does not decode: \(error)")
+            if let known = kept[id] {
+                spec = known
+            } else {
+                do {
+                    spec = try decoder.decode(JobSpec.self, from: Data(specText.utf8))
+                } catch {
+                    throw StoreError(.badData, "job \(id) has a spec that does not decode: \(error)")
+                }
             }
             claimed.append(
                 ClaimedJob(

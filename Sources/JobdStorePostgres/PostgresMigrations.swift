@@ -91,8 +91,8 @@ enum PostgresMigrations {
         ALTER TABLE jobs DROP CONSTRAINT jobs_idempotency_key_key;
         """,
         """
-        -- Version 3: a running attempt lives on its job's row (attempt_id, node_id,
-        -- node_name, started_at: the job's latest attempt, running while state = 'running'),
+        -- Version 3: a running attempt lives on its job's row (attempt_id, set only while
+        -- state = 'running', and node_id, node_name, started_at of the latest attempt),
         -- and its attempts row is written once, when it ends. A claim is then one UPDATE of
         -- the job and a finish one UPDATE plus one INSERT, where it was an UPDATE and an
         -- INSERT, then two UPDATEs. Attempt ids still come from attempts_id_seq, so an
@@ -103,6 +103,13 @@ enum PostgresMigrations {
             FROM attempts a
             WHERE a.job_id = j.id AND a.outcome = 'running' AND j.state = 'running' AND a.number = j.attempt_count;
         DELETE FROM attempts a USING jobs j WHERE j.attempt_id = a.id AND a.outcome = 'running';
+        -- A running job without its attempt row gets an attempt id and no node: the leader's
+        -- rescue ends it interrupted and runs it again.
+        UPDATE jobs SET attempt_id = nextval('attempts_id_seq'), started_at = updated_at
+            WHERE state = 'running' AND attempt_id IS NULL;
+        -- The attempt id is set exactly while the job runs: a finish fenced by it is fenced
+        -- by the state too.
+        ALTER TABLE jobs ADD CONSTRAINT jobs_attempt CHECK ((state = 'running') = (attempt_id IS NOT NULL));
         -- A running attempt whose job has moved on was already over: it ends interrupted.
         UPDATE attempts SET outcome = 'interrupted', finished_at = now(), error_code = 'interrupted',
             error_message = 'the attempt was left running by an older jobd'

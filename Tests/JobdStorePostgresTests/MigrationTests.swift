@@ -37,7 +37,8 @@ import Testing
             let cluster = try await sharedPostgresCluster()
             let database = String(url.split(separator: "/").last?.split(separator: "?").first ?? "")
             // A version-2 database as an older jobd left it: job 1 running its first attempt
-            // on a live node, job 2 queued again with its old attempt still marked running.
+            // on a live node, job 2 queued again with its old attempt still marked running,
+            // job 3 running with no attempt row at all.
             try await cluster.psql(database, PostgresMigrations.migrations[0] + PostgresMigrations.migrations[1])
             try await cluster.psql(
                 database,
@@ -47,16 +48,31 @@ import Testing
                 INSERT INTO nodes (id, name, version, workers, lease_until) VALUES (7, 'old', 'v2', 4, now() + interval '1 hour');
                 INSERT INTO jobs (id, kind, spec, state, run_at, created_at, updated_at, max_attempts, attempt_count)
                     VALUES (1, 'delay', '{"kind":"delay","seconds":60}', 'running', now(), now(), now(), 3, 1),
-                           (2, 'delay', '{"kind":"delay","seconds":60}', 'queued', now(), now(), now(), 3, 1);
+                           (2, 'delay', '{"kind":"delay","seconds":60}', 'queued', now(), now(), now(), 3, 1),
+                           (3, 'delay', '{"kind":"delay","seconds":60}', 'running', now(), now(), now(), 3, 1);
                 INSERT INTO attempts (id, job_id, number, node_id, node_name, started_at, outcome)
                     VALUES (41, 1, 1, 7, 'old', now(), 'running'), (42, 2, 1, 7, 'old', now(), 'running');
-                SELECT setval('attempts_id_seq', 42); SELECT setval('jobs_id_seq', 2);
+                SELECT setval('attempts_id_seq', 42); SELECT setval('jobs_id_seq', 3);
                 """)
             let store = try await openTestStore(url: url, node: "node-a")
             let moved = try await cluster.psql(
                 database, "SELECT attempt_id, node_id, node_name FROM jobs WHERE id = 1")
             #expect(moved.trimmingCharacters(in: .whitespacesAndNewlines) == "41|7|old")
-            let attempts = try await cluster.psql(database, "SELECT id, outcome FROM attempts ORDER BY id")
+            // Job 3 got an attempt id and no node: the leader's rescue (this store's, at once)
+            // ends that attempt interrupted and queues the job again.
+            let deadline = ContinuousClock.now + .seconds(30)
+            var rescued = ""
+            while ContinuousClock.now < deadline {
+                rescued = try await cluster.psql(
+                    database,
+                    "SELECT j.state, j.attempt_id IS NULL, a.id > 42, a.outcome FROM jobs j JOIN attempts a ON a.job_id = j.id WHERE j.id = 3"
+                ).trimmingCharacters(in: .whitespacesAndNewlines)
+                if !rescued.isEmpty { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(rescued == "queued|t|t|interrupted")
+            let attempts = try await cluster.psql(
+                database, "SELECT id, outcome FROM attempts WHERE job_id <> 3 ORDER BY id")
             #expect(attempts.trimmingCharacters(in: .whitespacesAndNewlines) == "42|interrupted")
             let job = try #require(try await store.job(JobID(rawValue: 1)))
             #expect(
