@@ -1166,14 +1166,7 @@ class PgBench:
             with PgMemSampler(pg) as mem:
                 t0_wall = time.time()
                 t0 = time.perf_counter()
-                ids: list[int] = []
-                bodies: dict[int, bytes] = {}
-                k = 0
-                while len(ids) < n:  # bounded: each round adds `batch` ids or raises
-                    m = min(batch, n - len(ids))
-                    body = bodies.get(m) or bodies.setdefault(m, batch_body(m, spec))
-                    ids.extend(conns[k % nodes].json("POST", "/v1/jobs", body, expect=(201,))["ids"])
-                    k += 1
+                ids = self._submit(conns, n, batch, spec)
                 t_submit = time.perf_counter() - t0
                 if analyze:
                     t = time.time()
@@ -1216,6 +1209,43 @@ class PgBench:
                 "wal": {"records": int(wal[0]), "bytes": int(float(wal[1])), "writes": int(wal[2]),
                         "syncs": int(wal[3])},
                 "statements": statements, "rcs": rcs}
+
+    def _submit(self, conns: list[Conn], n: int, batch: int, spec: dict) -> list[int]:
+        """Batch k of `n` jobs goes to node k mod N. With more than one node, each node's
+        batches are sent by a client thread of its own, all at once (a cluster's producers
+        are many); `--serial-submits` sends them one after the other from one client, as
+        the runs before 2026-12-04 21:30 did."""
+        sizes = [min(batch, n - start) for start in range(0, n, batch)]
+        bodies = {m: batch_body(m, spec) for m in set(sizes)}
+        shares: list[list[int]] = [[] for _ in conns]  # the batches' sizes, per node, in order
+        for k, m in enumerate(sizes):
+            shares[k % len(conns)].append(m)
+        got: list[list[list[int]]] = [[] for _ in conns]  # per node, per batch: its ids
+        errors: list[BaseException] = []
+
+        def send(node: int) -> None:
+            try:
+                for m in shares[node]:
+                    got[node].append(conns[node].json("POST", "/v1/jobs", bodies[m], expect=(201,))["ids"])
+            except BaseException as e:  # re-raised below, in the caller's thread
+                errors.append(e)
+
+        if len(conns) == 1 or self.args.serial_submits:  # one client, the batches in order
+            for k, m in enumerate(sizes):
+                got[k % len(conns)].append(
+                    conns[k % len(conns)].json("POST", "/v1/jobs", bodies[m], expect=(201,))["ids"])
+        else:
+            threads = [threading.Thread(target=send, args=(node,), daemon=True) for node in range(len(conns))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        if errors:
+            raise errors[0]
+        ids = [i for per_node in got for batch_ids in per_node for i in batch_ids]
+        if len(ids) != n:
+            raise RuntimeError(f"submitted {n} jobs, got {len(ids)} ids")
+        return ids
 
     def _statements(self, db: str, n: int) -> list[str]:
         """The run's statements by execution time (pg_stat_statements, this database only),
@@ -1594,6 +1624,9 @@ def main() -> int:
                    help="PostgreSQL runs: pause the nodes, submit everything, ANALYZE (untimed), resume: the "
                    "planner then has statistics for the filled queue, as the anchors' --analyze (a long-lived "
                    "table's steady state); by default each run's tables are new and have none")
+    p.add_argument("--serial-submits", action="store_true",
+                   help="PostgreSQL runs on several nodes: one client sends the batches one after the other "
+                   "(default: one client thread per node, all at once)")
     p.add_argument("--pg-statements", action="store_true",
                    help="PostgreSQL runs: load pg_stat_statements and print each run's statements by total "
                    "time (per 1,000 jobs); off by default, as the anchors run without it")
