@@ -71,7 +71,7 @@ public enum ResultRenderer {
                 return "error: job \(record.id) was cancelled [cancelled]"
             }
             return "error: job \(record.id) was cancelled: \(error.message) [\(error.code)]"
-        case .queued, .running:
+        case .waiting, .queued, .running:
             return "error: job \(record.id) is \(record.state.rawValue) [not_finished]"
         }
     }

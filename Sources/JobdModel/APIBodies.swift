@@ -106,6 +106,7 @@ public struct PruneResponse: Codable, Hashable, Sendable {
 /// The answer to `GET /v1/stats`.
 public struct StatsResponse: Codable, Hashable, Sendable {
     /// Jobs per state, over the whole database.
+    public var waiting: Int
     public var queued: Int
     public var running: Int
     public var succeeded: Int
@@ -128,9 +129,10 @@ public struct StatsResponse: Codable, Hashable, Sendable {
     public var uptimeSeconds: Double
 
     public init(
-        queued: Int, running: Int, succeeded: Int, failed: Int, cancelled: Int, workers: Int,
+        waiting: Int = 0, queued: Int, running: Int, succeeded: Int, failed: Int, cancelled: Int, workers: Int,
         paused: Bool = false, maxRunning: Int, submitted: Int, finished: Int, commits: Int, uptimeSeconds: Double
     ) {
+        self.waiting = waiting
         self.queued = queued
         self.running = running
         self.succeeded = succeeded
@@ -146,6 +148,7 @@ public struct StatsResponse: Codable, Hashable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
+        case waiting
         case queued
         case running
         case succeeded
@@ -158,6 +161,24 @@ public struct StatsResponse: Codable, Hashable, Sendable {
         case finished
         case commits
         case uptimeSeconds = "uptime_seconds"
+    }
+
+    /// Decodes a body; one from a daemon older than the `waiting` state counts none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        waiting = try container.decodeIfPresent(Int.self, forKey: .waiting) ?? 0
+        queued = try container.decode(Int.self, forKey: .queued)
+        running = try container.decode(Int.self, forKey: .running)
+        succeeded = try container.decode(Int.self, forKey: .succeeded)
+        failed = try container.decode(Int.self, forKey: .failed)
+        cancelled = try container.decode(Int.self, forKey: .cancelled)
+        workers = try container.decode(Int.self, forKey: .workers)
+        paused = try container.decode(Bool.self, forKey: .paused)
+        maxRunning = try container.decode(Int.self, forKey: .maxRunning)
+        submitted = try container.decode(Int.self, forKey: .submitted)
+        finished = try container.decode(Int.self, forKey: .finished)
+        commits = try container.decode(Int.self, forKey: .commits)
+        uptimeSeconds = try container.decode(Double.self, forKey: .uptimeSeconds)
     }
 }
 
@@ -219,6 +240,14 @@ public enum APIRoutes {
     public static let health = "/v1/health"
     /// The cluster's nodes.
     public static let nodes = "/v1/nodes"
+    /// `POST` create a batch, `GET` list batches.
+    public static let batches = "/v1/batches"
+    /// `GET` one batch.
+    public static func batch(_ id: BatchID) -> String { "/v1/batches/\(id)" }
+    /// `GET` long-poll until the batch is finished; answers its results.
+    public static func batchWait(_ id: BatchID) -> String { "/v1/batches/\(id)/wait" }
+    /// `POST` cancel every unfinished job of a batch.
+    public static func batchCancel(_ id: BatchID) -> String { "/v1/batches/\(id)/cancel" }
 }
 
 /// The daemon's version, reported by `health` and `--version`.

@@ -31,6 +31,8 @@ public struct APIError: Error, Codable, Hashable, Sendable, CustomStringConverti
         public static let invalidQuery = Code(rawValue: "invalid_query")
         /// No job has this id. 404.
         public static let jobNotFound = Code(rawValue: "job_not_found")
+        /// No batch has this id, or it is another user's (404).
+        public static let batchNotFound = Code(rawValue: "batch_not_found")
         /// No route matches the method and path. 404.
         public static let routeNotFound = Code(rawValue: "route_not_found")
         /// The job is not in a state that allows the action. 409.
@@ -80,7 +82,7 @@ public struct APIError: Error, Codable, Hashable, Sendable, CustomStringConverti
     public var httpStatus: Int {
         switch code {
         case .invalidJSON, .unknownKind, .invalidSpec, .invalidURL, .invalidQuery: 400
-        case .jobNotFound, .routeNotFound: 404
+        case .jobNotFound, .batchNotFound, .routeNotFound: 404
         case .forbidden: 403
         case .invalidState: 409
         case .queueFull: 429

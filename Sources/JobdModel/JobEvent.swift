@@ -24,6 +24,15 @@ public enum JobEventType: String, Codable, Sendable, CaseIterable {
     case requeued
     /// This subscriber fell too far behind and was dropped; reconnect to go on.
     case lagged
+    /// The job was stored `waiting`: it is held until other jobs end (a batch's
+    /// `on_complete` until the batch ends).
+    case waiting
+    /// A `waiting` job is `queued` now: what it waited for has ended.
+    case released
+    /// Every job of a batch ended (`batch_id` names it, `state` is the batch's end state
+    /// spelled as a job state: `succeeded` or `failed`); its `on_complete` job, if any, is
+    /// queued (`job_id`).
+    case batchCompleted = "batch_completed"
 }
 
 /// One event of the `/v1/events` stream.
@@ -44,10 +53,12 @@ public struct JobEvent: Codable, Hashable, Sendable {
     public var runAt: Date?
     /// When it happened.
     public var time: Date
+    /// The batch, for batch events.
+    public var batchID: BatchID?
 
     public init(
         id: UInt64, type: JobEventType, jobID: JobID?, state: JobState?, attempt: Int? = nil,
-        error: JobError? = nil, runAt: Date? = nil, time: Date = Date()
+        error: JobError? = nil, runAt: Date? = nil, time: Date = Date(), batchID: BatchID? = nil
     ) {
         self.id = id
         self.type = type
@@ -57,6 +68,7 @@ public struct JobEvent: Codable, Hashable, Sendable {
         self.error = error
         self.runAt = runAt
         self.time = time
+        self.batchID = batchID
     }
 
     enum CodingKeys: String, CodingKey {
@@ -68,5 +80,6 @@ public struct JobEvent: Codable, Hashable, Sendable {
         case error
         case runAt = "run_at"
         case time
+        case batchID = "batch_id"
     }
 }

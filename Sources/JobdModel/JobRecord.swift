@@ -75,12 +75,14 @@ public struct JobRecord: Codable, Hashable, Sendable {
     public var error: JobError?
     /// Every attempt, oldest first. Present on `GET /v1/jobs/{id}` and `wait`; absent in lists.
     public var attempts: [JobAttempt]?
+    /// The batch the job belongs to, if any (`POST /v1/batches`).
+    public var batchID: BatchID?
 
     public init(
         id: JobID, kind: JobKind, spec: JobSpec, state: JobState, priority: Int, runAt: Date,
         maxAttempts: Int, attemptCount: Int, createdAt: Date, updatedAt: Date,
         finishedAt: Date?, submitterUID: UInt32?, result: JobResult?, error: JobError?,
-        attempts: [JobAttempt]?
+        attempts: [JobAttempt]?, batchID: BatchID? = nil
     ) {
         self.id = id
         self.kind = kind
@@ -97,6 +99,7 @@ public struct JobRecord: Codable, Hashable, Sendable {
         self.result = result
         self.error = error
         self.attempts = attempts
+        self.batchID = batchID
     }
 
     enum CodingKeys: String, CodingKey {
@@ -115,5 +118,6 @@ public struct JobRecord: Codable, Hashable, Sendable {
         case result
         case error
         case attempts
+        case batchID = "batch_id"
     }
 }

@@ -1,9 +1,13 @@
 /// Where a job is in its lifecycle.
 ///
 /// `queued → running → succeeded | failed | cancelled`. A failed attempt with attempts
-/// left, and an attempt interrupted by a daemon stop or crash, go back to `queued`.
-/// The raw value is the stable wire, SQL and CLI form.
+/// left, and an attempt interrupted by a daemon stop or crash, go back to `queued`. A job
+/// that waits for others (a batch's `on_complete`) starts `waiting` and becomes `queued`
+/// when they are done. The raw value is the stable wire, SQL and CLI form.
 public enum JobState: String, Codable, Sendable, CaseIterable {
+    /// Held until other jobs end (a batch's `on_complete` job until its batch ends): not
+    /// claimed, not counted against `max_queued`.
+    case waiting
     /// Waiting for a worker slot or for its `run_at`.
     case queued
     /// An attempt is executing.
@@ -18,7 +22,7 @@ public enum JobState: String, Codable, Sendable, CaseIterable {
     /// True for `succeeded`, `failed` and `cancelled`: the job will not run again unless retried.
     public var isTerminal: Bool {
         switch self {
-        case .queued, .running: false
+        case .waiting, .queued, .running: false
         case .succeeded, .failed, .cancelled: true
         }
     }
@@ -29,6 +33,7 @@ public enum JobState: String, Codable, Sendable, CaseIterable {
     /// is an explicit retry of a finished job.
     public func canMove(to next: JobState) -> Bool {
         switch (self, next) {
+        case (.waiting, .queued), (.waiting, .cancelled): true
         case (.queued, .running), (.queued, .cancelled): true
         case (.running, .succeeded), (.running, .failed), (.running, .cancelled), (.running, .queued): true
         case (.succeeded, .queued), (.failed, .queued), (.cancelled, .queued): true

@@ -28,6 +28,15 @@ enum ChangeEventMapping {
             publish(finish, to: events)
         case .rescued(let attempts):
             for attempt in attempts { publishRescued(attempt, to: events) }
+        case .batchCompleted(let completion):
+            // The batch's end state, spelled as a job state (`succeeded` or `failed`).
+            events.publishBatch(
+                .batchCompleted, batchID: completion.batchID,
+                state: completion.state == .succeeded ? .succeeded : .failed, jobID: completion.onCompleteID,
+                submitterUID: completion.submitterUID)
+            if let released = completion.onCompleteID {
+                events.publish(.released, jobID: released, state: .queued, submitterUID: completion.submitterUID)
+            }
         case .leaseLost, .resynchronized, .cancelRequested, .pauseChanged:
             break
         }
@@ -81,7 +90,9 @@ enum ChangeEventMapping {
         case .finished(let finish): finish.jobState.isTerminal ? [finish.jobID] : []
         case .cancelled(let id, _): [id]
         case .rescued(let attempts): attempts.filter { $0.retryAt == nil }.map(\.jobID)
-        case .inserted, .requeued, .started, .leaseLost, .resynchronized, .cancelRequested, .pauseChanged: []
+        case .inserted, .requeued, .started, .leaseLost, .resynchronized, .cancelRequested, .pauseChanged,
+            .batchCompleted:
+            []
         }
     }
 }

@@ -104,6 +104,10 @@ public final class Dispatcher: Service, Sendable {
             switch change {
             case .inserted, .requeued, .rescued:
                 wakeup.yield()
+            case .batchCompleted(let completion):
+                events.batchFinished(completion.batchID)
+                // Its on_complete job is queued now: this node may be the one to run it.
+                if completion.onCompleteID != nil { wakeup.yield() }
             case .finished(let finish):
                 // Queued again by another node's retry: this node may be the one to run it.
                 if finish.jobState == .queued { wakeup.yield() }
@@ -117,6 +121,7 @@ public final class Dispatcher: Service, Sendable {
                 self?.applyPause(paused, cluster: true)
             case .resynchronized:
                 wakeup.yield()
+                events.wakeBatchWaiters()
                 self?.recheckWaiters()
                 self?.reloadClusterPause()
             }

@@ -12,6 +12,7 @@ import Synchronization
 public final class EventBroadcaster: Sendable {
     private struct State {
         var waiters: [JobID: [UInt64: OneShot<Void>]] = [:]
+        var batchWaiters: [BatchID: [UInt64: OneShot<Void>]] = [:]
         var subscribers: [UInt64: Subscriber] = [:]
         var nextToken: UInt64 = 0
         var nextEventID: UInt64 = 0
@@ -87,13 +88,32 @@ public final class EventBroadcaster: Sendable {
         _ type: JobEventType, jobID: JobID, state jobState: JobState, attempt: Int? = nil, error: JobError? = nil,
         runAt: Date? = nil, submitterUID: UInt32? = nil
     ) {
+        deliver(submitterUID: submitterUID) { id in
+            JobEvent(id: id, type: type, jobID: jobID, state: jobState, attempt: attempt, error: error, runAt: runAt)
+        }
+    }
+
+    /// Sends a batch's event (`batch_completed`) to every subscriber that may see it.
+    ///
+    /// - Parameters:
+    ///   - state: The batch's end state, spelled as a job state.
+    ///   - jobID: The job the event names besides the batch (its `on_complete`), if any.
+    public func publishBatch(
+        _ type: JobEventType, batchID: BatchID, state jobState: JobState, jobID: JobID?, submitterUID: UInt32?
+    ) {
+        deliver(submitterUID: submitterUID) { id in
+            JobEvent(id: id, type: type, jobID: jobID, state: jobState, batchID: batchID)
+        }
+    }
+
+    /// Numbers an event and hands it to every subscriber that may see it; drops the ones
+    /// whose buffer is full.
+    private func deliver(submitterUID: UInt32?, _ makeEvent: (UInt64) -> JobEvent) {
         var dropped: [Subscriber] = []
         state.withLock { state in
             state.nextEventID += 1
             guard !state.subscribers.isEmpty else { return }
-            let event = JobEvent(
-                id: state.nextEventID, type: type, jobID: jobID, state: jobState, attempt: attempt, error: error,
-                runAt: runAt)
+            let event = makeEvent(state.nextEventID)
             for (token, subscriber) in state.subscribers {
                 if let only = subscriber.submitterUID, only != submitterUID { continue }
                 if case .dropped = subscriber.continuation.yield(event) {
@@ -137,8 +157,13 @@ public final class EventBroadcaster: Sendable {
     public func wait(_ registration: Registration, timeout: Duration, clock: any Clock<Duration> = ContinuousClock())
         async -> Bool
     {
+        await Self.wait(for: registration.signal, timeout: timeout, clock: clock)
+    }
+
+    /// True when `signal` fires before the timeout; false on timeout or cancellation.
+    private static func wait(for signal: OneShot<Void>, timeout: Duration, clock: any Clock<Duration>) async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await registration.signal.wait() != nil }
+            group.addTask { await signal.wait() != nil }
             group.addTask {
                 try? await clock.sleep(for: timeout)
                 return false
@@ -168,18 +193,74 @@ public final class EventBroadcaster: Sendable {
         for signal in signals?.values ?? [:].values { signal.fulfil(()) }
     }
 
+    /// A registration for one batch's end; `wait` on it, then `cancel` it.
+    public struct BatchRegistration: Sendable {
+        let batchID: BatchID
+        let token: UInt64
+        let signal: OneShot<Void>
+    }
+
+    /// Registers interest in `batchID` finishing; register before reading the batch, so an
+    /// end between the read and the wait still wakes the waiter.
+    public func register(batch batchID: BatchID) -> BatchRegistration {
+        let signal = OneShot<Void>()
+        let (token, closed) = state.withLock { state in
+            state.nextToken += 1
+            if !state.isClosed { state.batchWaiters[batchID, default: [:]][state.nextToken] = signal }
+            return (state.nextToken, state.isClosed)
+        }
+        if closed { signal.fulfil(()) }
+        return BatchRegistration(batchID: batchID, token: token, signal: signal)
+    }
+
+    /// Waits until the batch finishes, the timeout passes, or the daemon stops.
+    ///
+    /// - Returns: True when woken; false on timeout or cancellation.
+    public func wait(
+        _ registration: BatchRegistration, timeout: Duration, clock: any Clock<Duration> = ContinuousClock()
+    ) async -> Bool {
+        await Self.wait(for: registration.signal, timeout: timeout, clock: clock)
+    }
+
+    /// Removes a batch registration.
+    public func cancel(_ registration: BatchRegistration) {
+        state.withLock { state in
+            state.batchWaiters[registration.batchID]?[registration.token] = nil
+            if state.batchWaiters[registration.batchID]?.isEmpty == true {
+                state.batchWaiters[registration.batchID] = nil
+            }
+        }
+    }
+
+    /// Wakes everyone waiting on `batchID`.
+    public func batchFinished(_ batchID: BatchID) {
+        let signals = state.withLock { $0.batchWaiters.removeValue(forKey: batchID) }
+        for signal in signals?.values ?? [:].values { signal.fulfil(()) }
+    }
+
+    /// Wakes every batch waiter, to read its batch again (the change feed missed changes).
+    public func wakeBatchWaiters() {
+        let all = state.withLock { state in
+            defer { state.batchWaiters = [:] }
+            return state.batchWaiters
+        }
+        for signals in all.values { for signal in signals.values { signal.fulfil(()) } }
+    }
+
     /// Wakes every waiter, ends every subscription, and makes future registrations return
     /// at once (daemon stop).
     public func close() {
-        let (all, subscribers) = state.withLock { state in
+        let (all, batches, subscribers) = state.withLock { state in
             state.isClosed = true
             defer {
                 state.waiters = [:]
+                state.batchWaiters = [:]
                 state.subscribers = [:]
             }
-            return (state.waiters, state.subscribers)
+            return (state.waiters, state.batchWaiters, state.subscribers)
         }
         for signals in all.values { for signal in signals.values { signal.fulfil(()) } }
+        for signals in batches.values { for signal in signals.values { signal.fulfil(()) } }
         for subscriber in subscribers.values { subscriber.continuation.finish() }
     }
 }

@@ -41,6 +41,48 @@ public protocol JobStore: Sendable {
     ///   `busy`, …); then nothing of the batch is stored.
     func insert(_ jobs: [NewJob], maxQueued: Int?, now: Date) async throws -> [InsertOutcome]
 
+    /// Stores a batch: its row, its jobs in order, and its `on_complete` job (`waiting`), all
+    /// in one transaction, and returns after the commit.
+    ///
+    /// The batch ends in the transaction that makes its last job terminal, whichever write
+    /// that is (a finish, a cancel, a rescue): it becomes `succeeded` or `failed`, its
+    /// `on_complete` job becomes `queued` (exactly once: a retry that reopens the batch does
+    /// not queue it again), and the change feed reports `batchCompleted`. With `maxQueued`
+    /// the batch's jobs count against the cap (the `on_complete` job does not: it waits).
+    /// The jobs reach the change feed as one `inserted`.
+    ///
+    /// - Parameters:
+    ///   - batch: The batch, defaults resolved; its jobs have no idempotency keys.
+    ///   - maxQueued: The backlog cap, or nil for none.
+    ///   - now: The submit time.
+    /// - Returns: The batch's id, its jobs' ids in order, the `on_complete` job's id.
+    /// - Throws: `StoreError` `queue_full`, or a storage code; then nothing is stored.
+    func insertBatch(_ batch: NewBatch, maxQueued: Int?, now: Date) async throws -> BatchInsertOutcome
+
+    /// The batch with this id, its counts per state and its job ids in order; nil when no
+    /// batch has it.
+    ///
+    /// - Throws: `StoreError`.
+    func batch(_ id: BatchID) async throws -> BatchRecord?
+
+    /// Each job of the batch as a result entry, in submit order (a pruned job is left out).
+    ///
+    /// - Throws: `StoreError`.
+    func batchResults(_ id: BatchID) async throws -> [BatchResultItem]
+
+    /// A page of batches, newest first, with their counts and without their job ids.
+    ///
+    /// - Throws: `StoreError`.
+    func batches(_ query: BatchListQuery) async throws -> [BatchRecord]
+
+    /// Cancels every unfinished job of a batch in one transaction: waiting and queued ones
+    /// at once; running ones are named for the runtime to stop (on an engine with many
+    /// nodes, the others hear `cancelRequested` for theirs).
+    ///
+    /// - Returns: What was done; nil when no batch has this id.
+    /// - Throws: `StoreError`.
+    func cancelBatch(_ id: BatchID, now: Date) async throws -> BatchCancelOutcome?
+
     /// Records ended attempts and claims due jobs, in one transaction: the dispatcher's
     /// whole round trip to the database.
     ///

@@ -35,4 +35,9 @@ public enum StoreChange: Sendable {
     /// between were not reported, so the runtime looks at the queue again and wakes
     /// every waiter to read its job.
     case resynchronized
+    /// Every job of a batch ended, in the transaction that ended the last one, which also
+    /// queued its `on_complete` job. Reported once per completion, by every engine; on
+    /// PostgreSQL it reaches every node (this one too) through the database's
+    /// notifications, a moment after the commit.
+    case batchCompleted(BatchCompletion)
 }

@@ -97,6 +97,8 @@ public enum RetryOutcome: Sendable, Hashable {
 
 /// Jobs per state.
 public struct JobCounts: Sendable, Hashable {
+    /// Jobs held until others end (a batch's `on_complete`).
+    public var waiting = 0
     /// Jobs waiting to run (due or not).
     public var queued = 0
     /// Jobs with an attempt running.
@@ -115,6 +117,7 @@ public struct JobCounts: Sendable, Hashable {
     /// state is left out.
     public mutating func set(_ count: Int, forState state: String) {
         switch JobState(rawValue: state) {
+        case .waiting: waiting = count
         case .queued: queued = count
         case .running: running = count
         case .succeeded: succeeded = count

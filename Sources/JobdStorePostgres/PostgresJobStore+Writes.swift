@@ -22,11 +22,11 @@ extension PostgresJobStore {
                     throw StoreError(.badData, "job \(jobID) has an unknown state \(stateText)")
                 }
                 switch state {
-                case .queued:
+                case .waiting, .queued:
                     try await connection.query(
                         """
                         UPDATE jobs SET state = 'cancelled', error_code = 'cancelled',
-                            error_message = 'cancelled while queued', finished_at = \(now), updated_at = \(now)
+                            error_message = \("cancelled while \(state.rawValue)"), finished_at = \(now), updated_at = \(now)
                         WHERE id = \(jobID.rawValue)
                         """, logger: logger)
                     return (.cancelled, [.cancelled(jobID, submitterUID: submitter)])

@@ -29,10 +29,25 @@ final class GroupCommitWriter: Sendable {
     /// The most operations one transaction takes; bounds the time a transaction holds the
     /// write lock and the latency of the first caller in it.
     private let maxBatch: Int
+    /// What every transaction ends with: `collect` runs last inside it (after every
+    /// operation, so a rolled-back operation's rows are gone), and `announce` gets its value
+    /// after the commit, after the operations' own `afterCommit`s. The batch outbox's drain.
+    private let transactionEnd = Mutex<TransactionEnd?>(nil)
+
+    /// The hooks of `transactionEnd`.
+    struct TransactionEnd: Sendable {
+        var collect: @Sendable (Database) throws -> [BatchEnd]
+        var announce: @Sendable ([BatchEnd]) -> Void
+    }
 
     init(pool: DatabasePool, maxBatch: Int = 4096) {
         self.pool = pool
         self.maxBatch = maxBatch
+    }
+
+    /// Sets what every transaction ends with (see `transactionEnd`); before the first write.
+    func setTransactionEnd(_ end: TransactionEnd) {
+        transactionEnd.withLock { $0 = end }
     }
 
     /// Transactions committed and operations run since start.
@@ -110,8 +125,11 @@ final class GroupCommitWriter: Sendable {
             }
             do {
                 let started = ContinuousClock.now
+                let end = transactionEnd.withLock { $0 }
+                var ended: [BatchEnd] = []
                 try db.inTransaction(.immediate) {
                     for item in batch { try item.run(in: db) }
+                    ended = try end?.collect(db) ?? []
                     return .commit
                 }
                 commitTimer.record(duration: ContinuousClock.now - started)
@@ -121,6 +139,7 @@ final class GroupCommitWriter: Sendable {
                     $0.operations += batch.count
                 }
                 for item in batch { item.resumeAfterCommit() }
+                if !ended.isEmpty { end?.announce(ended) }
             } catch {
                 for item in batch { item.resume(throwing: error) }
             }

@@ -24,14 +24,7 @@ extension SQLiteJobStore {
         // Encode outside the writer: the writer thread is the bottleneck, JSON is not SQL.
         // A large batch is tens of milliseconds of CPU: off the cooperative pool, so the
         // API's other requests do not wait behind it (docs/benchmarks.md, W4).
-        let rows: [(NewJob, String, String?)] = try await Self.offPoolIfLarge(jobs.count) {
-            let encoder = JSONCoding.makeEncoder()
-            return try jobs.map { job in
-                let host: String? =
-                    if case .fetch(let fetch) = job.spec.payload { fetch.hostKey } else { nil }
-                return (job, String(decoding: try encoder.encode(job.spec), as: UTF8.self), host)
-            }
-        }
+        let rows = try await Self.offPoolIfLarge(jobs.count) { try Self.encodedRows(jobs) }
         let nowSeconds = now.timeIntervalSince1970
         let recentSpecs = self.recentSpecs
         let specs = jobs.map(\.spec)
@@ -45,21 +38,7 @@ extension SQLiteJobStore {
             self?.announce(StoreChange.insertedChanges(outcomes, submitters: submitters))
         }
         return try await write("cannot store the jobs", afterCommit: keepThenAnnounce) { db in
-            let insert = try db.cachedStatement(
-                sql: """
-                    INSERT INTO jobs (kind, spec, state, priority, run_at, created_at, updated_at,
-                        max_attempts, timeout, on_interrupt, idempotency_key, submitter_uid, host)
-                    VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-            var queuedBefore = 0
-            if let maxQueued {
-                // Counting stops past the cap: the answer is only "room for n more".
-                queuedBefore =
-                    try Int.fetchOne(
-                        db.cachedStatement(
-                            sql: "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE state = 'queued' LIMIT ?)"),
-                        arguments: [maxQueued + 1]) ?? 0
-            }
+            let queuedBefore = try maxQueued.map { try Self.queuedCount(in: db, upTo: $0) } ?? 0
             var outcomes: [InsertOutcome] = []
             outcomes.reserveCapacity(rows.count)
             var created = 0
@@ -79,12 +58,8 @@ extension SQLiteJobStore {
                     outcomes.append(InsertOutcome(id: JobID(existing["id"] as Int64), created: false))
                     continue
                 }
-                try insert.execute(arguments: [
-                    job.spec.kind.rawValue, specJSON, job.priority, job.runAt.timeIntervalSince1970,
-                    nowSeconds, nowSeconds, job.maxAttempts, job.timeout, job.onInterrupt.rawValue,
-                    job.spec.key, job.submitterUID.map { Int64($0) }, host,
-                ])
-                outcomes.append(InsertOutcome(id: JobID(db.lastInsertedRowID), created: true))
+                let id = try Self.insertRow(job, specJSON: specJSON, host: host, now: nowSeconds, in: db)
+                outcomes.append(InsertOutcome(id: id, created: true))
                 created += 1
             }
             if let maxQueued, queuedBefore + created > maxQueued {
@@ -95,6 +70,44 @@ extension SQLiteJobStore {
             }
             return outcomes
         }
+    }
+
+    /// Each job with its spec as JSON and its `host:port`: the columns the writer needs,
+    /// made off the writer thread.
+    static func encodedRows(_ jobs: [NewJob]) throws -> [(NewJob, String, String?)] {
+        let encoder = JSONCoding.makeEncoder()
+        return try jobs.map { job in
+            let host: String? =
+                if case .fetch(let fetch) = job.spec.payload { fetch.hostKey } else { nil }
+            return (job, String(decoding: try encoder.encode(job.spec), as: UTF8.self), host)
+        }
+    }
+
+    /// How many jobs are queued, counting no further than `cap + 1`: the answer is only
+    /// "room for n more".
+    static func queuedCount(in db: Database, upTo cap: Int) throws -> Int {
+        try Int.fetchOne(
+            db.cachedStatement(sql: "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE state = 'queued' LIMIT ?)"),
+            arguments: [cap + 1]) ?? 0
+    }
+
+    /// Inserts one job row in the caller's transaction and returns its id.
+    static func insertRow(
+        _ job: NewJob, specJSON: String, host: String?, now: Double, state: JobState = .queued,
+        batch: (id: Int64, index: Int)? = nil, in db: Database
+    ) throws -> JobID {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO jobs (kind, spec, state, priority, run_at, created_at, updated_at,
+                    max_attempts, timeout, on_interrupt, idempotency_key, submitter_uid, host, batch_id, batch_index)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            job.spec.kind.rawValue, specJSON, state.rawValue, job.priority, job.runAt.timeIntervalSince1970,
+            now, now, job.maxAttempts, job.timeout, job.onInterrupt.rawValue,
+            job.spec.key, job.submitterUID.map { Int64($0) }, host, batch?.id, batch?.index,
+        ])
+        return JobID(db.lastInsertedRowID)
     }
 
     /// Runs `work` on a global dispatch queue when `count` is above 256, else in place.

@@ -77,6 +77,7 @@ extension SQLiteJobStore {
                     DROP INDEX IF EXISTS attempts_running;
                     """)
         }
+        migrator.registerMigration("v4", migrate: migrateBatches)
         return migrator
     }
 }

@@ -127,16 +127,24 @@ extension SQLiteJobStore {
     ///
     /// - Throws: `StoreError`.
     public func earliestFinishedAt() async throws -> Date? {
+        // A batch's jobs expire with their batch: the earliest of the jobs outside batches
+        // and of the finished batches.
         try await read("cannot read finished jobs") { db in
             try Double.fetchOne(
-                db.cachedStatement(sql: "SELECT min(finished_at) FROM jobs WHERE finished_at IS NOT NULL")
+                db.cachedStatement(
+                    sql: """
+                        SELECT min(t) FROM (
+                            SELECT min(finished_at) AS t FROM jobs WHERE finished_at IS NOT NULL AND batch_id IS NULL
+                            UNION ALL
+                            SELECT min(finished_at) FROM batches WHERE finished_at IS NOT NULL)
+                        """)
             ).map(Date.init(timeIntervalSince1970:))
         }
     }
 
     static let jobColumns = """
         id, kind, spec, state, priority, run_at, max_attempts, attempt_count, created_at, updated_at,
-        finished_at, submitter_uid, result, error_code, error_message, error_http_status
+        finished_at, submitter_uid, result, error_code, error_message, error_http_status, batch_id
         """
 
     static func record(from row: Row) throws -> JobRecord {
@@ -156,6 +164,7 @@ extension SQLiteJobStore {
         let errorCode: String? = row["error_code"]
         let finishedAt: Double? = row["finished_at"]
         let uid: Int64? = row["submitter_uid"]
+        let batchID: Int64? = row["batch_id"]
         return JobRecord(
             id: JobID(id), kind: kind, spec: try decode(JobSpec.self, row["spec"], "spec"), state: state,
             priority: row["priority"], runAt: Date(timeIntervalSince1970: row["run_at"]),
@@ -168,7 +177,7 @@ extension SQLiteJobStore {
             error: errorCode.map {
                 JobError(.init(rawValue: $0), row["error_message"] ?? "", httpStatus: row["error_http_status"])
             },
-            attempts: nil)
+            attempts: nil, batchID: batchID.map { BatchID($0) })
     }
 
     static func attempt(from row: Row) -> JobAttempt {

@@ -30,14 +30,14 @@ extension SQLiteJobStore {
                 throw StoreError(.badData, "job \(jobID) has an unknown state \(stateText)")
             }
             switch state {
-            case .queued:
+            case .waiting, .queued:
                 try db.cachedStatement(
                     sql: """
                         UPDATE jobs SET state = 'cancelled', error_code = 'cancelled', error_message = ?,
                             finished_at = ?, updated_at = ?
                         WHERE id = ?
                         """
-                ).execute(arguments: ["cancelled while queued", nowSeconds, nowSeconds, jobID.rawValue])
+                ).execute(arguments: ["cancelled while \(state.rawValue)", nowSeconds, nowSeconds, jobID.rawValue])
                 return (.cancelled, submitter)
             case .running:
                 let attemptID: Int64? = row["attempt_id"]
@@ -119,7 +119,9 @@ extension SQLiteJobStore {
 
     /// Deletes up to `limit` finished jobs (and their attempts) that finished before `cutoff`.
     ///
-    /// Small batches keep each transaction short, so pruning never stalls submits.
+    /// Small batches keep each transaction short, so pruning never stalls submits. The jobs
+    /// of a batch go only with their batch, once the batch finished before `cutoff` (its
+    /// results stay whole while it runs); the batch's row goes with its last job.
     ///
     /// - Returns: How many jobs were deleted.
     /// - Throws: `StoreError`.
@@ -131,10 +133,21 @@ extension SQLiteJobStore {
                     DELETE FROM jobs WHERE id IN (
                         SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?
                             AND state IN ('succeeded', 'failed', 'cancelled')
+                            AND (batch_id IS NULL OR batch_id IN (
+                                SELECT id FROM batches WHERE finished_at IS NOT NULL AND finished_at < ?))
+                        LIMIT ?)
+                    """
+            ).execute(arguments: [cutoffSeconds, cutoffSeconds, limit])
+            let pruned = db.changesCount
+            try db.cachedStatement(
+                sql: """
+                    DELETE FROM batches WHERE id IN (
+                        SELECT id FROM batches b WHERE finished_at IS NOT NULL AND finished_at < ?
+                            AND NOT EXISTS (SELECT 1 FROM jobs WHERE batch_id = b.id)
                         LIMIT ?)
                     """
             ).execute(arguments: [cutoffSeconds, limit])
-            return db.changesCount
+            return pruned
         }
     }
 

@@ -68,6 +68,19 @@ public final class SQLiteJobStore: JobStore {
             throw StoreError(wrapping: error, context: "cannot open the database \(path)")
         }
         writer = GroupCommitWriter(pool: pool)
+        writer.setTransactionEnd(
+            GroupCommitWriter.TransactionEnd(
+                collect: Self.drainBatchOutbox,
+                announce: { [weak self] ends in
+                    self?.announce(
+                        ends.map { end in
+                            .batchCompleted(
+                                BatchCompletion(
+                                    batchID: BatchID(end.batchID), state: BatchState(rawValue: end.state) ?? .failed,
+                                    onCompleteID: end.onCompleteID.map { JobID($0) },
+                                    submitterUID: end.submitterUID.map { UInt32(truncatingIfNeeded: $0) }))
+                        })
+                }))
     }
 
     /// A quick structural check of an existing file, through a read-only connection of its

@@ -56,20 +56,23 @@ public enum StoreConformance {
     static let t0 = Date(timeIntervalSince1970: 1_795_616_704)
 
     /// Every case, in a stable order.
-    public static let cases: [ConformanceCase] = [
-        ConformanceCase(name: "insert returns ids in order; a repeated key returns the first job", run: insertAndKey),
-        ConformanceCase(name: "max_queued refuses a whole insert that does not fit", run: maxQueued),
-        ConformanceCase(name: "claims take priority, then run_at, then id; future jobs wait", run: claimOrder),
-        ConformanceCase(name: "a finish is fenced by attempt number: a stale end changes nothing", run: fencing),
-        ConformanceCase(name: "a retry due now is claimed in the same settle round", run: settleRetry),
-        ConformanceCase(name: "cancel: queued at once, running names its attempt, terminal refused", run: cancelRace),
-        ConformanceCase(name: "retry re-queues a finished job with a fresh budget", run: retryFinished),
-        ConformanceCase(
-            name: "rescue interrupts dead owners' attempts and fences their late ends", subject: rescue),
-        ConformanceCase(name: "prune deletes only finished jobs older than the cutoff", run: prune),
-        ConformanceCase(
-            name: "the change feed reports inserts, recorded finishes, cancels and retries", run: changeFeed),
-    ]
+    public static let cases: [ConformanceCase] =
+        [
+            ConformanceCase(
+                name: "insert returns ids in order; a repeated key returns the first job", run: insertAndKey),
+            ConformanceCase(name: "max_queued refuses a whole insert that does not fit", run: maxQueued),
+            ConformanceCase(name: "claims take priority, then run_at, then id; future jobs wait", run: claimOrder),
+            ConformanceCase(name: "a finish is fenced by attempt number: a stale end changes nothing", run: fencing),
+            ConformanceCase(name: "a retry due now is claimed in the same settle round", run: settleRetry),
+            ConformanceCase(
+                name: "cancel: queued at once, running names its attempt, terminal refused", run: cancelRace),
+            ConformanceCase(name: "retry re-queues a finished job with a fresh budget", run: retryFinished),
+            ConformanceCase(
+                name: "rescue interrupts dead owners' attempts and fences their late ends", subject: rescue),
+            ConformanceCase(name: "prune deletes only finished jobs older than the cutoff", run: prune),
+            ConformanceCase(
+                name: "the change feed reports inserts, recorded finishes, cancels and retries", run: changeFeed),
+        ] + batchCases
 
     static func delay(
         _ value: Int64 = 0, priority: Int = 0, runAt: Date = t0, maxAttempts: Int = 3, key: String? = nil,
@@ -226,7 +229,7 @@ public enum StoreConformance {
             case .rescued(let attempts): text = "rescued \(attempts.count)"
             // A store never reports its own starts: the runtime publishes them as it admits.
             case .started: text = "started"
-            case .leaseLost, .resynchronized, .cancelRequested, .pauseChanged: return
+            case .leaseLost, .resynchronized, .cancelRequested, .pauseChanged, .batchCompleted: return
             case .cancelled(_, let owner): text = "cancelled uid \(owner.map(String.init) ?? "-")"
             case .requeued(_, let owner): text = "requeued uid \(owner.map(String.init) ?? "-")"
             }

@@ -28,6 +28,8 @@ import Testing
             case .pauseChanged(let paused): "paused \(paused)"
             case .leaseLost: "lease lost"
             case .resynchronized: "resynchronized"
+            case .batchCompleted(let c):
+                "batch \(c.batchID) \(c.state.rawValue) on_complete \(c.onCompleteID.map(\.description) ?? "-") uid \(c.submitterUID.map(String.init) ?? "-")"
             }
         }
     }
