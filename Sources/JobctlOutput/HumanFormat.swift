@@ -91,12 +91,32 @@ public enum HumanFormat {
         if event.type == .retryScheduled, let runAt = event.runAt {
             details.append("at " + timeOfDay(runAt, timeZone: timeZone))
         }
+        // A batch's event names the batch first, then its on_complete job.
+        var subject = event.jobID.map { "job \($0)" } ?? "-"
+        if let batch = event.batchID {
+            subject = "batch \(batch)"
+            if let state = event.state { details.append(state.rawValue) }
+            if let job = event.jobID { details.append("on_complete job \(job) queued") }
+        }
         var line = timeOfDay(event.time, timeZone: timeZone) + "  "
-        line += padded(event.jobID.map { "job \($0)" } ?? "-", eventJobWidth) + "  "
+        line += padded(subject, eventJobWidth) + "  "
         line += padded(event.type.rawValue, eventTypeWidth) + "  "
         line += details.joined(separator: "  ")
         while line.hasSuffix(" ") { line.removeLast() }
         return line
+    }
+
+    /// Ids as ranges of consecutive ones: `31-33, 40`.
+    static func idList(_ ids: [JobID]) -> String {
+        var parts: [String] = []
+        var index = 0
+        while index < ids.count {
+            var end = index
+            while end + 1 < ids.count, ids[end + 1].rawValue == ids[end].rawValue + 1 { end += 1 }
+            parts.append(end == index ? "\(ids[index])" : "\(ids[index])-\(ids[end])")
+            index = end + 1
+        }
+        return parts.joined(separator: ", ")
     }
 
     /// Formats a number of seconds compactly: `0.25s`, `1.5s`, `12s`, `5m 3s`, `2h 1m`, `3d 4h`.

@@ -294,12 +294,12 @@ public struct JobdClient: Sendable {
 
     // MARK: - Transport
 
-    private func encode(_ body: some Encodable) throws -> Data {
+    func encode(_ body: some Encodable) throws -> Data {
         try JSONCoding.makeEncoder().encode(body)
     }
 
     /// Sends one request and decodes a 2xx answer as `Response`.
-    private func send<Response: Decodable>(
+    func send<Response: Decodable>(
         _ method: HTTPMethod,
         _ uri: String,
         body: Data? = nil,

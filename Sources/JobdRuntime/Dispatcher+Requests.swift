@@ -98,14 +98,7 @@ extension Dispatcher {
             throw DispatchError(.shuttingDown, "jobd is shutting down and accepts no new jobs")
         }
         let now = Date()
-        let jobs = specs.map { spec in
-            NewJob(
-                spec: spec, priority: spec.priority ?? 0, runAt: spec.runAt ?? now,
-                maxAttempts: spec.maxAttempts ?? options.defaultMaxAttempts,
-                timeout: spec.timeout
-                    ?? (spec.kind == .fetch ? options.defaultFetchTimeout : options.defaultDelayTimeout),
-                onInterrupt: spec.onInterrupt ?? .retry, submitterUID: submitterUID)
-        }
+        let jobs = specs.map { newJob($0, submitterUID: submitterUID, now: now) }
         let outcomes: [InsertOutcome]
         do {
             outcomes = try await store.insert(jobs, maxQueued: options.maxQueued, now: now)
@@ -118,6 +111,15 @@ extension Dispatcher {
         if created > 0 { metrics.submitted.increment(by: Int64(created)) }
         state.withLock { $0.submitted += created }
         return outcomes
+    }
+
+    /// The job to store for `spec`, the daemon's defaults filled in.
+    func newJob(_ spec: JobSpec, submitterUID: UInt32?, now: Date) -> NewJob {
+        NewJob(
+            spec: spec, priority: spec.priority ?? 0, runAt: spec.runAt ?? now,
+            maxAttempts: spec.maxAttempts ?? options.defaultMaxAttempts,
+            timeout: spec.timeout ?? (spec.kind == .fetch ? options.defaultFetchTimeout : options.defaultDelayTimeout),
+            onInterrupt: spec.onInterrupt ?? .retry, submitterUID: submitterUID)
     }
 
     /// Cancels a job: a queued one at once, a running one by stopping its attempt.

@@ -23,6 +23,7 @@ struct Jobctl: AsyncParsableCommand {
             SubmitCommand.self,
             ResultCommand.self,
             GatherCommand.self,
+            BatchCommand.self,
             StatusCommand.self,
             ListCommand.self,
             WaitCommand.self,

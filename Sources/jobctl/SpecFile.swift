@@ -48,4 +48,20 @@ enum SpecFile {
         }
         return specs
     }
+
+    /// Parses one job spec given on the command line (`--on-complete`).
+    ///
+    /// - Throws: `CommandError` (exit 2) naming the problem.
+    static func spec(json text: String) throws -> JobSpec {
+        let specs: [JobSpec]
+        do {
+            specs = try NDJSON.parseSpecs(text)
+        } catch {
+            throw CommandError.usage("--on-complete: \(error.error.message)", code: error.error.code.rawValue)
+        }
+        guard specs.count == 1, let spec = specs.first else {
+            throw CommandError.usage("--on-complete takes one job spec as a JSON object")
+        }
+        return spec
+    }
 }

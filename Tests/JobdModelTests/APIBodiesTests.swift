@@ -38,7 +38,7 @@ import Testing
             finished: 12, commits: 9, uptimeSeconds: 1.5)
         #expect(
             try encodeToString(stats)
-                == #"{"cancelled":5,"commits":9,"failed":4,"finished":12,"max_running":6,"paused":false,"queued":1,"running":2,"submitted":15,"succeeded":3,"uptime_seconds":1.5,"workers":8}"#
+                == #"{"cancelled":5,"commits":9,"failed":4,"finished":12,"max_running":6,"paused":false,"queued":1,"running":2,"submitted":15,"succeeded":3,"uptime_seconds":1.5,"waiting":0,"workers":8}"#
         )
         #expect(try roundTrip(stats) == stats)
     }
@@ -95,7 +95,7 @@ import Testing
         #expect(
             JobEventType.allCases.map(\.rawValue) == [
                 "submitted", "started", "attempt_failed", "retry_scheduled", "succeeded", "failed", "cancelled",
-                "interrupted", "requeued", "lagged",
+                "interrupted", "requeued", "lagged", "waiting", "released", "batch_completed",
             ])
     }
 

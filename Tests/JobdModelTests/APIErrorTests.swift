@@ -10,6 +10,7 @@ import Testing
         (.invalidURL, "invalid_url", 400),
         (.invalidQuery, "invalid_query", 400),
         (.jobNotFound, "job_not_found", 404),
+        (.batchNotFound, "batch_not_found", 404),
         (.routeNotFound, "route_not_found", 404),
         (.invalidState, "invalid_state", 409),
         (.payloadTooLarge, "payload_too_large", 413),
