@@ -39,6 +39,9 @@ extension TextTable {
             ("attempts", "\(record.attemptCount)/\(record.maxAttempts)"),
             ("created", HumanFormat.date(record.createdAt)),
         ]
+        if let batch = record.batchID {
+            pairs.append(("batch", String(describing: batch)))
+        }
         if record.state == .queued {
             pairs.append(("run at", HumanFormat.date(record.runAt)))
         }
