@@ -72,12 +72,18 @@ public struct CreateBatchRequest: Codable, Hashable, Sendable {
                     .invalidSpec, "a job of a batch cannot have its own idempotency key", field: "jobs[\(index)].key")
             }
         }
+        try JobSpec.validateDependencies(jobs, inBatch: true)
         if let label, label.isEmpty || label.utf8.count > Self.maxLabelBytes {
             throw APIError(.invalidSpec, "label must be 1 to \(Self.maxLabelBytes) bytes", field: "label")
         }
         if let onComplete {
             // `{batch_id}` is not a URL character: check the URL as it will be stored.
             try onComplete.replacingBatchID(BatchID(1)).validate(fieldPrefix: "on_complete.")
+            if onComplete.after != nil {
+                throw APIError(
+                    .invalidSpec, "on_complete waits for its batch; it cannot have an after of its own",
+                    field: "on_complete.after")
+            }
         }
     }
 }

@@ -49,6 +49,9 @@ public struct JobError: Error, Codable, Hashable, Sendable, CustomStringConverti
         /// A delay job's `fail` message: the job's own code raised. Retryable (when the job
         /// has attempts left), as an exception in a task is in arq or Celery.
         public static let jobFailed = Code(rawValue: "job_failed")
+        /// A job this one waited for (`after`) failed or was cancelled, and this one's
+        /// `on_dependency_failure` is `cancel`: it never ran.
+        public static let dependencyFailed = Code(rawValue: "dependency_failed")
         /// Any other failure (the network reset the connection, an unexpected error).
         public static let `internal` = Code(rawValue: "internal")
     }

@@ -29,6 +29,9 @@ public enum JobEventType: String, Codable, Sendable, CaseIterable {
     case waiting
     /// A `waiting` job is `queued` now: what it waited for has ended.
     case released
+    /// A `waiting` job was cancelled because a job it waited for failed or was cancelled
+    /// (`error` says which).
+    case dependencyFailed = "dependency_failed"
     /// Every job of a batch ended (`batch_id` names it, `state` is the batch's end state
     /// spelled as a job state: `succeeded` or `failed`); its `on_complete` job, if any, is
     /// queued (`job_id`).

@@ -77,6 +77,9 @@ public struct JobRecord: Codable, Hashable, Sendable {
     public var attempts: [JobAttempt]?
     /// The batch the job belongs to, if any (`POST /v1/batches`).
     public var batchID: BatchID?
+    /// The jobs that wait for this one (`after`), by id. Present on `GET /v1/jobs/{id}`
+    /// when there are any; absent in lists. The jobs it waits for are its spec's `after`.
+    public var children: [JobID]?
 
     public init(
         id: JobID, kind: JobKind, spec: JobSpec, state: JobState, priority: Int, runAt: Date,
@@ -119,5 +122,6 @@ public struct JobRecord: Codable, Hashable, Sendable {
         case error
         case attempts
         case batchID = "batch_id"
+        case children
     }
 }

@@ -107,6 +107,7 @@ extension SubmitJobsRequest {
         switch request {
         case .single(let spec):
             try spec.validate()
+            try JobSpec.validateDependencies([spec], inBatch: false)
         case .batch(let specs):
             guard !specs.isEmpty else {
                 throw APIError(.invalidSpec, "a batch needs at least one job", field: "jobs")
@@ -118,6 +119,7 @@ extension SubmitJobsRequest {
             for (index, spec) in specs.enumerated() {
                 try spec.validate(fieldPrefix: "jobs[\(index)].")
             }
+            try JobSpec.validateDependencies(specs, inBatch: true)
         }
         return request
     }

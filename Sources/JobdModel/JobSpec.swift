@@ -105,6 +105,11 @@ public struct JobSpec: Codable, Hashable, Sendable {
     public var onInterrupt: InterruptPolicy?
     /// An idempotency key: a second submit with the same key returns the first job.
     public var key: String?
+    /// Jobs that must end before this one starts (ids, or `"@N"` positions of the same
+    /// batch); until then the job is `waiting`.
+    public var after: [JobDependency]?
+    /// What happens when one of them fails or is cancelled. Default `cancel`.
+    public var onDependencyFailure: DependencyFailurePolicy?
 
     public init(
         _ payload: JobPayload,
@@ -113,7 +118,9 @@ public struct JobSpec: Codable, Hashable, Sendable {
         priority: Int? = nil,
         runAt: Date? = nil,
         onInterrupt: InterruptPolicy? = nil,
-        key: String? = nil
+        key: String? = nil,
+        after: [JobDependency]? = nil,
+        onDependencyFailure: DependencyFailurePolicy? = nil
     ) {
         self.payload = payload
         self.timeout = timeout
@@ -122,6 +129,8 @@ public struct JobSpec: Codable, Hashable, Sendable {
         self.runAt = runAt
         self.onInterrupt = onInterrupt
         self.key = key
+        self.after = after
+        self.onDependencyFailure = onDependencyFailure
     }
 
     /// The job's kind.
@@ -135,6 +144,8 @@ public struct JobSpec: Codable, Hashable, Sendable {
         case runAt = "run_at"
         case onInterrupt = "on_interrupt"
         case key
+        case after
+        case onDependencyFailure = "on_dependency_failure"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -150,6 +161,9 @@ public struct JobSpec: Codable, Hashable, Sendable {
         runAt = try container.decodeIfPresent(Date.self, forKey: .runAt)
         onInterrupt = try container.decodeIfPresent(InterruptPolicy.self, forKey: .onInterrupt)
         key = try container.decodeIfPresent(String.self, forKey: .key)
+        after = try container.decodeIfPresent([JobDependency].self, forKey: .after)
+        onDependencyFailure = try container.decodeIfPresent(
+            DependencyFailurePolicy.self, forKey: .onDependencyFailure)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -165,5 +179,7 @@ public struct JobSpec: Codable, Hashable, Sendable {
         try container.encodeIfPresent(runAt, forKey: .runAt)
         try container.encodeIfPresent(onInterrupt, forKey: .onInterrupt)
         try container.encodeIfPresent(key, forKey: .key)
+        try container.encodeIfPresent(after, forKey: .after)
+        try container.encodeIfPresent(onDependencyFailure, forKey: .onDependencyFailure)
     }
 }

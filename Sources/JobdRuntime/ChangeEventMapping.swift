@@ -37,6 +37,20 @@ enum ChangeEventMapping {
             if let released = completion.onCompleteID {
                 events.publish(.released, jobID: released, state: .queued, submitterUID: completion.submitterUID)
             }
+        case .dependencies(let transitions):
+            for transition in transitions {
+                let (id, owner) = (transition.jobID, transition.submitterUID)
+                switch transition.kind {
+                case .waiting:
+                    events.publish(.waiting, jobID: id, state: .waiting, submitterUID: owner)
+                case .released:
+                    events.publish(.released, jobID: id, state: .queued, submitterUID: owner)
+                case .failed(let parent, let parentState):
+                    events.publish(
+                        .dependencyFailed, jobID: id, state: .cancelled,
+                        error: DependencyTransition.error(parent: parent, state: parentState), submitterUID: owner)
+                }
+            }
         case .leaseLost, .resynchronized, .cancelRequested, .pauseChanged:
             break
         }
@@ -90,6 +104,8 @@ enum ChangeEventMapping {
         case .finished(let finish): finish.jobState.isTerminal ? [finish.jobID] : []
         case .cancelled(let id, _): [id]
         case .rescued(let attempts): attempts.filter { $0.retryAt == nil }.map(\.jobID)
+        case .dependencies(let transitions):
+            transitions.compactMap { if case .failed = $0.kind { $0.jobID } else { nil } }
         case .inserted, .requeued, .started, .leaseLost, .resynchronized, .cancelRequested, .pauseChanged,
             .batchCompleted:
             []

@@ -104,6 +104,9 @@ public final class Dispatcher: Service, Sendable {
             switch change {
             case .inserted, .requeued, .rescued:
                 wakeup.yield()
+            case .dependencies(let transitions):
+                // Released jobs are queued now: this node may be the one to run them.
+                if transitions.contains(where: { $0.kind == .released }) { wakeup.yield() }
             case .batchCompleted(let completion):
                 events.batchFinished(completion.batchID)
                 // Its on_complete job is queued now: this node may be the one to run it.

@@ -40,4 +40,38 @@ public enum StoreChange: Sendable {
     /// PostgreSQL it reaches every node (this one too) through the database's
     /// notifications, a moment after the commit.
     case batchCompleted(BatchCompletion)
+    /// Jobs that wait for others (`after`) were stored `waiting`, released to `queued`,
+    /// or cancelled with `dependency_failed`, in the transaction that caused it.
+    case dependencies([DependencyTransition])
+}
+
+/// One job's step in the dependency graph.
+public struct DependencyTransition: Sendable, Hashable {
+    /// What happened.
+    public enum Kind: Sendable, Hashable {
+        /// Stored `waiting` for unfinished parents.
+        case waiting
+        /// Its last parent ended (succeeded, or any end under `on_dependency_failure:
+        /// run`): it is `queued`.
+        case released
+        /// This parent failed or was cancelled: it is `cancelled` with `dependency_failed`.
+        case failed(parent: JobID, parentState: JobState)
+    }
+
+    public var jobID: JobID
+    public var kind: Kind
+    public var submitterUID: UInt32?
+
+    public init(jobID: JobID, kind: Kind, submitterUID: UInt32?) {
+        self.jobID = jobID
+        self.kind = kind
+        self.submitterUID = submitterUID
+    }
+
+    /// The error of a job cancelled because `parent` ended in `state`.
+    public static func error(parent: JobID, state: JobState) -> JobError {
+        JobError(
+            .dependencyFailed,
+            "job \(parent) " + (state == .cancelled ? "was cancelled" : "failed") + "; this job waited for it")
+    }
 }

@@ -28,6 +28,9 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         /// An idempotency key is already taken by a job of another submitter; nothing of the
         /// insert was stored.
         public static let keyTaken = Code(rawValue: "key_taken")
+        /// A job named in `after` does not exist or belongs to another submitter; nothing
+        /// of the insert was stored. `field` names the entry (`jobs[3].after[1]`).
+        public static let unknownDependency = Code(rawValue: "unknown_dependency")
         /// Stored data did not decode (a bug or a hand-edited row).
         public static let badData = Code(rawValue: "bad_data")
         /// Any other failure of the SQLite engine.
@@ -49,6 +52,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     /// The engine's own code, when the engine raised the error: SQLite's primary result
     /// code in decimal (`"13"` for `SQLITE_FULL`).
     public var underlyingCode: String?
+    /// The request field the error is about, when there is one (`unknown_dependency`).
+    public var field: String?
 
     /// Makes an error.
     ///
@@ -56,10 +61,11 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     ///   - code: The stable code.
     ///   - message: What failed.
     ///   - underlyingCode: The engine's own code, if it raised the error.
-    public init(_ code: Code, _ message: String, underlyingCode: String? = nil) {
+    public init(_ code: Code, _ message: String, underlyingCode: String? = nil, field: String? = nil) {
         self.code = code
         self.message = message
         self.underlyingCode = underlyingCode
+        self.field = field
     }
 
     public var description: String { "\(message) [\(code)]" }

@@ -93,7 +93,7 @@ struct ChangeMessage: Codable, Sendable {
             return attempts.map { Entry(t: "b", u: $0.submitterUID, j: $0.jobID.rawValue, a: $0.attemptNumber) }
         case .pauseChanged(let paused):
             return [Entry(t: "p", p: paused)]
-        case .leaseLost, .resynchronized, .batchCompleted:
+        case .leaseLost, .resynchronized, .batchCompleted, .dependencies:
             return []
         }
     }

@@ -1,4 +1,5 @@
 import GRDB
+import JobdStore
 import Metrics
 import Synchronization
 
@@ -31,13 +32,14 @@ final class GroupCommitWriter: Sendable {
     private let maxBatch: Int
     /// What every transaction ends with: `collect` runs last inside it (after every
     /// operation, so a rolled-back operation's rows are gone), and `announce` gets its value
-    /// after the commit, after the operations' own `afterCommit`s. The batch outbox's drain.
+    /// after the commit, after the operations' own `afterCommit`s: the settling of
+    /// dependencies and the batch outbox's drain.
     private let transactionEnd = Mutex<TransactionEnd?>(nil)
 
     /// The hooks of `transactionEnd`.
     struct TransactionEnd: Sendable {
-        var collect: @Sendable (Database) throws -> [BatchEnd]
-        var announce: @Sendable ([BatchEnd]) -> Void
+        var collect: @Sendable (Database) throws -> [StoreChange]
+        var announce: @Sendable ([StoreChange]) -> Void
     }
 
     init(pool: DatabasePool, maxBatch: Int = 4096) {
@@ -126,7 +128,7 @@ final class GroupCommitWriter: Sendable {
             do {
                 let started = ContinuousClock.now
                 let end = transactionEnd.withLock { $0 }
-                var ended: [BatchEnd] = []
+                var ended: [StoreChange] = []
                 try db.inTransaction(.immediate) {
                     for item in batch { try item.run(in: db) }
                     ended = try end?.collect(db) ?? []

@@ -16,17 +16,21 @@ extension SQLiteJobStore {
         let (label, onComplete, submitter) = (batch.label, batch.onComplete, batch.submitterUID)
         let recentSpecs = self.recentSpecs
         let specs = jobs.map(\.spec)
-        let keepThenAnnounce: @Sendable (BatchInsertOutcome) -> Void = { [weak self] outcome in
-            recentSpecs.keep(zip(outcome.jobIDs, specs).map { ($0.rawValue, $1) })
-            self?.announce([.inserted(outcome.jobIDs, submitterUID: submitter)])
+        let keepThenAnnounce: @Sendable ((BatchInsertOutcome, [DependencyTransition])) -> Void = { [weak self] answer in
+            let (outcome, transitions) = answer
+            recentSpecs.keep(zip(outcome.jobIDs, specs).map { ($0.rawValue, $1.resolvingPositions(outcome.jobIDs)) })
+            self?.announce(
+                [.inserted(outcome.jobIDs, submitterUID: submitter)]
+                    + (transitions.isEmpty ? [] : [.dependencies(transitions)]))
         }
         return try await write("cannot store the batch", afterCommit: keepThenAnnounce) { db in
             if let maxQueued {
                 let queuedBefore = try Self.queuedCount(in: db, upTo: maxQueued)
-                if queuedBefore + rows.count > maxQueued {
+                let queueing = jobs.count { $0.spec.after?.isEmpty != false }
+                if queuedBefore + queueing > maxQueued {
                     throw StoreError(
                         .queueFull,
-                        "the queue holds \(queuedBefore) of at most \(maxQueued) jobs; \(rows.count) more do not fit")
+                        "the queue holds \(queuedBefore) of at most \(maxQueued) jobs; \(queueing) more do not fit")
                 }
             }
             try db.cachedStatement(
@@ -52,8 +56,17 @@ extension SQLiteJobStore {
                     .execute(arguments: [id.rawValue, batchID])
                 onCompleteID = id
             }
-            return BatchInsertOutcome(id: BatchID(batchID), jobIDs: jobIDs, onCompleteID: onCompleteID)
-        }
+            let dependent = jobs.enumerated().compactMap { index, job in
+                job.spec.after?.isEmpty == false
+                    ? (
+                        id: jobIDs[index], spec: job.spec.resolvingPositions(jobIDs), index: index,
+                        respec: job.spec.resolvingPositions(jobIDs) != job.spec, submitterUID: submitter
+                    ) : nil
+            }
+            let transitions =
+                dependent.isEmpty ? [] : try Self.recordDependencies(dependent, now: nowSeconds, in: db)
+            return (BatchInsertOutcome(id: BatchID(batchID), jobIDs: jobIDs, onCompleteID: onCompleteID), transitions)
+        }.0
     }
 
     /// The batch with its counts and job ids, or nil.

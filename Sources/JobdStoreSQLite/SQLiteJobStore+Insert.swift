@@ -31,11 +31,16 @@ extension SQLiteJobStore {
         // Kept on the writer right after the commit, before any later transaction can claim
         // these jobs (never before it: a rolled-back insert's ids are used again).
         let submitters = jobs.map(\.submitterUID)
-        let keepThenAnnounce: @Sendable ([InsertOutcome]) -> Void = { [weak self] outcomes in
+        let keepThenAnnounce: @Sendable (([InsertOutcome], [DependencyTransition])) -> Void = { [weak self] answer in
+            let (outcomes, transitions) = answer
+            let ids = outcomes.map(\.id)
             recentSpecs.keep(
-                zip(outcomes, specs).compactMap { outcome, spec in outcome.created ? (outcome.id.rawValue, spec) : nil }
-            )
-            self?.announce(StoreChange.insertedChanges(outcomes, submitters: submitters))
+                zip(outcomes, specs).compactMap { outcome, spec in
+                    outcome.created ? (outcome.id.rawValue, spec.resolvingPositions(ids)) : nil
+                })
+            self?.announce(
+                StoreChange.insertedChanges(outcomes, submitters: submitters)
+                    + (transitions.isEmpty ? [] : [.dependencies(transitions)]))
         }
         return try await write("cannot store the jobs", afterCommit: keepThenAnnounce) { db in
             let queuedBefore = try maxQueued.map { try Self.queuedCount(in: db, upTo: $0) } ?? 0
@@ -60,7 +65,8 @@ extension SQLiteJobStore {
                 }
                 let id = try Self.insertRow(job, specJSON: specJSON, host: host, now: nowSeconds, in: db)
                 outcomes.append(InsertOutcome(id: id, created: true))
-                created += 1
+                // A job that waits for others is not in the queue yet.
+                if job.spec.after?.isEmpty != false { created += 1 }
             }
             if let maxQueued, queuedBefore + created > maxQueued {
                 // Thrown inside the savepoint: every row of this insert is rolled back.
@@ -68,8 +74,18 @@ extension SQLiteJobStore {
                     .queueFull,
                     "the queue holds \(queuedBefore) of at most \(maxQueued) jobs; \(created) more do not fit")
             }
-            return outcomes
-        }
+            let ids = outcomes.map(\.id)
+            let dependent = zip(outcomes, jobs).enumerated().compactMap { index, pair in
+                pair.0.created && pair.1.spec.after?.isEmpty == false
+                    ? (
+                        id: pair.0.id, spec: pair.1.spec.resolvingPositions(ids), index: index,
+                        respec: pair.1.spec.resolvingPositions(ids) != pair.1.spec, submitterUID: pair.1.submitterUID
+                    ) : nil
+            }
+            let transitions =
+                dependent.isEmpty ? [] : try Self.recordDependencies(dependent, now: nowSeconds, in: db)
+            return (outcomes, transitions)
+        }.0
     }
 
     /// Each job with its spec as JSON and its `host:port`: the columns the writer needs,
@@ -91,7 +107,8 @@ extension SQLiteJobStore {
             arguments: [cap + 1]) ?? 0
     }
 
-    /// Inserts one job row in the caller's transaction and returns its id.
+    /// Inserts one job row in the caller's transaction and returns its id. A job with
+    /// `after` is stored `waiting`; `recordDependencies` then settles its state.
     static func insertRow(
         _ job: NewJob, specJSON: String, host: String?, now: Double, state: JobState = .queued,
         batch: (id: Int64, index: Int)? = nil, in db: Database
@@ -99,13 +116,15 @@ extension SQLiteJobStore {
         try db.cachedStatement(
             sql: """
                 INSERT INTO jobs (kind, spec, state, priority, run_at, created_at, updated_at,
-                    max_attempts, timeout, on_interrupt, idempotency_key, submitter_uid, host, batch_id, batch_index)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    max_attempts, timeout, on_interrupt, idempotency_key, submitter_uid, host, batch_id, batch_index,
+                    on_dependency_failure)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
-            job.spec.kind.rawValue, specJSON, state.rawValue, job.priority, job.runAt.timeIntervalSince1970,
-            now, now, job.maxAttempts, job.timeout, job.onInterrupt.rawValue,
-            job.spec.key, job.submitterUID.map { Int64($0) }, host, batch?.id, batch?.index,
+            job.spec.kind.rawValue, specJSON, job.spec.after?.isEmpty == false ? JobState.waiting.rawValue : state.rawValue,
+            job.priority, job.runAt.timeIntervalSince1970, now, now, job.maxAttempts, job.timeout,
+            job.onInterrupt.rawValue, job.spec.key, job.submitterUID.map { Int64($0) }, host, batch?.id, batch?.index,
+            (job.spec.onDependencyFailure ?? .cancel).rawValue,
         ])
         return JobID(db.lastInsertedRowID)
     }

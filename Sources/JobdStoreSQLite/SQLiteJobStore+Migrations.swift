@@ -78,6 +78,7 @@ extension SQLiteJobStore {
                     """)
         }
         migrator.registerMigration("v4", migrate: migrateBatches)
+        migrator.registerMigration("v5", migrate: migrateDependencies)
         return migrator
     }
 }

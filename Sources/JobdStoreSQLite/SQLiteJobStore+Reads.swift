@@ -23,6 +23,10 @@ extension SQLiteJobStore {
                         FROM attempts WHERE job_id = ? ORDER BY id
                         """), arguments: [id.rawValue]
             ).map(Self.attempt(from:))
+            let children = try Int64.fetchAll(
+                db.cachedStatement(sql: "SELECT child_id FROM job_dependencies WHERE parent_id = ? ORDER BY child_id"),
+                arguments: [id.rawValue])
+            if !children.isEmpty { record.children = children.map { JobID($0) } }
             return record
         }
     }

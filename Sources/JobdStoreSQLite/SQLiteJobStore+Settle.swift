@@ -31,7 +31,7 @@ extension SQLiteJobStore {
             self.announce(
                 zip(finishes, raw.recorded).compactMap { finish, recorded in
                     recorded ? StoreChange.finished(FinishedAttempt(finish)) : nil
-                })
+                } + (raw.transitions.isEmpty ? [] : [.dependencies(raw.transitions)]))
         }
         let raw = try await write(claimLimit > 0 && finishes.isEmpty ? "cannot claim jobs" : context, afterCommit: hook)
         { db in
@@ -40,8 +40,11 @@ extension SQLiteJobStore {
             for finish in writes {
                 recorded.append(try Self.finish(finish.attempt, write: finish.write, in: db))
             }
+            // The children these ends release are claimable in this same round: a chain of
+            // jobs costs one round per link.
+            let transitions = recorded.contains(true) ? try Self.propagateDependencies(db) : []
             let (rows, nextRunAt) = try claim.run(in: db)
-            return RawSettle(recorded: recorded, rows: rows, nextRunAt: nextRunAt)
+            return RawSettle(recorded: recorded, rows: rows, nextRunAt: nextRunAt, transitions: transitions)
         }
         let decoder = JSONCoding.makeDecoder()
         let kept = raw.rows.isEmpty ? [:] : recentSpecs.take(raw.rows.map(\.row.id))
@@ -102,4 +105,5 @@ private struct RawSettle: Sendable {
     var recorded: [Bool]
     var rows: [(row: ClaimRow, attemptID: Int64)]
     var nextRunAt: Double?
+    var transitions: [DependencyTransition]
 }

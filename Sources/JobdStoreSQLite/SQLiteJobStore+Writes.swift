@@ -128,17 +128,23 @@ extension SQLiteJobStore {
     public func prune(finishedBefore cutoff: Date, limit: Int) async throws -> Int {
         let cutoffSeconds = cutoff.timeIntervalSince1970
         return try await write("cannot prune finished jobs") { db in
-            try db.cachedStatement(
-                sql: """
-                    DELETE FROM jobs WHERE id IN (
-                        SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?
-                            AND state IN ('succeeded', 'failed', 'cancelled')
-                            AND (batch_id IS NULL OR batch_id IN (
-                                SELECT id FROM batches WHERE finished_at IS NOT NULL AND finished_at < ?))
-                        LIMIT ?)
-                    """
-            ).execute(arguments: [cutoffSeconds, cutoffSeconds, limit])
-            let pruned = db.changesCount
+            let deleted = try Int64.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        DELETE FROM jobs WHERE id IN (
+                            SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?
+                                AND state IN ('succeeded', 'failed', 'cancelled')
+                                AND (batch_id IS NULL OR batch_id IN (
+                                    SELECT id FROM batches WHERE finished_at IS NOT NULL AND finished_at < ?))
+                            LIMIT ?)
+                        RETURNING id
+                        """), arguments: [cutoffSeconds, cutoffSeconds, limit])
+            let pruned = deleted.count
+            // Their edges go with them (both ends are terminal: nothing waits on them).
+            for id in deleted {
+                try db.cachedStatement(sql: "DELETE FROM job_dependencies WHERE parent_id = ?").execute(arguments: [id])
+                try db.cachedStatement(sql: "DELETE FROM job_dependencies WHERE child_id = ?").execute(arguments: [id])
+            }
             try db.cachedStatement(
                 sql: """
                     DELETE FROM batches WHERE id IN (

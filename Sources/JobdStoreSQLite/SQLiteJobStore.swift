@@ -70,17 +70,20 @@ public final class SQLiteJobStore: JobStore {
         writer = GroupCommitWriter(pool: pool)
         writer.setTransactionEnd(
             GroupCommitWriter.TransactionEnd(
-                collect: Self.drainBatchOutbox,
-                announce: { [weak self] ends in
-                    self?.announce(
-                        ends.map { end in
+                collect: { db in
+                    // Dependencies first: a cancelled child may end its batch.
+                    let transitions = try Self.propagateDependencies(db)
+                    let ends = try Self.drainBatchOutbox(db)
+                    return (transitions.isEmpty ? [] : [.dependencies(transitions)])
+                        + ends.map { end in
                             .batchCompleted(
                                 BatchCompletion(
                                     batchID: BatchID(end.batchID), state: BatchState(rawValue: end.state) ?? .failed,
                                     onCompleteID: end.onCompleteID.map { JobID($0) },
                                     submitterUID: end.submitterUID.map { UInt32(truncatingIfNeeded: $0) }))
-                        })
-                }))
+                        }
+                },
+                announce: { [weak self] changes in self?.announce(changes) }))
     }
 
     /// A quick structural check of an existing file, through a read-only connection of its

@@ -28,6 +28,7 @@ import Testing
             case .pauseChanged(let paused): "paused \(paused)"
             case .leaseLost: "lease lost"
             case .resynchronized: "resynchronized"
+            case .dependencies(let transitions): "dependencies \(transitions.map(\.jobID))"
             case .batchCompleted(let c):
                 "batch \(c.batchID) \(c.state.rawValue) on_complete \(c.onCompleteID.map(\.description) ?? "-") uid \(c.submitterUID.map(String.init) ?? "-")"
             }

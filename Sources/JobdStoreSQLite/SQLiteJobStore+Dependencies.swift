@@ -1,0 +1,167 @@
+import Foundation
+import GRDB
+import JobdModel
+import JobdStore
+
+extension SQLiteJobStore {
+    /// Schema v5: dependencies (`after`, issue 12).
+    ///
+    /// `job_dependencies` holds one row per edge, keyed by parent, so the children of a job
+    /// that ends are found by one index range; `jobs.waiting_on` counts a waiting job's
+    /// parents that have not ended. A trigger puts a job that ends and has children into
+    /// `dependency_outbox`; `propagateDependencies` settles them, level by level, inside
+    /// the same transaction (a chain of any length, with no trigger recursion: SQLite stops
+    /// nesting triggers at 1,000 levels).
+    static func migrateDependencies(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                ALTER TABLE jobs ADD COLUMN waiting_on INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE jobs ADD COLUMN on_dependency_failure TEXT NOT NULL DEFAULT 'cancel';
+                CREATE TABLE job_dependencies (
+                    parent_id INTEGER NOT NULL,
+                    child_id INTEGER NOT NULL,
+                    PRIMARY KEY (parent_id, child_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX job_dependencies_child ON job_dependencies(child_id, parent_id);
+                CREATE TABLE dependency_outbox (job_id INTEGER PRIMARY KEY);
+                CREATE TRIGGER jobs_parent_ended AFTER UPDATE OF state ON jobs
+                WHEN OLD.state IN ('waiting', 'queued', 'running') AND NEW.state IN ('succeeded', 'failed', 'cancelled')
+                    AND EXISTS (SELECT 1 FROM job_dependencies WHERE parent_id = NEW.id)
+                BEGIN
+                    INSERT OR IGNORE INTO dependency_outbox (job_id) VALUES (NEW.id);
+                END;
+                """)
+    }
+
+    /// Settles the children of every job that ended in this transaction: a child whose
+    /// last unfinished parent ended well (or any end, under `on_dependency_failure: run`)
+    /// is queued; a child under `cancel` whose parent failed or was cancelled is cancelled
+    /// with `dependency_failed`, and its own children are settled in the next round of the
+    /// loop. Costs one statement or two per ended parent, and O(children) rows.
+    ///
+    /// - Returns: What happened to each child, for the change feed.
+    static func propagateDependencies(_ db: Database) throws -> [DependencyTransition] {
+        var transitions: [DependencyTransition] = []
+        while true {
+            let parents = try Int64.fetchAll(
+                db.cachedStatement(sql: "DELETE FROM dependency_outbox RETURNING job_id")
+            ).sorted()
+            if parents.isEmpty { return transitions }
+            for parent in parents {
+                guard
+                    let row = try Row.fetchOne(
+                        db.cachedStatement(sql: "SELECT state, updated_at FROM jobs WHERE id = ?"), arguments: [parent]),
+                    let state = JobState(rawValue: row["state"]), state.isTerminal
+                else { continue }
+                let at: Double = row["updated_at"]
+                let ended = state == .succeeded
+                for released in try Row.fetchAll(
+                    db.cachedStatement(
+                        sql: """
+                            UPDATE jobs SET waiting_on = waiting_on - 1,
+                                state = CASE WHEN waiting_on <= 1 THEN 'queued' ELSE state END, updated_at = ?
+                            WHERE state = 'waiting' AND (? OR on_dependency_failure = 'run')
+                                AND id IN (SELECT child_id FROM job_dependencies WHERE parent_id = ?)
+                            RETURNING id, state, submitter_uid
+                            """), arguments: [at, ended, parent])
+                where released["state"] as String == JobState.queued.rawValue {
+                    transitions.append(
+                        DependencyTransition(jobID: JobID(released["id"] as Int64), kind: .released, submitterUID: uid(released)))
+                }
+                guard !ended else { continue }
+                let error = DependencyTransition.error(parent: JobID(parent), state: state)
+                for cancelled in try Row.fetchAll(
+                    db.cachedStatement(
+                        sql: """
+                            UPDATE jobs SET state = 'cancelled', waiting_on = 0, error_code = ?, error_message = ?,
+                                finished_at = ?, updated_at = ?
+                            WHERE state = 'waiting' AND on_dependency_failure = 'cancel'
+                                AND id IN (SELECT child_id FROM job_dependencies WHERE parent_id = ?)
+                            RETURNING id, submitter_uid
+                            """), arguments: [error.code.rawValue, error.message, at, at, parent])
+                {
+                    transitions.append(
+                        DependencyTransition(
+                            jobID: JobID(cancelled["id"] as Int64), kind: .failed(parent: JobID(parent), parentState: state),
+                            submitterUID: uid(cancelled)))
+                }
+            }
+        }
+    }
+
+    /// Records the `after` edges of jobs just inserted (in the caller's transaction) and
+    /// sets each one's state: `waiting` for unfinished parents, `queued` when all have
+    /// ended well, `cancelled` (`dependency_failed`) when one failed under `cancel`.
+    ///
+    /// - Parameters:
+    ///   - jobs: Each inserted job with its id, its spec with positions resolved, its index
+    ///     in the request, and whether its spec had positions (its stored JSON is then
+    ///     written again, with ids).
+    /// - Returns: The transitions for the change feed.
+    /// - Throws: `StoreError` `unknown_dependency` (field `jobs[i].after[k]`) for a parent
+    ///   that does not exist or is another submitter's; the insert is then rolled back.
+    static func recordDependencies(
+        _ jobs: [(id: JobID, spec: JobSpec, index: Int, respec: Bool, submitterUID: UInt32?)], now: Double,
+        in db: Database
+    ) throws -> [DependencyTransition] {
+        var transitions: [DependencyTransition] = []
+        let encoder = JSONCoding.makeEncoder()
+        for job in jobs {
+            if job.respec {
+                try db.cachedStatement(sql: "UPDATE jobs SET spec = ? WHERE id = ?").execute(arguments: [
+                    String(decoding: try encoder.encode(job.spec), as: UTF8.self), job.id.rawValue,
+                ])
+            }
+            var waitingOn = 0
+            var failedParent: (JobID, JobState)?
+            let policy = job.spec.onDependencyFailure ?? .cancel
+            for (entry, parent) in job.spec.parentIDs.enumerated() {
+                guard
+                    let row = try Row.fetchOne(
+                        db.cachedStatement(sql: "SELECT state, submitter_uid FROM jobs WHERE id = ?"),
+                        arguments: [parent.rawValue]),
+                    let state = JobState(rawValue: row["state"]), uid(row) == job.submitterUID
+                else {
+                    // Another user's job reads as unknown, as everywhere else.
+                    throw StoreError(
+                        .unknownDependency, "no job has id \(parent)", field: "jobs[\(job.index)].after[\(entry)]")
+                }
+                try db.cachedStatement(
+                    sql: "INSERT OR IGNORE INTO job_dependencies (parent_id, child_id) VALUES (?, ?)"
+                ).execute(arguments: [parent.rawValue, job.id.rawValue])
+                if !state.isTerminal {
+                    waitingOn += 1
+                } else if state != .succeeded, policy == .cancel, failedParent == nil {
+                    failedParent = (parent, state)
+                }
+            }
+            if let (parent, state) = failedParent {
+                let error = DependencyTransition.error(parent: parent, state: state)
+                try db.cachedStatement(
+                    sql: """
+                        UPDATE jobs SET state = 'cancelled', error_code = ?, error_message = ?, finished_at = ?,
+                            updated_at = ?
+                        WHERE id = ?
+                        """
+                ).execute(arguments: [error.code.rawValue, error.message, now, now, job.id.rawValue])
+                transitions.append(
+                    DependencyTransition(
+                        jobID: job.id, kind: .failed(parent: parent, parentState: state), submitterUID: job.submitterUID))
+            } else if waitingOn > 0 {
+                try db.cachedStatement(sql: "UPDATE jobs SET waiting_on = ? WHERE id = ?").execute(arguments: [
+                    waitingOn, job.id.rawValue,
+                ])
+                transitions.append(DependencyTransition(jobID: job.id, kind: .waiting, submitterUID: job.submitterUID))
+            } else {
+                try db.cachedStatement(sql: "UPDATE jobs SET state = 'queued' WHERE id = ?").execute(arguments: [
+                    job.id.rawValue
+                ])
+            }
+        }
+        return transitions
+    }
+
+    private static func uid(_ row: Row) -> UInt32? {
+        (row["submitter_uid"] as Int64?).map { UInt32(truncatingIfNeeded: $0) }
+    }
+}
