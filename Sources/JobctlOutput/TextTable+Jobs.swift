@@ -42,6 +42,12 @@ extension TextTable {
         if let batch = record.batchID {
             pairs.append(("batch", String(describing: batch)))
         }
+        if let parents = record.spec.after, !parents.isEmpty {
+            pairs.append(("after", parents.map(\.description).joined(separator: ", ")))
+        }
+        if let children = record.children, !children.isEmpty {
+            pairs.append(("children", HumanFormat.idList(children)))
+        }
         if record.state == .queued {
             pairs.append(("run at", HumanFormat.date(record.runAt)))
         }

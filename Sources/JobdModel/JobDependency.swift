@@ -24,7 +24,8 @@ public enum JobDependency: Codable, Hashable, Sendable, CustomStringConvertible 
             let position = Int(text.dropFirst()), position >= 0, String(position) == text.dropFirst()
         else {
             throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "an entry of after is a job id or \"@N\", the position of a job in the batch")
+                in: container,
+                debugDescription: "an entry of after is a job id or \"@N\", the position of a job in the batch")
         }
         self = .position(position)
     }
@@ -78,7 +79,8 @@ extension JobSpec {
             guard let after = spec.after else { continue }
             guard after.count <= maxDependencies else {
                 throw APIError(
-                    .invalidSpec, "after may name at most \(maxDependencies) jobs", field: field(index, maxDependencies))
+                    .invalidSpec, "after may name at most \(maxDependencies) jobs", field: field(index, maxDependencies)
+                )
             }
             for (entry, dependency) in after.enumerated() {
                 guard case .position(let position) = dependency else { continue }

@@ -39,6 +39,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError(.payloadTooLarge, "the request body is over the size limit")
         } catch let error as DispatchError {
             throw Self.dispatchError(error)
+        } catch let error as StoreError where error.code == .unknownDependency {
+            // A request's mistake, not a storage fault: the job it names is not there (or
+            // is another user's, which reads the same).
+            throw APIError(.invalidSpec, "\(error.message); after names jobs that exist", field: error.field)
         } catch let error as StoreError {
             context.logger.error("request failed: storage fault", metadata: ["error": "\(error)"])
             throw Self.storageError(error)

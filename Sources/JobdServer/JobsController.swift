@@ -72,7 +72,14 @@ struct JobsController: Sendable {
         }
         switch submit {
         case .single(let spec):
-            let outcomes = try await dispatcher.submit([spec], submitterUID: caller.peer.uid)
+            let outcomes: [InsertOutcome]
+            do {
+                outcomes = try await dispatcher.submit([spec], submitterUID: caller.peer.uid)
+            } catch var error as StoreError where error.code == .unknownDependency {
+                // One job, not a batch: its field is `after[k]`, not `jobs[0].after[k]`.
+                error.field = error.field.map { $0.hasPrefix("jobs[0].") ? String($0.dropFirst(8)) : $0 }
+                throw error
+            }
             guard let outcome = outcomes.first, let record = try await store.job(outcome.id) else {
                 throw APIError(.internal, "the submitted job could not be read back")
             }

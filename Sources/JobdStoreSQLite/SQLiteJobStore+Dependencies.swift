@@ -66,7 +66,8 @@ extension SQLiteJobStore {
                             """), arguments: [at, ended, parent])
                 where released["state"] as String == JobState.queued.rawValue {
                     transitions.append(
-                        DependencyTransition(jobID: JobID(released["id"] as Int64), kind: .released, submitterUID: uid(released)))
+                        DependencyTransition(
+                            jobID: JobID(released["id"] as Int64), kind: .released, submitterUID: uid(released)))
                 }
                 guard !ended else { continue }
                 let error = DependencyTransition.error(parent: JobID(parent), state: state)
@@ -82,7 +83,8 @@ extension SQLiteJobStore {
                 {
                     transitions.append(
                         DependencyTransition(
-                            jobID: JobID(cancelled["id"] as Int64), kind: .failed(parent: JobID(parent), parentState: state),
+                            jobID: JobID(cancelled["id"] as Int64),
+                            kind: .failed(parent: JobID(parent), parentState: state),
                             submitterUID: uid(cancelled)))
                 }
             }
@@ -146,7 +148,8 @@ extension SQLiteJobStore {
                 ).execute(arguments: [error.code.rawValue, error.message, now, now, job.id.rawValue])
                 transitions.append(
                     DependencyTransition(
-                        jobID: job.id, kind: .failed(parent: parent, parentState: state), submitterUID: job.submitterUID))
+                        jobID: job.id, kind: .failed(parent: parent, parentState: state), submitterUID: job.submitterUID
+                    ))
             } else if waitingOn > 0 {
                 try db.cachedStatement(sql: "UPDATE jobs SET waiting_on = ? WHERE id = ?").execute(arguments: [
                     waitingOn, job.id.rawValue,

@@ -121,7 +121,8 @@ extension SQLiteJobStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
-            job.spec.kind.rawValue, specJSON, job.spec.after?.isEmpty == false ? JobState.waiting.rawValue : state.rawValue,
+            job.spec.kind.rawValue, specJSON,
+            job.spec.after?.isEmpty == false ? JobState.waiting.rawValue : state.rawValue,
             job.priority, job.runAt.timeIntervalSince1970, now, now, job.maxAttempts, job.timeout,
             job.onInterrupt.rawValue, job.spec.key, job.submitterUID.map { Int64($0) }, host, batch?.id, batch?.index,
             (job.spec.onDependencyFailure ?? .cancel).rawValue,

@@ -44,6 +44,18 @@ struct SubmitOptions: ParsableArguments {
             "An idempotency key: a second submit with the same key returns the first job.", valueName: "key"))
     var key: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Start only after this job has ended (repeat for several): the job waits until then.", valueName: "id"))
+    var after: [JobIDArgument] = []
+
+    @Option(
+        name: .customLong("on-dependency-failure"),
+        help: ArgumentHelp(
+            "When a job it waits for fails or is cancelled: cancel (the default; dependency_failed) or run anyway.",
+            valueName: "cancel|run"))
+    var onDependencyFailure: String?
+
     @Flag(help: "Wait for the job, then print its result as 'jobctl result' does.")
     var wait = false
 
@@ -53,6 +65,12 @@ struct SubmitOptions: ParsableArguments {
         }
         if let at, RFC3339.date(from: at) == nil {
             throw ValidationError("--at must be an RFC 3339 time such as 2026-11-25T14:25:04Z, got '\(at)'.")
+        }
+        if let onDependencyFailure, DependencyFailurePolicy(rawValue: onDependencyFailure) == nil {
+            throw ValidationError("--on-dependency-failure must be cancel or run, got '\(onDependencyFailure)'.")
+        }
+        if onDependencyFailure != nil, after.isEmpty {
+            throw ValidationError("--on-dependency-failure needs --after.")
         }
     }
 
@@ -73,7 +91,9 @@ struct SubmitOptions: ParsableArguments {
             priority: priority,
             runAt: runAt,
             onInterrupt: onInterrupt?.policy,
-            key: key
+            key: key,
+            after: after.isEmpty ? nil : after.map { .job($0.id) },
+            onDependencyFailure: onDependencyFailure.flatMap(DependencyFailurePolicy.init(rawValue:))
         )
         do throws(APIError) {
             try spec.validate()

@@ -95,7 +95,7 @@ import Testing
         #expect(
             JobEventType.allCases.map(\.rawValue) == [
                 "submitted", "started", "attempt_failed", "retry_scheduled", "succeeded", "failed", "cancelled",
-                "interrupted", "requeued", "lagged", "waiting", "released", "batch_completed",
+                "interrupted", "requeued", "lagged", "waiting", "released", "dependency_failed", "batch_completed",
             ])
     }
 

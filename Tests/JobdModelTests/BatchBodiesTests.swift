@@ -134,3 +134,59 @@ import Testing
         #expect(stats.waiting == 0 && stats.queued == 1)
     }
 }
+
+/// `after` on the wire and its validation: every refusal names its entry.
+@Suite struct DependencySpecTests {
+    static func refusal(_ body: String) -> APIError? {
+        do {
+            _ = try SubmitJobsRequest.decode(Data(body.utf8), maxBatch: 10_000)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    static func batch(_ afters: [String?]) -> String {
+        let jobs = afters.map { after in
+            #"{"kind":"delay","seconds":0"# + (after.map { #","after":\#($0)"# } ?? "") + "}"
+        }
+        return #"{"jobs":["# + jobs.joined(separator: ",") + "]}"
+    }
+
+    @Test("after takes ids and @N positions and encodes them back as given")
+    func wire() throws {
+        let spec = try decode(
+            JobSpec.self, from: #"{"kind":"delay","seconds":0,"after":[17,"@2"],"on_dependency_failure":"run"}"#)
+        #expect(spec.after == [.job(17), .position(2)] && spec.onDependencyFailure == .run)
+        #expect(
+            try encodeToString(spec) == #"{"after":[17,"@2"],"kind":"delay","on_dependency_failure":"run","seconds":0}"#
+        )
+        #expect(spec.resolvingPositions([1, 2, 30]).after == [.job(17), .job(30)])
+        #expect(spec.resolvingPositions([1, 2, 30]).parentIDs == [17, 30])
+    }
+
+    @Test(
+        "a bad after is 400 invalid_spec naming the entry",
+        arguments: [
+            (batch([nil, #"["@1"]"#]), "jobs[1].after[0]"),  // itself
+            (batch([nil, nil, #"[1,"@7"]"#]), "jobs[2].after[1]"),  // past the end of a batch of 3
+            (batch([#"["@2"]"#, #"["@0"]"#, #"["@1"]"#]), "jobs[1].after[0]"),  // a cycle 0 → 2 → 1 → 0, closed at 1
+            (batch([#"["@1"]"#, #"["@0"]"#]), "jobs[1].after[0]"),  // a cycle of two
+            (#"{"kind":"delay","seconds":0,"after":["@0"]}"#, "after[0]"),  // a position outside a batch
+            (#"{"kind":"delay","seconds":0,"after":[0]}"#, "after[0]"),  // not an id
+            (#"{"kind":"delay","seconds":0,"after":["x"]}"#, "after[0]"),
+            (#"{"kind":"delay","seconds":0,"after":[1],"on_dependency_failure":"skip"}"#, "on_dependency_failure"),
+        ])
+    func refused(body: String, field: String) throws {
+        let error = try #require(Self.refusal(body), "accepted: \(body)")
+        #expect(error.code == .invalidSpec, "\(error)")
+        #expect(error.field == field, "\(error)")
+    }
+
+    @Test("a diamond and a long chain by position are accepted")
+    func accepted() {
+        #expect(Self.refusal(Self.batch([nil, #"["@0"]"#, #"["@0"]"#, #"["@1","@2"]"#])) == nil)
+        let chain = Self.batch([nil] + (1..<1000).map { #"["@\#($0 - 1)"]"# })
+        #expect(Self.refusal(chain) == nil)
+    }
+}

@@ -16,6 +16,7 @@ import Testing
         (.interrupted, "interrupted"),
         (.connectionReset, "connection_reset"),
         (.jobFailed, "job_failed"),
+        (.dependencyFailed, "dependency_failed"),
         (.internal, "internal"),
     ]
 
@@ -54,6 +55,7 @@ import Testing
         (JobError(.redirectLimit, ""), false),
         (JobError(.cancelled, ""), false),
         (JobError(.jobFailed, ""), true),
+        (JobError(.dependencyFailed, ""), false),
         (JobError(.internal, ""), false),
         (JobError(.init(rawValue: "something_new"), ""), false),
     ]

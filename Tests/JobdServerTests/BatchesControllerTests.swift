@@ -105,7 +105,9 @@ import Testing
             let cancelled = try await client.executeRequest(
                 uri: "/v1/batches/\(batch.id)/cancel", method: .post, headers: TestPeer.headers(TestPeer.alice),
                 body: nil)
-            #expect(try cancelled.decode(BatchCancelResponse.self) == BatchCancelResponse(id: batch.id, cancelled: 2, stopping: 0))
+            #expect(
+                try cancelled.decode(BatchCancelResponse.self)
+                    == BatchCancelResponse(id: batch.id, cancelled: 2, stopping: 0))
             let waited = try await client.executeRequest(
                 uri: "/v1/batches/\(batch.id)/wait?timeout=5", method: .get,
                 headers: TestPeer.headers(TestPeer.alice), body: nil)

@@ -84,7 +84,7 @@ import Testing
     func modelEnums() throws {
         let jobCodes: [JobError.Code] = [
             .timeout, .connectFailed, .dnsFailed, .tlsFailed, .httpStatus, .bodyTooLarge, .invalidURL, .redirectLimit,
-            .blockedDestination, .connectionReset, .cancelled, .interrupted, .jobFailed, .internal,
+            .blockedDestination, .connectionReset, .cancelled, .interrupted, .jobFailed, .dependencyFailed, .internal,
         ]
         #expect(try Self.enumMembers("JobErrorCode") == Set(jobCodes.map(\.rawValue)))
     }

@@ -15,7 +15,8 @@ extension StoreConformance {
             name: "a failed parent cancels the waiting chain with dependency_failed; on_dependency_failure run runs",
             run: dependencyFailure),
         ConformanceCase(
-            name: "positions resolve to ids; a failed parent cancels at insert; an unknown or foreign parent refuses all",
+            name:
+                "positions resolve to ids; a failed parent cancels at insert; an unknown or foreign parent refuses all",
             run: dependencyInsert),
         ConformanceCase(
             name: "a cancelled parent cancels its waiting descendants; 2,000 children are released in one commit",
@@ -71,10 +72,11 @@ extension StoreConformance {
                 claim: ClaimRequest(limit: 5, now: t0)))
         #expect(round.claimed.map(\.id) == [childID], "released and claimed in the round of its last parent's end")
         let seen = try await transitions.wait { $0.count >= 2 }
-        #expect(seen == [
-            DependencyTransition(jobID: childID, kind: .waiting, submitterUID: nil),
-            DependencyTransition(jobID: childID, kind: .released, submitterUID: nil),
-        ])
+        #expect(
+            seen == [
+                DependencyTransition(jobID: childID, kind: .waiting, submitterUID: nil),
+                DependencyTransition(jobID: childID, kind: .released, submitterUID: nil),
+            ])
     }
 
     static func dependencyFailure(_ store: any JobStore) async throws {
@@ -100,7 +102,8 @@ extension StoreConformance {
         #expect(seen.contains(DependencyTransition(jobID: ids[3], kind: .released, submitterUID: nil)))
         #expect(
             seen.contains(
-                DependencyTransition(jobID: ids[2], kind: .failed(parent: ids[1], parentState: .cancelled), submitterUID: nil)))
+                DependencyTransition(
+                    jobID: ids[2], kind: .failed(parent: ids[1], parentState: .cancelled), submitterUID: nil)))
     }
 
     static func dependencyInsert(_ store: any JobStore) async throws {
