@@ -22,7 +22,7 @@ import Testing
             let cluster = try await sharedPostgresCluster()
             let database = String(url.split(separator: "/").last?.split(separator: "?").first ?? "")
             let versions = try await cluster.psql(database, "SELECT version FROM jobd_migrations ORDER BY version")
-            #expect(versions.split(separator: "\n") == ["1", "2", "3"])
+            #expect(versions.split(separator: "\n") == ["1", "2", "3", "4"])
             // Version 2: the key index is partial, and keys are still unique.
             let indexes = try await cluster.psql(
                 database, "SELECT indexdef FROM pg_indexes WHERE tablename = 'jobs' AND indexname = 'jobs_key'")
@@ -86,6 +86,17 @@ import Testing
             }
             await OpenStores.shared.closeAll(url: url)
         }
+    }
+
+    @Test("a migration's statements split at line-ending semicolons, but never inside a $$ function body")
+    func statementsKeepFunctionBodies() {
+        let statements = PostgresMigrations.statements(of: PostgresMigrations.batches)
+        let function = statements.filter { $0.contains("CREATE FUNCTION") }
+        #expect(function.count == 1)
+        #expect(function.first?.hasSuffix("END\n$$") == true, "\(function)")
+        #expect(statements.last?.hasPrefix("-- Only a change") == true)
+        #expect(statements.allSatisfy { !$0.hasSuffix(";") })
+        #expect(PostgresMigrations.statements(of: PostgresMigrations.migrations[1]).count == 2)
     }
 
     @Test("a database whose schema is newer than this jobd knows is refused: schema_too_new, naming both versions")
