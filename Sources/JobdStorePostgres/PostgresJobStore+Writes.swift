@@ -52,6 +52,9 @@ extension PostgresJobStore {
     /// Puts claimed jobs back to `queued` as if never claimed, fenced like a finish.
     public func release(_ attempts: [AttemptRef], now: Date) async throws {
         guard !attempts.isEmpty else { return }
+        // In job id order, the order every writer locks jobs in (`cancelBatch` locks a
+        // batch's running jobs too): two of them never wait for each other in a circle.
+        let attempts = attempts.sorted { $0.jobID.rawValue < $1.jobID.rawValue }
         let jobIDs = attempts.map(\.jobID.rawValue)
         let numbers = attempts.map(\.number)
         let attemptIDs = attempts.map(\.attemptID)
