@@ -30,6 +30,7 @@ extension ChangeMessage.Entry {
         if let eh { out += #","eh":\#(eh)"# }
         if let ra, ra.isFinite { out += #","ra":\#(ra)"# }
         if let p { out += #","p":\#(p)"# }
+        if let b { out += #","b":\#(b)"# }
         return out + "}"
     }
 }

@@ -70,6 +70,7 @@ private struct ChangeMessageReader {
             case "eh": entry.eh = take { $0.integer().flatMap { Int(exactly: $0) } } ?? nil
             case "ra": entry.ra = take { $0.double() } ?? nil
             case "p": entry.p = take { $0.bool() } ?? nil
+            case "b": entry.b = take { $0.integer() } ?? nil
             default: return reader.skipValue()
             }
             return valid

@@ -16,17 +16,18 @@ struct ChangeMessage: Codable, Sendable {
     /// One change.
     struct Entry: Codable, Sendable {
         /// i inserted, b started, f finished, c cancelled, q requeued, r rescued, x cancel
-        /// requested, p pause switch.
+        /// requested, p pause switch, k batch completed (sent by the database's trigger,
+        /// origin `db`: migration version 4).
         var t: String
         /// Submitter uid.
         var u: UInt32?
         /// Inserted id ranges, first and last inclusive.
         var r: [[Int64]]?
-        /// Job id.
+        /// Job id (for k, the `on_complete` job the batch's end queued).
         var j: Int64?
         /// Attempt number.
         var a: Int?
-        /// Attempt outcome.
+        /// Attempt outcome (for k, the batch's end state).
         var s: String?
         /// Error code, message, HTTP status.
         var ec: String?
@@ -36,6 +37,8 @@ struct ChangeMessage: Codable, Sendable {
         var ra: Double?
         /// The pause switch.
         var p: Bool?
+        /// Batch id.
+        var b: Int64?
     }
 
     static let maxPayload = 7_900
@@ -93,7 +96,15 @@ struct ChangeMessage: Codable, Sendable {
             return attempts.map { Entry(t: "b", u: $0.submitterUID, j: $0.jobID.rawValue, a: $0.attemptNumber) }
         case .pauseChanged(let paused):
             return [Entry(t: "p", p: paused)]
-        case .leaseLost, .resynchronized, .batchCompleted, .dependencies:
+        case .batchCompleted(let completion):
+            // The engine never sends this one: the trigger that ends a batch announces it
+            // (`PostgresMigrations.batches`). Written the same way, for tests and symmetry.
+            return [
+                Entry(
+                    t: "k", u: completion.submitterUID, j: completion.onCompleteID?.rawValue,
+                    s: completion.state.rawValue, b: completion.batchID.rawValue)
+            ]
+        case .leaseLost, .resynchronized, .dependencies:
             return []
         }
     }
@@ -147,6 +158,14 @@ struct ChangeMessage: Codable, Sendable {
             case "b":
                 if let id = entry.j, let number = entry.a {
                     started.append(StartedAttempt(jobID: JobID(id), attemptNumber: number, submitterUID: entry.u))
+                }
+            case "k":
+                if let batch = entry.b, let state = entry.s.flatMap(BatchState.init(rawValue:)) {
+                    changes.append(
+                        .batchCompleted(
+                            BatchCompletion(
+                                batchID: BatchID(batch), state: state, onCompleteID: entry.j.map { JobID($0) },
+                                submitterUID: entry.u)))
                 }
             default:
                 continue

@@ -11,23 +11,38 @@ extension PostgresJobStore {
     /// The new rows as one array per column, for `unnest`: PostgresNIO sends arrays in
     /// binary, where a `jsonb_to_recordset` payload had to be encoded as JSON here and
     /// parsed there. Arrays hold no NULL, so an absent value travels as a value no row can
-    /// have (NaN, -1, ''), turned back into NULL by `NULLIF`.
-    private struct InsertColumns: Sendable {
+    /// have (NaN, -1, ''), turned back into NULL by `NULLIF`. `insertBatch` sends the same
+    /// columns.
+    struct InsertColumns: Sendable {
+        /// The ids, drawn from `jobs_id_seq`.
         var ids: [Int64] = []
+        /// `JobKind` raw values.
         var kinds: [String] = []
+        /// The specs' JSON.
         var specs: [String] = []
+        /// The priorities.
         var priorities: [Int] = []
+        /// `run_at`, unix seconds.
         var runAts: [Double] = []
+        /// The attempt budgets.
         var maxAttempts: [Int] = []
+        /// Timeouts in seconds; NaN for none.
         var timeouts: [Double] = []
+        /// `InterruptPolicy` raw values.
         var onInterrupts: [String] = []
+        /// Idempotency keys; '' for none.
         var keys: [String] = []
+        /// Submitter uids; -1 for none.
         var uids: [Int64] = []
+        /// Fetch hosts (the per-host limit's key); '' for none.
         var hosts: [String] = []
 
+        /// No rows.
         var isEmpty: Bool { ids.isEmpty }
+        /// How many rows.
         var count: Int { ids.count }
 
+        /// Adds the row of `job`, stored as `id` with `spec` (its spec's JSON).
         mutating func append(id: Int64, job: NewJob, spec: String) {
             ids.append(id)
             kinds.append(job.spec.kind.rawValue)

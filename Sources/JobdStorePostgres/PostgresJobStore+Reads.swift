@@ -7,11 +7,12 @@ extension PostgresJobStore {
     /// The columns `record(from:)` reads, in order.
     static let jobColumns = """
         id, kind, spec, state, priority, run_at, max_attempts, attempt_count, created_at, updated_at,
-        finished_at, submitter_uid, result, error_code, error_message, error_http_status
+        finished_at, submitter_uid, result, error_code, error_message, error_http_status, batch_id
         """
 
     private typealias JobRow = (
-        Int64, String, String, String, Int, Date, Int, Int, Date, Date, Date?, Int64?, String?, String?, String?, Int?
+        Int64, String, String, String, Int, Date, Int, Int, Date, Date, Date?, Int64?, String?, String?, String?, Int?,
+        Int64?
     )
 
     public func job(_ id: JobID) async throws -> JobRecord? {
@@ -100,11 +101,18 @@ extension PostgresJobStore {
         }
     }
 
+    /// The earliest `finished_at` that retention may act on: of the finished jobs outside
+    /// batches, and of the finished batches (a batch's jobs expire with their batch).
     public func earliestFinishedAt() async throws -> Date? {
         let logger = self.logger
         return try await read("cannot read finished jobs") { connection in
             for try await date in try await connection.query(
-                "SELECT min(finished_at) FROM jobs WHERE finished_at IS NOT NULL", logger: logger
+                """
+                SELECT min(t) FROM (
+                    SELECT min(finished_at) AS t FROM jobs WHERE finished_at IS NOT NULL AND batch_id IS NULL
+                    UNION ALL
+                    SELECT min(finished_at) FROM batches WHERE finished_at IS NOT NULL) AS m
+                """, logger: logger
             ).decode(Date?.self) {
                 return date
             }
@@ -115,7 +123,7 @@ extension PostgresJobStore {
     private static func record(from row: JobRow) throws -> JobRecord {
         let (
             id, kindText, specText, stateText, priority, runAt, maxAttempts, attemptCount, createdAt, updatedAt,
-            finishedAt, uid, resultText, errorCode, errorMessage, errorStatus
+            finishedAt, uid, resultText, errorCode, errorMessage, errorStatus, batchID
         ) = row
         let decoder = JSONCoding.makeDecoder()
         func decode<T: Decodable>(_ type: T.Type, _ text: String, _ what: String) throws -> T {
@@ -135,6 +143,6 @@ extension PostgresJobStore {
             submitterUID: uid.map { UInt32(truncatingIfNeeded: $0) },
             result: try resultText.map { try decode(JobResult.self, $0, "result") },
             error: errorCode.map { JobError(.init(rawValue: $0), errorMessage ?? "", httpStatus: errorStatus) },
-            attempts: nil)
+            attempts: nil, batchID: batchID.map { BatchID($0) })
     }
 }

@@ -64,7 +64,15 @@ extension PostgresJobStore {
         let claim = request.claim
         guard !finishes.isEmpty || claim.limit > 0 else { return SettleOutcome(recorded: [], claimed: []) }
         var columns = FinishColumns()
-        for finish in finishes { try columns.append(finish, now: claim.now) }
+        // In ascending job id order: the UPDATE ends its rows in the order it reads f (or
+        // the primary key), and the batch trigger locks their `batches` rows in that order.
+        // Batches' id ranges never interleave (`drawBatchIDs`), so that is batch id order on
+        // every node, and nodes ending jobs of the same batches never deadlock. Should one
+        // happen all the same, PostgreSQL aborts one settle (`busy`) and the dispatcher keeps
+        // its ends and tries again. What was recorded is matched by id, not by position.
+        for finish in finishes.sorted(by: { $0.jobID.rawValue < $1.jobID.rawValue }) {
+            try columns.append(finish, now: claim.now)
+        }
         let rows = columns
         let node = claim.limit > 0 ? membership.claimingNodeID : nil
         let nodeName = settings.nodeName

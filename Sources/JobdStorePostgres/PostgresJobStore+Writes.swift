@@ -52,6 +52,9 @@ extension PostgresJobStore {
     /// Puts claimed jobs back to `queued` as if never claimed, fenced like a finish.
     public func release(_ attempts: [AttemptRef], now: Date) async throws {
         guard !attempts.isEmpty else { return }
+        // In job id order, the order every writer locks jobs in (`cancelBatch` locks a
+        // batch's running jobs too): two of them never wait for each other in a circle.
+        let attempts = attempts.sorted { $0.jobID.rawValue < $1.jobID.rawValue }
         let jobIDs = attempts.map(\.jobID.rawValue)
         let numbers = attempts.map(\.number)
         let attemptIDs = attempts.map(\.attemptID)
@@ -117,6 +120,10 @@ extension PostgresJobStore {
 
     /// Deletes up to `limit` finished jobs that finished before `cutoff`. Safe from many
     /// nodes at once: rows another node is deleting are skipped.
+    ///
+    /// The jobs of a batch go only with their batch, once the batch finished before
+    /// `cutoff` (its results stay whole while it runs); the batch's row goes with its last
+    /// job, in the same transaction.
     public func prune(finishedBefore cutoff: Date, limit: Int) async throws -> Int {
         let logger = self.logger
         return try await transaction("cannot prune finished jobs") { connection in
@@ -127,13 +134,24 @@ extension PostgresJobStore {
                     DELETE FROM jobs WHERE id IN (
                         SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < \(cutoff)
                             AND state IN ('succeeded', 'failed', 'cancelled')
-                        LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+                            AND (batch_id IS NULL OR batch_id IN (
+                                SELECT id FROM batches WHERE finished_at IS NOT NULL AND finished_at < \(cutoff)))
+                        LIMIT \(limit) FOR UPDATE OF jobs SKIP LOCKED)
                     RETURNING 1)
                 SELECT count(*)::integer FROM gone
                 """, logger: logger
             ).decode(Int.self) {
                 deleted = count
             }
+            // Sees this transaction's deletes above: a batch whose last jobs went there goes
+            // now. A batch still being emptied by another node's prune goes in a later round.
+            try await connection.query(
+                """
+                DELETE FROM batches WHERE id IN (
+                    SELECT id FROM batches b WHERE finished_at IS NOT NULL AND finished_at < \(cutoff)
+                        AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.batch_id = b.id)
+                    LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+                """, logger: logger)
             return (deleted, [])
         }
     }

@@ -128,6 +128,7 @@ enum PostgresMigrations {
         DROP INDEX jobs_kind;
         CREATE INDEX jobs_ended ON jobs (state, id) WHERE state IN ('succeeded', 'failed', 'cancelled');
         """,
+        batches,
     ]
 
     /// Brings the schema up to date.
@@ -164,9 +165,22 @@ enum PostgresMigrations {
         }
     }
 
-    /// The statements of a migration: its text split at each `;` that ends a line.
+    /// The statements of a migration: its text split at each `;` that ends a line outside a
+    /// `$$`-quoted function body (whose own statements end in `;` too).
     static func statements(of migration: String) -> [String] {
-        migration.components(separatedBy: ";\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        var statements: [String] = []
+        var current: [Substring] = []
+        var inBody = false
+        for line in migration.split(separator: "\n", omittingEmptySubsequences: false) {
+            current.append(line)
+            if line.ranges(of: "$$").count % 2 == 1 { inBody.toggle() }
+            if !inBody, line.hasSuffix(";") {
+                statements.append(current.joined(separator: "\n"))
+                current = []
+            }
+        }
+        statements.append(current.joined(separator: "\n"))
+        return statements.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             .map { $0.hasSuffix(";") ? String($0.dropLast()) : $0 }
             .filter { statement in
                 statement.split(separator: "\n").contains { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("--") }

@@ -57,6 +57,10 @@ import Testing
             .cancelRequested(JobID(4)),
             .pauseChanged(true),
             .pauseChanged(false),
+            .batchCompleted(
+                BatchCompletion(batchID: BatchID(3), state: .failed, onCompleteID: JobID(12), submitterUID: 7)),
+            .batchCompleted(
+                BatchCompletion(batchID: BatchID(4), state: .succeeded, onCompleteID: nil, submitterUID: nil)),
         ]
         let payloads = ChangeMessage.payloads(changes, origin: "node-a")
         #expect(payloads.count == 1)
@@ -110,6 +114,9 @@ import Testing
         #"{"o":"n1","c":[{"t":"x","j":-3}]}"#,
         #"{"o":"n1","c":[{"t":"b","j":1,"a":1,"u":-1}]}"#,  // a uid below zero
         #"{"o":"n1","c":[{"t":"b","j":1,"a":1,"u":4294967296}]}"#,  // a uid past UInt32
+        #"{"o":"db","c":[{"t":"k","b":1,"s":"failed","j":3,"u":7}]}"#,  // the batch trigger's
+        #"{"o":"db","c":[{"t":"k","b":2,"s":"succeeded"}]}"#,
+        #"{"o":"db","c":[{"t":"k","b":"2","s":"succeeded"}]}"#,  // a string for a batch id
         #"{"o":"n1","c":[{"t":"b","j":"1"}]}"#,  // a string for a number
         #"{"o":"n1","c":[{"j":1}]}"#,  // no type
         #"{"o":null,"c":[]}"#,
@@ -158,6 +165,33 @@ import Testing
             let byDecoder = try JSONDecoder().decode(ChangeMessage.self, from: Data(payload.utf8))
             #expect(byHand.o == "n\\1")
             #expect(byHand.c.map(\.json) == byDecoder.c.map(\.json))
+        }
+    }
+
+    /// What the batch trigger of migration version 4 sends (`PostgresMigrations.batches`),
+    /// byte for byte, for an end that queued `on_complete` and for one that did not.
+    static let triggerPayloads: [(String, BatchCompletion)] = [
+        (
+            #"{"o":"db","c":[{"t":"k","b":41,"s":"failed","j":1207,"u":1000}]}"#,
+            BatchCompletion(batchID: BatchID(41), state: .failed, onCompleteID: JobID(1207), submitterUID: 1000)
+        ),
+        (
+            #"{"o":"db","c":[{"t":"k","b":42,"s":"succeeded"}]}"#,
+            BatchCompletion(batchID: BatchID(42), state: .succeeded, onCompleteID: nil, submitterUID: nil)
+        ),
+    ]
+
+    @Test("the batch trigger's notification reads as one batchCompleted, by hand and by JSONDecoder alike")
+    func triggerPayloadReads() throws {
+        for (payload, completion) in Self.triggerPayloads {
+            let byHand = try #require(ChangeMessage.parse(payload))
+            let byDecoder = try JSONDecoder().decode(ChangeMessage.self, from: Data(payload.utf8))
+            #expect(byHand.o == "db" && byDecoder.o == "db")
+            #expect(byHand.c.map(\.json) == byDecoder.c.map(\.json))
+            #expect(byHand.c.first?.b == completion.batchID.rawValue)
+            // Every node hears it, the one that wrote the end too: its origin is a UUID.
+            let received = try #require(ChangeMessage.changes(of: payload, skipping: UUID().uuidString))
+            #expect(Self.render(received) == Self.render([.batchCompleted(completion)]))
         }
     }
 }

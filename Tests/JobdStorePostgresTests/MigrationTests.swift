@@ -22,7 +22,7 @@ import Testing
             let cluster = try await sharedPostgresCluster()
             let database = String(url.split(separator: "/").last?.split(separator: "?").first ?? "")
             let versions = try await cluster.psql(database, "SELECT version FROM jobd_migrations ORDER BY version")
-            #expect(versions.split(separator: "\n") == ["1", "2", "3"])
+            #expect(versions.split(separator: "\n") == ["1", "2", "3", "4"])
             // Version 2: the key index is partial, and keys are still unique.
             let indexes = try await cluster.psql(
                 database, "SELECT indexdef FROM pg_indexes WHERE tablename = 'jobs' AND indexname = 'jobs_key'")
@@ -86,6 +86,85 @@ import Testing
             }
             await OpenStores.shared.closeAll(url: url)
         }
+    }
+
+    @Test(
+        "version 4 migrates a version-3 database and keeps its jobs; its trigger ends a batch and sends the feed's k entry"
+    )
+    func versionFourAddsBatches() async throws {
+        try await withPostgres { url in
+            let cluster = try await sharedPostgresCluster()
+            let database = String(url.split(separator: "/").last?.split(separator: "?").first ?? "")
+            // A version-3 database as the previous jobd left it: a queued job and a finished one.
+            try await cluster.psql(
+                database,
+                PostgresMigrations.migrations[0] + PostgresMigrations.migrations[1] + PostgresMigrations.migrations[2])
+            try await cluster.psql(
+                database,
+                """
+                CREATE TABLE jobd_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
+                INSERT INTO jobd_migrations (version) VALUES (1), (2), (3);
+                INSERT INTO jobs (id, kind, spec, state, run_at, created_at, updated_at, finished_at, max_attempts,
+                        attempt_count)
+                    VALUES (1, 'delay', '{"kind":"delay","seconds":60}', 'queued', now(), now(), now(), NULL, 3, 0),
+                           (2, 'delay', '{"kind":"delay","seconds":60}', 'succeeded', now(), now(), now(), now(), 3, 1);
+                SELECT setval('jobs_id_seq', 2);
+                """)
+            let store = try await openTestStore(url: url, node: "node-a")
+            let versions = try await cluster.psql(database, "SELECT version FROM jobd_migrations ORDER BY version")
+            #expect(versions.split(separator: "\n") == ["1", "2", "3", "4"])
+            let queued = try #require(try await store.job(JobID(1)))
+            #expect(queued.state == .queued && queued.batchID == nil)
+            #expect(try await store.job(JobID(2))?.state == .succeeded)
+            let counts = try await store.counts()
+            #expect(counts.queued == 1 && counts.succeeded == 1 && counts.waiting == 0)
+
+            // A batch on the migrated schema; its end, written by hand here, is the trigger's.
+            let completions = Completions(store)
+            let job = NewJob(
+                spec: JobSpec(.delay(DelaySpec(seconds: 0))), priority: 0, runAt: Date(), maxAttempts: 1,
+                timeout: nil, onInterrupt: .retry, submitterUID: 7)
+            let onComplete = NewJob(
+                spec: JobSpec(.fetch(FetchSpec(url: "http://127.0.0.1:9/done/{batch_id}"))), priority: 0,
+                runAt: Date(), maxAttempts: 1, timeout: nil, onInterrupt: .retry, submitterUID: 7)
+            let batch = try await store.insertBatch(
+                NewBatch(jobs: [job], label: nil, onComplete: onComplete, submitterUID: 7), maxQueued: nil, now: Date())
+            #expect(batch.jobIDs.map(\.rawValue) == [3], "the jobs' sequence carries on")
+            let onCompleteID = try #require(batch.onCompleteID)
+            let output = try await cluster.psql(
+                database,
+                """
+                LISTEN jobd_changes;
+                UPDATE jobs SET state = 'cancelled', finished_at = now(), updated_at = now() WHERE batch_id = \(batch.id);
+                """)
+            let payload = try #require(
+                output.components(separatedBy: "with payload \"").dropFirst().first?
+                    .components(separatedBy: "\" received").first, "\(output)")
+            #expect(
+                payload
+                    == #"{"o":"db","c":[{"t":"k","b":\#(batch.id),"s":"failed","j":\#(onCompleteID),"u":7}]}"#)
+            let expected = BatchCompletion(
+                batchID: batch.id, state: .failed, onCompleteID: onCompleteID, submitterUID: 7)
+            let byHand = ChangeMessage.changes(of: payload, skipping: UUID().uuidString)
+            let byDecoder = try JSONDecoder().decode(ChangeMessage.self, from: Data(payload.utf8))
+            #expect(byHand.map(ChangeMessageTests.render) == ChangeMessageTests.render([.batchCompleted(expected)]))
+            #expect(byDecoder.c.map(\.json) == ChangeMessage.parse(payload)?.c.map(\.json))
+            #expect(try await completions.wait(for: 1) == [expected], "the node hears the database's announcement")
+            #expect(try await store.job(onCompleteID)?.state == .queued)
+            #expect(try await store.batch(batch.id)?.state == .failed)
+            await OpenStores.shared.closeAll(url: url)
+        }
+    }
+
+    @Test("a migration's statements split at line-ending semicolons, but never inside a $$ function body")
+    func statementsKeepFunctionBodies() {
+        let statements = PostgresMigrations.statements(of: PostgresMigrations.batches)
+        let function = statements.filter { $0.contains("CREATE FUNCTION") }
+        #expect(function.count == 1)
+        #expect(function.first?.hasSuffix("END\n$$") == true, "\(function)")
+        #expect(statements.last?.hasPrefix("-- Only a change") == true)
+        #expect(statements.allSatisfy { !$0.hasSuffix(";") })
+        #expect(PostgresMigrations.statements(of: PostgresMigrations.migrations[1]).count == 2)
     }
 
     @Test("a database whose schema is newer than this jobd knows is refused: schema_too_new, naming both versions")
