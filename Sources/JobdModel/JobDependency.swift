@@ -57,7 +57,7 @@ public enum DependencyFailurePolicy: String, Codable, Sendable, CaseIterable {
 
 extension JobSpec {
     /// The most entries one `after` may hold.
-    public static let maxDependencies = 1000
+    public static let maxDependencies = 10_000
 
     /// Checks the `after` fields of one request's jobs: positions only in a batch, in
     /// range, not the job itself, no cycle among them.
