@@ -156,7 +156,7 @@ extension JobdClient {
             continuation.yield(.subscribed)
             for try await event in events {
                 switch event.type {
-                case .succeeded, .failed, .cancelled:
+                case .succeeded, .failed, .cancelled, .dependencyFailed:
                     if let id = event.jobID, watched.contains(id) {
                         continuation.yield(.finished(id, failed: event.type != .succeeded))
                     }

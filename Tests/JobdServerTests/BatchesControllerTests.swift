@@ -117,4 +117,31 @@ import Testing
             #expect(answer.results?.allSatisfy { $0.state == .cancelled && $0.error?.code == .cancelled } == true)
         }
     }
+
+    @Test("after naming an unknown job or another user's is 400 invalid_spec with the entry's field")
+    func unknownParents() async throws {
+        try await withTestAPI { client, dispatcher in
+            try await dispatcher.pause()
+            let alices = try await AccessTests.submit(client, as: TestPeer.alice)
+            for (body, field) in [
+                (#"{"kind":"delay","seconds":0,"after":[\#(alices.id)]}"#, "after[0]"),
+                (#"{"kind":"delay","seconds":0,"after":[987654]}"#, "after[0]"),
+                (
+                    #"{"jobs":[{"kind":"delay","seconds":0},{"kind":"delay","seconds":0,"after":["@0",987654]}]}"#,
+                    "jobs[1].after[1]"
+                ),
+            ] {
+                let refused = try await client.executeRequest(
+                    uri: "/v1/jobs", method: .post, headers: TestPeer.headers(TestPeer.bob), body: json(body))
+                #expect(refused.status == .badRequest, "\(body)")
+                let error = try refused.apiError()
+                #expect(error.code == .invalidSpec && error.field == field, "\(error)")
+            }
+            let own = try await client.executeRequest(
+                uri: "/v1/jobs", method: .post, headers: TestPeer.headers(TestPeer.alice),
+                body: json(#"{"kind":"delay","seconds":0,"after":[\#(alices.id)]}"#))
+            #expect(own.status == .created)
+            #expect(try own.decode(JobRecord.self).state == .waiting)
+        }
+    }
 }
