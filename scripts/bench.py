@@ -681,6 +681,56 @@ class Bench:
             j.stop()
         self.done_with(j)
 
+    # W6 fan-out (issue 12) ----------------------------------------------------------------
+    def w6_run(self, n: int, fan: bool) -> dict:
+        """n delay-0 jobs submitted while dispatching is paused, then resumed: as n
+        independent jobs, or as the children of one parent (`after`). The children's run
+        is timed from their parent's end (the flat run's from the resume) to the last
+        child's end, from the database's own timestamps."""
+        j = self.jobd(f"w6-{n}-{'fan' if fan else 'flat'}", synchronous="full", workers=self.args.workers)
+        parent = None
+        try:
+            j.start()
+            c = Conn(j.socket)
+            c.json("POST", "/v1/pause", b"{}")
+            spec: dict = {"kind": "delay", "seconds": 0}
+            if fan:
+                parent = c.json("POST", "/v1/jobs", json.dumps(spec).encode(), expect=(201,))["id"]
+                spec = {"kind": "delay", "seconds": 0, "after": [parent]}
+            ids = submit_all(c, n, 1000, spec)
+            resumed = time.time()
+            c.json("POST", "/v1/resume", b"{}")
+            wait_all_done(c, ids[-1], time.time() + 600)
+            c.close()
+        finally:
+            j.stop()
+        with j.db() as db:
+            first_start, last_end, done = db.execute(
+                "SELECT min(a.started_at), max(j.finished_at), sum(j.state = 'succeeded') "
+                "FROM jobs j JOIN attempts a ON a.job_id = j.id WHERE j.id BETWEEN ? AND ?", (ids[0], ids[-1])
+            ).fetchone()
+            origin = resumed
+            if parent is not None:
+                origin = db.execute("SELECT finished_at FROM jobs WHERE id = ?", (parent,)).fetchone()[0]
+        self.done_with(j)
+        if done != n:
+            log(f"WARNING w6: {done}/{n} succeeded")
+        return {"run": last_end - origin, "first": first_start - origin, "ok": done, "rss": j.hwm_mb()}
+
+    def w6(self, n: int, runs: int):
+        flat = runs_within(runs, 25, lambda: self.w6_run(n, False))
+        fan = runs_within(runs, 25, lambda: self.w6_run(n, True))
+        mf, mc = median_of(flat, "run"), median_of(fan, "run")
+        tag = f"{n // 1000}k"
+        emit(fmt(f"w6_flat_{tag}", mf["ok"], mf["run"], mf["rss"],
+                 f"workers={self.args.workers} runs=" + ",".join(f"{r['run']:.3f}" for r in flat)))
+        emit(fmt(f"w6_fanout_{tag}", mc["ok"], mc["run"], mc["rss"],
+                 f"workers={self.args.workers} first_child_start_s={mc['first']:.3f} runs="
+                 + ",".join(f"{r['run']:.3f}" for r in fan)))
+        self.results[f"w6_flat_{tag}"] = {"jobs_per_s": mf["ok"] / mf["run"], "seconds": mf["run"]}
+        self.results[f"w6_fanout_{tag}"] = {"jobs_per_s": mc["ok"] / mc["run"], "seconds": mc["run"],
+                                            "first": mc["first"]}
+
     # kill -9 in the middle of W1 ---------------------------------------------------------
     def kill_test(self, n: int, sync: str, submitters: int = 3, kill_after: int | None = None) -> bool:
         j = self.jobd(f"kill-{sync}", synchronous=sync, workers=self.args.workers)
@@ -1437,6 +1487,8 @@ def suite(b: Bench, args) -> int:
         b.w4_status_under_w2(10000 if quick else 100000)
         section("W5 backlog")
         b.w5(100000 if quick else 1000000)
+        section("W6 fan-out")
+        b.w6(10000, runs)
         section("durability")
         ok = b.kill_test(20000 if quick else 40000, "full")
     if "postgres" in engines:
@@ -1504,6 +1556,12 @@ def suite(b: Bench, args) -> int:
     if "w5" in r:
         checks.append((f"w5_backlog_{r['w5']['n'] // 1000}k peak_rss_mb", r["w5"]["rss"], "<=150"))
         checks.append((f"w5_restart_{r['w5']['n'] // 1000}k ready_s", r["w5"]["ready"], "<=2"))
+    if "w6_fanout_10k" in r and "w6_flat_10k" in r:
+        # Issue 12: the children of one parent run within 10 % of as many independent jobs,
+        # and start within 1 s of the parent's end.
+        checks.append(("w6_fanout_10k/flat jobs_per_s",
+                       r["w6_fanout_10k"]["jobs_per_s"] / r["w6_flat_10k"]["jobs_per_s"], ">=0.9"))
+        checks.append(("w6_fanout_10k first_child_start_s", r["w6_fanout_10k"]["first"], "<=1"))
     for name, value, target in checks:
         lines.append(f"target {name}={value:.2f} target={target} met={'yes' if eval_target(value, target) else 'no'}")
 
@@ -1613,7 +1671,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--jobd", default=os.path.join(here, "..", ".build-bench", "release", "jobd"),
                    help="the release jobd binary")
-    p.add_argument("--workload", choices=["all", "w1", "w2", "w3", "w4", "w5", "pg-w1", "pg-w2"], default="all")
+    p.add_argument("--workload", choices=["all", "w1", "w2", "w3", "w4", "w5", "w6", "pg-w1", "pg-w2"],
+                   default="all")
     p.add_argument("--engine", choices=["sqlite", "postgres", "both"], default="both",
                    help="the suite's engines (default both; postgres is skipped with a note when PostgreSQL "
                    "is not installed, unless asked for alone)")
@@ -1672,6 +1731,8 @@ def main() -> int:
             b.w4_status_under_w2(10000 if args.quick else 100000)
         elif w == "w5":
             b.w5(args.jobs or (100000 if args.quick else 1000000))
+        elif w == "w6":
+            b.w6(args.jobs or 10000, runs)
         elif w in ("pg-w1", "pg-w2"):
             if not pg_bin_dir():
                 sys.exit(f"bench.py: {w} needs PostgreSQL: {PG_INSTALL} (or set JOBD_PG_BIN)")
