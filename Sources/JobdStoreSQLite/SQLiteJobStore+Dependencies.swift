@@ -108,6 +108,11 @@ extension SQLiteJobStore {
     ) throws -> [DependencyTransition] {
         var transitions: [DependencyTransition] = []
         let encoder = JSONCoding.makeEncoder()
+        // Many children name the same parents (a fan-out names one 10,000 times): an older
+        // job is read once per insert (nothing else changes it in this transaction); a job
+        // of this insert is read each time, since this loop may have cancelled it.
+        let inserted = Set(jobs.map(\.id))
+        var parents: [JobID: (state: JobState, uid: UInt32?)?] = [:]
         for job in jobs {
             if job.respec {
                 try db.cachedStatement(sql: "UPDATE jobs SET spec = ? WHERE id = ?").execute(arguments: [
@@ -118,12 +123,13 @@ extension SQLiteJobStore {
             var failedParent: (JobID, JobState)?
             let policy = job.spec.onDependencyFailure ?? .cancel
             for (entry, parent) in job.spec.parentIDs.enumerated() {
-                guard
-                    let row = try Row.fetchOne(
+                if parents[parent] == nil || inserted.contains(parent) {
+                    parents[parent] = try Row.fetchOne(
                         db.cachedStatement(sql: "SELECT state, submitter_uid FROM jobs WHERE id = ?"),
-                        arguments: [parent.rawValue]),
-                    let state = JobState(rawValue: row["state"]), uid(row) == job.submitterUID
-                else {
+                        arguments: [parent.rawValue]
+                    ).flatMap { row in JobState(rawValue: row["state"]).map { ($0, uid(row)) } }
+                }
+                guard let (state, owner) = parents[parent] ?? nil, owner == job.submitterUID else {
                     // Another user's job reads as unknown, as everywhere else.
                     throw StoreError(
                         .unknownDependency, "no job has id \(parent)", field: "jobs[\(job.index)].after[\(entry)]")
