@@ -64,7 +64,10 @@ public enum HumanFormat {
     /// The width of the job column of `event(_:timeZone:)` (`job 123456`).
     static let eventJobWidth = 10
     /// The width of the type column of `event(_:timeZone:)`, the longest type's.
-    static let eventTypeWidth = JobEventType.allCases.map(\.rawValue.count).max() ?? 0
+    /// The width of `retry_scheduled`, the longest type of an attempt's events; the rarer
+    /// longer ones (`dependency_failed`) push their details two columns on, so a watcher's
+    /// columns stay where scripts and eyes expect them.
+    static let eventTypeWidth = JobEventType.retryScheduled.rawValue.count
 
     /// One aligned line for a job event, as `jobctl watch` prints it.
     ///

@@ -109,15 +109,16 @@ import Testing
                     "--on-complete", #"{"kind":"delay","seconds":0,"value":"done \#(round)"}"#,
                 ])
             var batch: String?
-            try await waitUntil("round \(round): the batch runs its last job") {
+            try await waitUntil("round \(round): the batch's first two jobs ended") {
                 batch = Self.batchID(in: client.errorOutput())
                 guard let batch else { return false }
                 let record = try await daemon.jobctlJSON(BatchRecord.self, ["batch", "status", batch])
-                return record.counts.running == 1 && record.counts.succeeded == 2
+                return record.counts.succeeded >= 2
             }
-            // Around the last job's end (0.3 s after its start): before, during or just
-            // after the transaction that ends it and queues on_complete.
-            try await Task.sleep(for: .milliseconds(Int.random(in: 150...450, using: &generator)))
+            // Around the last job's end (0.3 s after its start, which was about when the
+            // first two ended): before, during or just after the transaction that ends it
+            // and queues on_complete. On a loaded machine more kills land after it.
+            try await Task.sleep(for: .milliseconds(Int.random(in: 100...450, using: &generator)))
             _ = try await daemon.stop(signal: SIGKILL)
             _ = try await client.wait(timeout: .seconds(10))
             try await daemon.start()
