@@ -71,6 +71,36 @@ enum RequestFuzzChecks {
         return .accepted(request)
     }
 
+    /// Runs a body through `CreateBatchRequest.decode`, the daemon's `POST /v1/batches`
+    /// path: an accepted batch holds 1 to `maxBatch` jobs that each pass `checkSpec`, none
+    /// with a key, every position in range and not its own; a refusal passes `checkError`.
+    ///
+    /// - Throws: `Violation` when an invariant does not hold.
+    static func checkBatchBody(_ data: Data) throws(Violation) {
+        let request: CreateBatchRequest
+        do throws(APIError) {
+            request = try CreateBatchRequest.decode(data, maxBatch: maxBatch)
+        } catch {
+            try checkError(error, codes: submitCodes)
+            return
+        }
+        guard (1...maxBatch).contains(request.jobs.count) else {
+            throw Violation("an accepted batch holds \(request.jobs.count) jobs; the limit is \(maxBatch)")
+        }
+        for (index, spec) in request.jobs.enumerated() {
+            try checkSpec(spec)
+            if spec.key != nil { throw Violation("an accepted batch job \(index) has a key") }
+            for dependency in spec.after ?? [] {
+                if case .position(let position) = dependency, position == index || position >= request.jobs.count {
+                    throw Violation("an accepted batch job \(index) waits for @\(position)")
+                }
+            }
+        }
+        if let onComplete = request.onComplete {
+            try checkSpec(onComplete.replacingBatchID(BatchID(1)))
+        }
+    }
+
     /// Checks the promises of `JobSpec.validate()` on a spec that passed it.
     ///
     /// - Throws: `Violation` naming the first promise broken.
