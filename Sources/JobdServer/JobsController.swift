@@ -123,13 +123,7 @@ struct JobsController: Sendable {
             }
             kind = value
         }
-        var limit = 100
-        if let text = query.get("limit") {
-            guard let value = Int(text), (1...options.maxListLimit).contains(value) else {
-                throw APIError(.invalidQuery, "limit must be 1 to \(options.maxListLimit)", field: "limit")
-            }
-            limit = value
-        }
+        let limit = try QueryOptions.limit(query, options: options)
         var after: JobID?
         if let text = query.get("after") {
             guard let value = JobID(text) else {
@@ -148,13 +142,7 @@ struct JobsController: Sendable {
     @Sendable func wait(_ request: Request, context: Context) async throws -> Response {
         let caller = try context.requireCaller()
         let id = try jobID(context)
-        var timeout = options.defaultWait
-        if let text = request.uri.queryParameters.get("timeout") {
-            guard let seconds = Double(text), seconds.isFinite, seconds >= 0 else {
-                throw APIError(.invalidQuery, "timeout must be a number of seconds", field: "timeout")
-            }
-            timeout = min(.nanoseconds(Int64(min(seconds, 1e6) * 1e9)), options.maxWait)
-        }
+        let timeout = try QueryOptions.waitTimeout(request.uri.queryParameters, options: options)
         // Register before reading, so a finish between the read and the wait still wakes us.
         let registration = events.register(id)
         defer { events.cancel(registration) }

@@ -4,6 +4,9 @@ import JobdStore
 import Synchronization
 import Testing
 
+/// The feed's batch completions of one store, for any engine's tests.
+public typealias Completions = StoreConformance.Completions
+
 /// The batch cases of the conformance suite (issue 12): a batch's jobs, its end in the
 /// transaction of its last job's end, and its `on_complete` job queued exactly once.
 extension StoreConformance {
@@ -40,18 +43,19 @@ extension StoreConformance {
 
     /// Collects the feed's batch completions (on PostgreSQL they come through the database's
     /// notifications, a moment after the commit).
-    final class Completions: Sendable {
+    public final class Completions: Sendable {
         let seen = Mutex<[BatchCompletion]>([])
 
-        init(_ store: any JobStore) {
+        /// Subscribes to `store`'s change feed.
+        public init(_ store: any JobStore) {
             store.subscribe { [weak self] change in
                 if case .batchCompleted(let completion) = change { self?.seen.withLock { $0.append(completion) } }
             }
         }
 
         /// Waits until `count` completions came (up to 10 s), then a little longer for any
-        /// extra one, and answers them all.
-        func wait(for count: Int) async throws -> [BatchCompletion] {
+        /// extra one, and answers them all, in arrival order.
+        public func wait(for count: Int) async throws -> [BatchCompletion] {
             let deadline = ContinuousClock.now + .seconds(10)
             while seen.withLock({ $0.count }) < count, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(20))

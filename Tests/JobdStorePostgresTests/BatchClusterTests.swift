@@ -1,6 +1,7 @@
 import Foundation
 import JobdModel
 import JobdStore
+import JobdStoreConformance
 import JobdStorePostgres
 import JobdTestSupport
 import Testing
