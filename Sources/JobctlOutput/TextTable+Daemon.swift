@@ -9,6 +9,7 @@ extension TextTable {
     ///   is in whole seconds, formatted as `HumanFormat.seconds(_:)` does.
     public static func stats(_ stats: StatsResponse) -> TextTable {
         .keyValue([
+            ("waiting", String(stats.waiting)),
             ("queued", String(stats.queued)),
             ("running", String(stats.running)),
             ("succeeded", String(stats.succeeded)),

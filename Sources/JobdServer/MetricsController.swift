@@ -36,7 +36,8 @@ struct MetricsController<Context: RequestContext>: Sendable {
     @Sendable func scrape(_ request: Request, context: Context) async throws -> Response {
         let counts = try await store.counts()
         for (state, count) in [
-            ("queued", counts.queued), ("running", counts.running), ("succeeded", counts.succeeded),
+            ("waiting", counts.waiting), ("queued", counts.queued), ("running", counts.running),
+            ("succeeded", counts.succeeded),
             ("failed", counts.failed), ("cancelled", counts.cancelled),
         ] {
             registry.makeGauge(descriptor: Self.jobs, labels: [("state", state)]).set(Double(count))

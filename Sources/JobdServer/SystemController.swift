@@ -25,7 +25,8 @@ struct SystemController: Sendable {
         let writes = store.statistics
         return try JSONBody.response(
             StatsResponse(
-                queued: counts.queued, running: counts.running, succeeded: counts.succeeded, failed: counts.failed,
+                waiting: counts.waiting, queued: counts.queued, running: counts.running, succeeded: counts.succeeded,
+                failed: counts.failed,
                 cancelled: counts.cancelled, workers: dispatcher.workers, paused: dispatcher.isPaused,
                 maxRunning: dispatcher.maxRunning,
                 submitted: dispatcher.submitted, finished: dispatcher.finished, commits: writes.commits,

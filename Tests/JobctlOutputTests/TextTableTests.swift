@@ -131,7 +131,8 @@ struct TextTableTests {
             submitted: 15, finished: 12, commits: 9, uptimeSeconds: 303.7)
         #expect(
             TextTable.stats(stats).lines() == [
-                "queued:       1", "running:      2", "succeeded:    3", "failed:       4", "cancelled:    5",
+                "waiting:      0", "queued:       1", "running:      2", "succeeded:    3", "failed:       4",
+                "cancelled:    5",
                 "workers:      8", "paused:       yes", "max_running:  6", "submitted:    15", "finished:     12",
                 "commits:      9", "uptime:       5m 3s",
             ])
