@@ -55,19 +55,22 @@ extension SQLiteJobStore {
                 else { continue }
                 let at: Double = row["updated_at"]
                 let ended = state == .succeeded
-                for released in try Row.fetchAll(
+                // A cursor reads the (up to 10,000) returned rows in place, one Row reused.
+                let released = try Row.fetchCursor(
                     db.cachedStatement(
                         sql: """
                             UPDATE jobs SET waiting_on = waiting_on - 1,
                                 state = CASE WHEN waiting_on <= 1 THEN 'queued' ELSE state END, updated_at = ?
                             WHERE state = 'waiting' AND (? OR on_dependency_failure = 'run')
                                 AND id IN (SELECT child_id FROM job_dependencies WHERE parent_id = ?)
-                            RETURNING id, state, submitter_uid
+                            RETURNING id, waiting_on, submitter_uid
                             """), arguments: [at, ended, parent])
-                where released["state"] as String == JobState.queued.rawValue {
+                while let row = try released.next() {
+                    guard row[1] as Int64 == 0 else { continue }
                     transitions.append(
                         DependencyTransition(
-                            jobID: JobID(released["id"] as Int64), kind: .released, submitterUID: uid(released)))
+                            jobID: JobID(row[0] as Int64), kind: .released,
+                            submitterUID: (row[2] as Int64?).map { UInt32(truncatingIfNeeded: $0) }))
                 }
                 guard !ended else { continue }
                 let error = DependencyTransition.error(parent: JobID(parent), state: state)
