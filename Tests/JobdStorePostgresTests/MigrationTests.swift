@@ -22,7 +22,7 @@ import Testing
             let cluster = try await sharedPostgresCluster()
             let database = String(url.split(separator: "/").last?.split(separator: "?").first ?? "")
             let versions = try await cluster.psql(database, "SELECT version FROM jobd_migrations ORDER BY version")
-            #expect(versions.split(separator: "\n") == ["1", "2", "3", "4"])
+            #expect(versions.split(separator: "\n") == ["1", "2", "3", "4", "5"])
             // Version 2: the key index is partial, and keys are still unique.
             let indexes = try await cluster.psql(
                 database, "SELECT indexdef FROM pg_indexes WHERE tablename = 'jobs' AND indexname = 'jobs_key'")
@@ -112,7 +112,7 @@ import Testing
                 """)
             let store = try await openTestStore(url: url, node: "node-a")
             let versions = try await cluster.psql(database, "SELECT version FROM jobd_migrations ORDER BY version")
-            #expect(versions.split(separator: "\n") == ["1", "2", "3", "4"])
+            #expect(versions.split(separator: "\n") == ["1", "2", "3", "4", "5"])
             let queued = try #require(try await store.job(JobID(1)))
             #expect(queued.state == .queued && queued.batchID == nil)
             #expect(try await store.job(JobID(2))?.state == .succeeded)
@@ -165,6 +165,11 @@ import Testing
         #expect(statements.last?.hasPrefix("-- Only a change") == true)
         #expect(statements.allSatisfy { !$0.hasSuffix(";") })
         #expect(PostgresMigrations.statements(of: PostgresMigrations.migrations[1]).count == 2)
+        let dependencies = PostgresMigrations.statements(of: PostgresMigrations.dependencies)
+        let functions = dependencies.filter { $0.contains("CREATE FUNCTION") }
+        #expect(functions.count == 3 && functions.allSatisfy { $0.hasSuffix("END\n$$") }, "\(functions)")
+        #expect(dependencies.last?.hasPrefix("CREATE CONSTRAINT TRIGGER") == true)
+        #expect(dependencies.count == 9)
     }
 
     @Test("a database whose schema is newer than this jobd knows is refused: schema_too_new, naming both versions")
