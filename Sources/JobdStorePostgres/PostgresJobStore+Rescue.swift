@@ -12,7 +12,8 @@ extension PostgresJobStore {
     /// attempt number, state `running`, under the row lock): a finish committed just
     /// before wins and the rescue leaves that job alone (River #1302 is the bug this
     /// avoids). Any node may run it at the same time as another: the row locks make one of
-    /// them rescue each attempt.
+    /// them rescue each attempt. The children of a job that fails here are settled at the
+    /// commit, as after `cancel`.
     public func rescue(now: Date) async throws -> RescueReport {
         let logger = self.logger
         let message = "the node running this attempt stopped renewing its lease"
