@@ -31,6 +31,7 @@ extension ChangeMessage.Entry {
         if let ra, ra.isFinite { out += #","ra":\#(ra)"# }
         if let p { out += #","p":\#(p)"# }
         if let b { out += #","b":\#(b)"# }
+        if let ps { out += #","ps":"# + JSONText.string(ps) }
         return out + "}"
     }
 }

@@ -71,6 +71,7 @@ private struct ChangeMessageReader {
             case "ra": entry.ra = take { $0.double() } ?? nil
             case "p": entry.p = take { $0.bool() } ?? nil
             case "b": entry.b = take { $0.integer() } ?? nil
+            case "ps": entry.ps = take { $0.string() } ?? nil
             default: return reader.skipValue()
             }
             return valid

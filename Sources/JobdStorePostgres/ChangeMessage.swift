@@ -17,17 +17,20 @@ struct ChangeMessage: Codable, Sendable {
     struct Entry: Codable, Sendable {
         /// i inserted, b started, f finished, c cancelled, q requeued, r rescued, x cancel
         /// requested, p pause switch, k batch completed (sent by the database's trigger,
-        /// origin `db`: migration version 4).
+        /// origin `db`: migration version 4), d dependency transitions (sent by the engine,
+        /// or by the database's commit-time trigger, origin `db`: migration version 5).
         var t: String
         /// Submitter uid.
         var u: UInt32?
-        /// Inserted id ranges, first and last inclusive.
+        /// Inserted id ranges, first and last inclusive (for d, the jobs' ids).
         var r: [[Int64]]?
-        /// Job id (for k, the `on_complete` job the batch's end queued).
+        /// Job id (for k, the `on_complete` job the batch's end queued; for d, the parent
+        /// that failed).
         var j: Int64?
         /// Attempt number.
         var a: Int?
-        /// Attempt outcome (for k, the batch's end state).
+        /// Attempt outcome (for k, the batch's end state; for d, the transition: waiting,
+        /// released or failed).
         var s: String?
         /// Error code, message, HTTP status.
         var ec: String?
@@ -39,6 +42,8 @@ struct ChangeMessage: Codable, Sendable {
         var p: Bool?
         /// Batch id.
         var b: Int64?
+        /// For d failed, the parent's state (failed or cancelled).
+        var ps: String?
     }
 
     static let maxPayload = 7_900
@@ -104,9 +109,44 @@ struct ChangeMessage: Codable, Sendable {
                     t: "k", u: completion.submitterUID, j: completion.onCompleteID?.rawValue,
                     s: completion.state.rawValue, b: completion.batchID.rawValue)
             ]
-        case .leaseLost, .resynchronized, .dependencies:
+        case .dependencies(let transitions):
+            return dependencyEntries(transitions)
+        case .leaseLost, .resynchronized:
             return []
         }
+    }
+
+    /// One `d` entry per run of transitions of the same kind, parent and submitter, their
+    /// ids as ranges: the 2,000 children of one parent, released together, are one short
+    /// entry. An entry holds at most 100 ranges (each at most 43 bytes), so it fits a
+    /// payload with room to spare.
+    private static func dependencyEntries(_ transitions: [DependencyTransition]) -> [Entry] {
+        var entries: [Entry] = []
+        for transition in transitions {
+            let id = transition.jobID.rawValue
+            var entry = Entry(t: "d", u: transition.submitterUID, r: [[id, id]])
+            switch transition.kind {
+            case .waiting: entry.s = "waiting"
+            case .released: entry.s = "released"
+            case .failed(let parent, let parentState):
+                entry.s = "failed"
+                entry.j = parent.rawValue
+                entry.ps = parentState.rawValue
+            }
+            if let last = entries.last, last.s == entry.s, last.j == entry.j, last.ps == entry.ps, last.u == entry.u,
+                var ranges = last.r, ranges.count < 100 || ranges.last?[1] == id - 1
+            {
+                if let range = ranges.last, range[1] == id - 1 {
+                    ranges[ranges.count - 1][1] = id
+                } else {
+                    ranges.append([id, id])
+                }
+                entries[entries.count - 1].r = ranges
+            } else {
+                entries.append(entry)
+            }
+        }
+        return entries
     }
 
     private static func entry(_ type: String, _ finish: FinishedAttempt) -> Entry {
@@ -128,6 +168,7 @@ struct ChangeMessage: Codable, Sendable {
         var changes: [StoreChange] = []
         var rescued: [FinishedAttempt] = []
         var started: [StartedAttempt] = []
+        var transitions: [DependencyTransition] = []
         for entry in message.c {
             if entry.t != "r", !rescued.isEmpty {
                 changes.append(.rescued(rescued))
@@ -136,6 +177,10 @@ struct ChangeMessage: Codable, Sendable {
             if entry.t != "b", !started.isEmpty {
                 changes.append(.started(started))
                 started = []
+            }
+            if entry.t != "d", !transitions.isEmpty {
+                changes.append(.dependencies(transitions))
+                transitions = []
             }
             switch entry.t {
             case "i":
@@ -167,13 +212,36 @@ struct ChangeMessage: Codable, Sendable {
                                 batchID: BatchID(batch), state: state, onCompleteID: entry.j.map { JobID($0) },
                                 submitterUID: entry.u)))
                 }
+            case "d":
+                transitions += dependencyTransitions(entry)
             default:
                 continue
             }
         }
         if !rescued.isEmpty { changes.append(.rescued(rescued)) }
         if !started.isEmpty { changes.append(.started(started)) }
+        if !transitions.isEmpty { changes.append(.dependencies(transitions)) }
         return changes
+    }
+
+    /// The transitions of a `d` entry; none when it is not one this node knows.
+    private static func dependencyTransitions(_ entry: Entry) -> [DependencyTransition] {
+        let kind: DependencyTransition.Kind
+        switch entry.s {
+        case "waiting": kind = .waiting
+        case "released": kind = .released
+        case "failed":
+            guard let parent = entry.j, let state = entry.ps.flatMap(JobState.init(rawValue:)) else { return [] }
+            kind = .failed(parent: JobID(parent), parentState: state)
+        default: return []
+        }
+        return (entry.r ?? []).flatMap { range in
+            range.count == 2 && range[0] <= range[1]
+                ? (range[0]...range[1]).map {
+                    DependencyTransition(jobID: JobID($0), kind: kind, submitterUID: entry.u)
+                }
+                : []
+        }
     }
 
     private static func finished(_ entry: Entry) -> FinishedAttempt? {

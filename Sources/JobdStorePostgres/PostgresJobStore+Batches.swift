@@ -12,9 +12,11 @@ extension PostgresJobStore {
     /// end, whichever node writes it, queues `on_complete` once and announces the end to
     /// every node. The ids are drawn first, in a short transaction of their own
     /// (`drawBatchIDs`), so batches' id ranges never interleave. Under `maxQueued`, the check
-    /// takes the advisory lock `insert` takes, so the cap holds across nodes.
+    /// takes the advisory lock `insert` takes, so the cap holds across nodes. Jobs with
+    /// `after` (ids, or positions in the batch) wait as `insert`'s do.
     ///
-    /// - Throws: `StoreError` `queue_full`, or a storage code; then nothing is stored.
+    /// - Throws: `StoreError` `queue_full`, `unknown_dependency`, or a storage code; then
+    ///   nothing is stored.
     public func insertBatch(_ batch: NewBatch, maxQueued: Int?, now: Date) async throws -> BatchInsertOutcome {
         let jobs = batch.jobs
         let encoder = JSONCoding.makeEncoder()
@@ -34,11 +36,12 @@ extension PostgresJobStore {
                 ).decode(Int.self) {
                     queuedBefore = count
                 }
-                // The on_complete job does not count: it waits.
-                if queuedBefore + jobs.count > maxQueued {
+                // The on_complete job does not count, nor do jobs with `after`: they wait.
+                let queueing = jobs.count { $0.spec.after?.isEmpty != false }
+                if queuedBefore + queueing > maxQueued {
                     throw StoreError(
                         .queueFull,
-                        "the queue holds \(queuedBefore) of at most \(maxQueued) jobs; \(jobs.count) more do not fit")
+                        "the queue holds \(queuedBefore) of at most \(maxQueued) jobs; \(queueing) more do not fit")
                 }
             }
             var rows = InsertColumns()
@@ -78,12 +81,21 @@ extension PostgresJobStore {
                         batch_index)
                 """, logger: logger)
             let jobIDs = ids.prefix(jobs.count).map { JobID($0) }
+            // After the batch's rows: a job cancelled here (its parent failed) counts as an
+            // end of the batch, which the batch trigger records.
+            let transitions = try await Self.recordDependencies(
+                DependentJob.of(jobs, ids: jobIDs, created: jobs.map { _ in true }), now: now, on: connection,
+                logger: logger)
             // Before the commit, as `insert` does: this node's claim right after it skips
             // the specs' decode.
-            recentSpecs.keep(zip(jobIDs, jobs).map { ($0.rawValue, $1.spec) })
+            recentSpecs.keep(zip(jobIDs, jobs).map { ($0.rawValue, $1.spec.resolvingPositions(jobIDs)) })
             let outcome = BatchInsertOutcome(
                 id: BatchID(batchID), jobIDs: jobIDs, onCompleteID: onCompleteID.map { JobID($0) })
-            return (outcome, jobIDs.isEmpty ? [] : [.inserted(jobIDs, submitterUID: submitter)])
+            return (
+                outcome,
+                (jobIDs.isEmpty ? [] : [.inserted(jobIDs, submitterUID: submitter)])
+                    + (transitions.isEmpty ? [] : [.dependencies(transitions)])
+            )
         }
     }
 
@@ -206,7 +218,8 @@ extension PostgresJobStore {
     /// for each other in a circle. A job being finished meanwhile is waited for and then
     /// left out. Cancelling the last unfinished jobs ends the batch in
     /// this transaction (the trigger), which queues its `on_complete` job: that job belongs
-    /// to no batch and is not cancelled.
+    /// to no batch and is not cancelled. The jobs that wait for the cancelled ones are
+    /// settled at the commit, as after `cancel`.
     ///
     /// - Returns: What was done; nil when no batch has this id.
     /// - Throws: `StoreError`.

@@ -64,7 +64,12 @@ extension PostgresJobStore {
     /// Ids are drawn from the sequence first, in order, so a batch's ids ascend in submit
     /// order. Idempotency keys are race-free across nodes: the insert is `ON CONFLICT DO
     /// NOTHING` on the unique key, and a key taken meanwhile by another node's commit is
-    /// read back after it.
+    /// read back after it. Jobs with `after` are stored as the others, then given their
+    /// state, policy and parent count by `recordDependencies` in the same transaction; they
+    /// do not count against `maxQueued`.
+    ///
+    /// - Throws: `StoreError` `queue_full`, `key_taken`, `unknown_dependency` (naming the
+    ///   entry in `field`), or a storage code; then nothing is stored.
     public func insert(_ jobs: [NewJob], maxQueued: Int?, now: Date) async throws -> [InsertOutcome] {
         guard !jobs.isEmpty else { return [] }
         let encoder = JSONCoding.makeEncoder()
@@ -148,19 +153,32 @@ extension PostgresJobStore {
                     throw StoreError(.postgres, "job \(ids[index]) was not stored")
                 }
             }
-            let created = inserted.count
+            // A job that waits for others is not in the queue yet.
+            let created = jobs.indices.count { index in
+                inserted.contains(ids[index]) && jobs[index].spec.after?.isEmpty != false
+            }
             if let maxQueued, queuedBefore + created > maxQueued {
                 throw StoreError(
                     .queueFull,
                     "the queue holds \(queuedBefore) of at most \(maxQueued) jobs; \(created) more do not fit")
             }
             let final = outcomes.compactMap { $0 }
+            let finalIDs = final.map(\.id)
+            let transitions = try await Self.recordDependencies(
+                DependentJob.of(jobs, ids: finalIDs, created: final.map(\.created)), now: now, on: connection,
+                logger: logger)
             // Before the commit, so this node's claim right after it finds them. Ids are
             // never reused (a rolled-back insert burns its sequence values), so an entry
             // of a transaction that does not commit is never claimed, only dropped in turn.
             recentSpecs.keep(
-                zip(final, jobs).compactMap { outcome, job in outcome.created ? (outcome.id.rawValue, job.spec) : nil })
-            return (final, StoreChange.insertedChanges(final, submitters: jobs.map(\.submitterUID)))
+                zip(final, jobs).compactMap { outcome, job in
+                    outcome.created ? (outcome.id.rawValue, job.spec.resolvingPositions(finalIDs)) : nil
+                })
+            return (
+                final,
+                StoreChange.insertedChanges(final, submitters: jobs.map(\.submitterUID))
+                    + (transitions.isEmpty ? [] : [.dependencies(transitions)])
+            )
         }
     }
 

@@ -15,14 +15,38 @@ extension PostgresJobStore {
         Int64?
     )
 
+    /// A `JobRow` and the job's children, ascending.
+    private typealias JobRowWithChildren = (
+        Int64, String, String, String, Int, Date, Int, Int, Date, Date, Date?, Int64?, String?, String?, String?, Int?,
+        Int64?, [Int64]
+    )
+
+    /// The job with this id, all its attempts and the ids of the jobs that wait for it
+    /// (`children`), or nil.
+    ///
+    /// - Throws: `StoreError`.
     public func job(_ id: JobID) async throws -> JobRecord? {
         let logger = self.logger
         return try await read("cannot read job \(id)") { connection in
             var record: JobRecord?
+            // The children come in the same round trip, from job_dependencies' primary key.
             for try await row in try await connection.query(
-                "SELECT \(unescaped: Self.jobColumns) FROM jobs WHERE id = \(id.rawValue)", logger: logger
-            ).decode(JobRow.self) {
-                record = try Self.record(from: row)
+                """
+                SELECT \(unescaped: Self.jobColumns),
+                    array(SELECT child_id FROM job_dependencies WHERE parent_id = jobs.id ORDER BY child_id)
+                FROM jobs WHERE id = \(id.rawValue)
+                """, logger: logger
+            ).decode(JobRowWithChildren.self) {
+                let (
+                    id, kind, spec, state, priority, runAt, maxAttempts, attemptCount, createdAt, updatedAt,
+                    finishedAt, uid, result, errorCode, errorMessage, errorStatus, batchID, children
+                ) = row
+                record = try Self.record(
+                    from: (
+                        id, kind, spec, state, priority, runAt, maxAttempts, attemptCount, createdAt, updatedAt,
+                        finishedAt, uid, result, errorCode, errorMessage, errorStatus, batchID
+                    ))
+                if !children.isEmpty { record?.children = children.map { JobID($0) } }
             }
             guard var found = record else { return nil }
             var attempts: [JobAttempt] = []

@@ -12,12 +12,18 @@ extension PostgresJobStore {
     /// attempt number, state `running`, under the row lock): a finish committed just
     /// before wins and the rescue leaves that job alone (River #1302 is the bug this
     /// avoids). Any node may run it at the same time as another: the row locks make one of
-    /// them rescue each attempt.
+    /// them rescue each attempt. The children of a job that fails here are settled at the
+    /// commit, as after `cancel`.
     public func rescue(now: Date) async throws -> RescueReport {
         let logger = self.logger
         let message = "the node running this attempt stopped renewing its lease"
         let maxInterruptions = RescueReport.maxInterruptions
-        return try await transaction("cannot rescue the attempts of dead nodes") { connection in
+        // The leader looks every third of a lease: a look that finds nothing writes nothing,
+        // and is no commit in `statistics` (the write path's counters would otherwise move
+        // by themselves, under a caller that counts its own commits).
+        let (report, _): (RescueReport, Bool) = try await transaction(
+            "cannot rescue the attempts of dead nodes", wrote: { $0.1 }
+        ) { connection in
             try await Self.pinPlans(on: connection, logger: logger)
             var jobIDs: [Int64] = []
             for try await jobID in try await connection.query(
@@ -65,15 +71,23 @@ extension PostgresJobStore {
                 }
             }
             // Incarnations long gone with nothing left running are forgotten.
-            try await connection.query(
+            var forgotten = 0
+            for try await count in try await connection.query(
                 """
-                DELETE FROM nodes n WHERE n.lease_until < now() - interval '1 hour'
-                    AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.node_id = n.id AND j.state = 'running')
-                """, logger: logger)
+                WITH gone AS (
+                    DELETE FROM nodes n WHERE n.lease_until < now() - interval '1 hour'
+                        AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.node_id = n.id AND j.state = 'running')
+                    RETURNING 1)
+                SELECT count(*)::integer FROM gone
+                """, logger: logger
+            ).decode(Int.self) {
+                forgotten = count
+            }
             let requeued = rescued.filter { $0.retryAt != nil }.count
             let report = RescueReport(
                 interruptedAttempts: jobIDs.count, requeuedJobs: requeued, failedJobs: rescued.count - requeued)
-            return (report, rescued.isEmpty ? [] : [.rescued(rescued)])
+            return ((report, !jobIDs.isEmpty || forgotten > 0), rescued.isEmpty ? [] : [.rescued(rescued)])
         }
+        return report
     }
 }

@@ -58,7 +58,10 @@ extension PostgresJobStore {
     /// rows are inserted by the same statement (a running attempt lives on its job's row,
     /// schema version 3). The claim is Oban's and River's: a CTE that picks due rows in
     /// claim order `FOR UPDATE SKIP LOCKED` (nodes claiming together take different rows)
-    /// and updates them, in one statement.
+    /// and updates them, in one statement. When a finish ends a job that others wait for
+    /// (`after`), its children are settled between the finishes and the claim
+    /// (`propagateDependencies`): the ones it releases are claimable by this same claim, and
+    /// a round that ends no such job sends no statement more.
     public func settle(_ request: SettleRequest) async throws -> SettleOutcome {
         let finishes = request.finishes
         let claim = request.claim
@@ -83,8 +86,9 @@ extension PostgresJobStore {
         let raw = try await transaction(finishes.isEmpty ? "cannot claim jobs" : context, operations: 1) { connection in
             try await Self.pinPlans(on: connection, logger: logger)
             var recordedIDs = Set<Int64>()
+            var parentsEnded = false
             if !rows.isEmpty {
-                for try await id in try await connection.query(
+                for try await (id, parentEnded) in try await connection.query(
                     """
                     WITH f AS (
                         SELECT job_id, number, attempt_id, state, outcome, NULLIF(result, '') AS result,
@@ -122,19 +126,29 @@ extension PostgresJobStore {
                             AND EXISTS (SELECT 1 FROM nodes n WHERE n.id = j.node_id AND n.lease_until > now())
                         RETURNING f.attempt_id, j.id, f.number, j.node_id, j.node_name, j.started_at,
                             to_timestamp(f.ended_at) AS ended_at, f.outcome, f.error_code, f.error_message,
-                            f.error_status
+                            f.error_status,
+                            j.has_children AND f.state IN ('succeeded', 'failed', 'cancelled') AS parent_ended
+                    ), ended AS (
+                        -- Straight from the UPDATE's RETURNING: no second join of f and done.
+                        INSERT INTO attempts (id, job_id, number, node_id, node_name, started_at, finished_at,
+                            outcome, error_code, error_message, error_http_status)
+                        SELECT attempt_id, id, number, node_id, node_name, started_at, ended_at, outcome, error_code,
+                            error_message, error_status
+                        FROM done
                     )
-                    -- Straight from the UPDATE's RETURNING: no second join of f and done.
-                    INSERT INTO attempts (id, job_id, number, node_id, node_name, started_at, finished_at, outcome,
-                        error_code, error_message, error_http_status)
-                    SELECT * FROM done
-                    RETURNING job_id
+                    SELECT id, parent_ended FROM done
                     """, logger: logger
-                ).decode(Int64.self) {
+                ).decode((Int64, Bool).self) {
                     recordedIDs.insert(id)
+                    parentsEnded = parentsEnded || parentEnded
                 }
             }
             let recorded = finishes.map { recordedIDs.contains($0.jobID.rawValue) }
+            // Between the finishes and the claim, and only when a job that others wait for
+            // ended (no statement more for the rest): the children these ends release are
+            // claimable in this same round, so a chain of jobs costs one round per link.
+            let transitions =
+                parentsEnded ? try await Self.propagateDependencies(on: connection, logger: logger) : []
             var claimed: [ClaimedJob] = []
             var nextRunAt: Date?
             if let node {
@@ -151,6 +165,7 @@ extension PostgresJobStore {
             var changes = zip(finishes, recorded).compactMap { finish, wasRecorded in
                 wasRecorded ? StoreChange.finished(FinishedAttempt(finish)) : nil
             }
+            if !transitions.isEmpty { changes.append(.dependencies(transitions)) }
             // For the other nodes' events; this node publishes its own as it admits them.
             if !claimed.isEmpty {
                 changes.append(

@@ -6,6 +6,10 @@ import PostgresNIO
 extension PostgresJobStore {
     /// Cancels a queued job at once, or names the running attempt and asks every node to
     /// stop it (`StoreChange.cancelRequested`): the one that runs it does.
+    ///
+    /// The jobs that wait for a cancelled job are settled in the same commit by the
+    /// database's commit-time trigger (migration version 5), which announces them to every
+    /// node, this one too.
     public func cancel(_ jobID: JobID, now: Date) async throws -> CancelOutcome {
         let logger = self.logger
         return try await transaction("cannot cancel job \(jobID)") { connection in
@@ -123,7 +127,7 @@ extension PostgresJobStore {
     ///
     /// The jobs of a batch go only with their batch, once the batch finished before
     /// `cutoff` (its results stay whole while it runs); the batch's row goes with its last
-    /// job, in the same transaction.
+    /// job, in the same transaction. A job's dependency edges go with it.
     public func prune(finishedBefore cutoff: Date, limit: Int) async throws -> Int {
         let logger = self.logger
         return try await transaction("cannot prune finished jobs") { connection in
@@ -137,7 +141,16 @@ extension PostgresJobStore {
                             AND (batch_id IS NULL OR batch_id IN (
                                 SELECT id FROM batches WHERE finished_at IS NOT NULL AND finished_at < \(cutoff)))
                         LIMIT \(limit) FOR UPDATE OF jobs SKIP LOCKED)
-                    RETURNING 1)
+                    RETURNING id
+                ), as_parent AS (
+                    -- Their edges go with them, by either index. A deleted job is terminal:
+                    -- its children were settled when it ended, and its own parents no longer
+                    -- count for it. An edge between two deleted jobs is deleted by one CTE
+                    -- and skipped by the other.
+                    DELETE FROM job_dependencies d USING gone WHERE d.parent_id = gone.id
+                ), as_child AS (
+                    DELETE FROM job_dependencies d USING gone WHERE d.child_id = gone.id
+                )
                 SELECT count(*)::integer FROM gone
                 """, logger: logger
             ).decode(Int.self) {

@@ -154,8 +154,12 @@ public final class PostgresJobStore: JobStore {
     ///   - context: What is being done, for errors.
     ///   - operations: How many API operations the transaction holds (statistics).
     ///   - announcesLocally: False when the changes are for the other nodes only.
+    ///   - wrote: Whether the transaction, given what it returned, wrote anything: one that
+    ///     did not is no write transaction (PostgreSQL gives it no transaction id) and is
+    ///     not counted in `statistics`.
     func transaction<T: Sendable>(
         _ context: String, operations: Int = 1, announcesLocally: Bool = true,
+        wrote: @escaping @Sendable (T) -> Bool = { _ in true },
         _ body: @escaping @Sendable (PostgresConnection) async throws -> (T, [StoreChange])
     ) async throws -> T {
         if hung.withLock({ $0 }) {
@@ -168,9 +172,11 @@ public final class PostgresJobStore: JobStore {
                 return (value, changes)
             }
         }
-        counters.withLock {
-            $0.commits += 1
-            $0.operations += operations
+        if wrote(value) {
+            counters.withLock {
+                $0.commits += 1
+                $0.operations += operations
+            }
         }
         if announcesLocally {
             announce(changes.filter { if case .started = $0 { false } else { true } })

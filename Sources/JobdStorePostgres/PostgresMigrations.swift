@@ -129,6 +129,7 @@ enum PostgresMigrations {
         CREATE INDEX jobs_ended ON jobs (state, id) WHERE state IN ('succeeded', 'failed', 'cancelled');
         """,
         batches,
+        dependencies,
     ]
 
     /// Brings the schema up to date.

@@ -28,7 +28,17 @@ import Testing
             case .pauseChanged(let paused): "paused \(paused)"
             case .leaseLost: "lease lost"
             case .resynchronized: "resynchronized"
-            case .dependencies(let transitions): "dependencies \(transitions.map(\.jobID))"
+            case .dependencies(let transitions):
+                "dependencies "
+                    + transitions.map { transition in
+                        let kind =
+                            switch transition.kind {
+                            case .waiting: "waiting"
+                            case .released: "released"
+                            case .failed(let parent, let state): "failed(\(parent) \(state.rawValue))"
+                            }
+                        return "\(transition.jobID) \(kind)/\(transition.submitterUID.map(String.init) ?? "-")"
+                    }.joined(separator: ",")
             case .batchCompleted(let c):
                 "batch \(c.batchID) \(c.state.rawValue) on_complete \(c.onCompleteID.map(\.description) ?? "-") uid \(c.submitterUID.map(String.init) ?? "-")"
             }
@@ -61,6 +71,16 @@ import Testing
                 BatchCompletion(batchID: BatchID(3), state: .failed, onCompleteID: JobID(12), submitterUID: 7)),
             .batchCompleted(
                 BatchCompletion(batchID: BatchID(4), state: .succeeded, onCompleteID: nil, submitterUID: nil)),
+            .dependencies([
+                DependencyTransition(jobID: JobID(20), kind: .waiting, submitterUID: 7),
+                DependencyTransition(jobID: JobID(21), kind: .waiting, submitterUID: 7),
+                DependencyTransition(jobID: JobID(23), kind: .waiting, submitterUID: nil),
+                DependencyTransition(jobID: JobID(20), kind: .released, submitterUID: 7),
+                DependencyTransition(
+                    jobID: JobID(21), kind: .failed(parent: JobID(3), parentState: .failed), submitterUID: 7),
+                DependencyTransition(
+                    jobID: JobID(22), kind: .failed(parent: JobID(21), parentState: .cancelled), submitterUID: 7),
+            ]),
         ]
         let payloads = ChangeMessage.payloads(changes, origin: "node-a")
         #expect(payloads.count == 1)
@@ -102,6 +122,30 @@ import Testing
         #expect(Self.render(received) == Self.render(finishes).map { $0 })
     }
 
+    @Test("10,000 releases split into payloads under 7,900 bytes and arrive whole; contiguous ones are one range")
+    func dependencyTransitionsSplit() throws {
+        // Every other id, two submitters, and a failed run: no two neighbours merge.
+        let scattered = (0..<10_000).map { (index: Int) -> DependencyTransition in
+            let id = JobID(Int64(9_000_000_000_000_000 + 2 * index))
+            let uid: UInt32? = index % 3 == 0 ? nil : 4_294_967_295
+            guard index % 7 == 0 else { return DependencyTransition(jobID: id, kind: .released, submitterUID: uid) }
+            let parent = JobID(Int64(9_100_000_000_000_000 + index))
+            return DependencyTransition(
+                jobID: id, kind: .failed(parent: parent, parentState: .cancelled), submitterUID: uid)
+        }
+        let payloads = ChangeMessage.payloads([.dependencies(scattered)], origin: UUID().uuidString)
+        #expect(payloads.count > 1)
+        #expect(payloads.allSatisfy { $0.utf8.count <= ChangeMessage.maxPayload })
+        let received = payloads.flatMap { ChangeMessage.changes(of: $0, skipping: "other") ?? [] }
+        let transitions = received.flatMap { change -> [DependencyTransition] in
+            if case .dependencies(let list) = change { list } else { [] }
+        }
+        #expect(transitions == scattered)
+        let together = (1...10_000).map { DependencyTransition(jobID: JobID($0), kind: .released, submitterUID: 7) }
+        let one = ChangeMessage.payloads([.dependencies(together)], origin: "n")
+        #expect(one == [#"{"o":"n","c":[{"t":"d","u":7,"r":[[1,10000]],"s":"released"}]}"#])
+    }
+
     /// Documents that either reader might meet: the hand-written reader must agree with
     /// `JSONDecoder` on each (both refuse, or both read the same message).
     static let documents: [String] = [
@@ -117,6 +161,10 @@ import Testing
         #"{"o":"db","c":[{"t":"k","b":1,"s":"failed","j":3,"u":7}]}"#,  // the batch trigger's
         #"{"o":"db","c":[{"t":"k","b":2,"s":"succeeded"}]}"#,
         #"{"o":"db","c":[{"t":"k","b":"2","s":"succeeded"}]}"#,  // a string for a batch id
+        #"{"o":"db","c":[{"t":"d","s":"failed","r":[[5,5]],"j":4,"ps":"cancelled","u":7}]}"#,  // the commit trigger's
+        #"{"o":"n1","c":[{"t":"d","u":7,"r":[[1,3],[9,9]],"s":"released"},{"t":"d","r":[[4,4]],"s":"waiting"}]}"#,
+        #"{"o":"n1","c":[{"t":"d","r":[[5,5]],"s":"failed","j":4,"ps":7}]}"#,  // a number for a parent's state
+        #"{"o":"n1","c":[{"t":"d","r":[[5,5]],"s":"failed","ps":null}]}"#,
         #"{"o":"n1","c":[{"t":"b","j":"1"}]}"#,  // a string for a number
         #"{"o":"n1","c":[{"j":1}]}"#,  // no type
         #"{"o":null,"c":[]}"#,
@@ -159,6 +207,10 @@ import Testing
                     error: JobError(.httpStatus, "\u{0}\u{7F} \"q\" 🚀", httpStatus: 502),
                     retryAt: Date(timeIntervalSince1970: 1_764_800_000.125), submitterUID: 4_294_967_295)),
             .pauseChanged(false), .cancelRequested(JobID(5)),
+            .dependencies([
+                DependencyTransition(
+                    jobID: JobID(6), kind: .failed(parent: JobID(2), parentState: .failed), submitterUID: nil)
+            ]),
         ]
         for payload in ChangeMessage.payloads(changes, origin: "n\\1") {
             let byHand = try #require(ChangeMessage.parse(payload))
@@ -193,5 +245,32 @@ import Testing
             let received = try #require(ChangeMessage.changes(of: payload, skipping: UUID().uuidString))
             #expect(Self.render(received) == Self.render([.batchCompleted(completion)]))
         }
+    }
+}
+
+extension ChangeMessageTests {
+    /// What the commit-time trigger of migration version 5 sends
+    /// (`PostgresMigrations.dependencies`): one entry per transition, in level order.
+    static let commitTriggerPayload =
+        #"{"o":"db","c":[{"t":"d","s":"failed","r":[[5,5]],"j":4,"ps":"cancelled","u":7},"#
+        + #"{"t":"d","s":"failed","r":[[6,6]],"j":5,"ps":"cancelled","u":7},{"t":"d","s":"released","r":[[7,7]]}]}"#
+
+    @Test("the commit trigger's notification reads as one dependencies change, by hand and by JSONDecoder alike")
+    func commitTriggerPayloadReads() throws {
+        let payload = Self.commitTriggerPayload
+        let byHand = try #require(ChangeMessage.parse(payload))
+        let byDecoder = try JSONDecoder().decode(ChangeMessage.self, from: Data(payload.utf8))
+        #expect(byHand.c.map(\.json) == byDecoder.c.map(\.json))
+        let received = try #require(ChangeMessage.changes(of: payload, skipping: UUID().uuidString))
+        let expected: [StoreChange] = [
+            .dependencies([
+                DependencyTransition(
+                    jobID: JobID(5), kind: .failed(parent: JobID(4), parentState: .cancelled), submitterUID: 7),
+                DependencyTransition(
+                    jobID: JobID(6), kind: .failed(parent: JobID(5), parentState: .cancelled), submitterUID: 7),
+                DependencyTransition(jobID: JobID(7), kind: .released, submitterUID: nil),
+            ])
+        ]
+        #expect(Self.render(received) == Self.render(expected))
     }
 }

@@ -23,7 +23,7 @@ import Testing
             let cluster = try await sharedPostgresCluster()
             let database = String(url.split(separator: "/").last?.split(separator: "?").first ?? "")
             let versions = try await cluster.psql(database, "SELECT version FROM jobd_migrations ORDER BY version")
-            #expect(versions.split(separator: "\n") == ["1", "2", "3", "4"])
+            #expect(versions.split(separator: "\n") == ["1", "2", "3", "4", "5"])
             // Version 2: the key index is partial, and keys are still unique.
             let indexes = try await cluster.psql(
                 database, "SELECT indexdef FROM pg_indexes WHERE tablename = 'jobs' AND indexname = 'jobs_key'")
@@ -113,7 +113,7 @@ import Testing
                 """)
             let store = try await openTestStore(url: url, node: "node-a")
             let versions = try await cluster.psql(database, "SELECT version FROM jobd_migrations ORDER BY version")
-            #expect(versions.split(separator: "\n") == ["1", "2", "3", "4"])
+            #expect(versions.split(separator: "\n") == ["1", "2", "3", "4", "5"])
             let queued = try #require(try await store.job(JobID(1)))
             #expect(queued.state == .queued && queued.batchID == nil)
             #expect(try await store.job(JobID(2))?.state == .succeeded)
@@ -166,6 +166,94 @@ import Testing
         #expect(statements.last?.hasPrefix("-- Only a change") == true)
         #expect(statements.allSatisfy { !$0.hasSuffix(";") })
         #expect(PostgresMigrations.statements(of: PostgresMigrations.migrations[1]).count == 2)
+        let dependencies = PostgresMigrations.statements(of: PostgresMigrations.dependencies)
+        let functions = dependencies.filter { $0.contains("CREATE FUNCTION") }
+        #expect(functions.count == 3 && functions.allSatisfy { $0.hasSuffix("END\n$$") }, "\(functions)")
+        #expect(dependencies.last?.hasPrefix("CREATE CONSTRAINT TRIGGER") == true)
+        #expect(dependencies.count == 9)
+    }
+
+    @Test(
+        "version 5 migrates a version-4 database and keeps its jobs; a hand-written cancel settles the children at commit and sends the feed's d entry"
+    )
+    func versionFiveAddsDependencies() async throws {
+        try await withPostgres { url in
+            let cluster = try await sharedPostgresCluster()
+            let database = String(url.split(separator: "/").last?.split(separator: "?").first ?? "")
+            // A version-4 database as the previous jobd left it: a queued job, a finished
+            // one, and a running batch whose on_complete job waits.
+            try await cluster.psql(database, PostgresMigrations.migrations[0..<4].joined(separator: ";\n"))
+            try await cluster.psql(
+                database,
+                """
+                CREATE TABLE jobd_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
+                INSERT INTO jobd_migrations (version) VALUES (1), (2), (3), (4);
+                INSERT INTO batches (id, submitter_uid, created_at, size, pending, on_complete_id)
+                    VALUES (1, 7, now(), 1, 1, 4);
+                INSERT INTO jobs (id, kind, spec, state, run_at, created_at, updated_at, finished_at, max_attempts,
+                        attempt_count, submitter_uid, batch_id, batch_index)
+                    VALUES (1, 'delay', '{"kind":"delay","seconds":60}', 'queued', now(), now(), now(), NULL, 3, 0, 7, NULL, NULL),
+                           (2, 'delay', '{"kind":"delay","seconds":60}', 'succeeded', now(), now(), now(), now(), 3, 1, 7, NULL, NULL),
+                           (3, 'delay', '{"kind":"delay","seconds":60}', 'queued', now(), now(), now(), NULL, 3, 0, 7, 1, 0),
+                           (4, 'delay', '{"kind":"delay","seconds":60}', 'waiting', now(), now(), now(), NULL, 3, 0, 7, NULL, NULL);
+                SELECT setval('jobs_id_seq', 4); SELECT setval('batches_id_seq', 1);
+                """)
+            let store = try await openTestStore(url: url, node: "node-a")
+            let versions = try await cluster.psql(database, "SELECT version FROM jobd_migrations ORDER BY version")
+            #expect(versions.split(separator: "\n") == ["1", "2", "3", "4", "5"])
+            let columns = try await cluster.psql(
+                database, "SELECT id, state, waiting_on, on_dependency_failure, has_children FROM jobs ORDER BY id")
+            #expect(
+                columns.split(separator: "\n")
+                    == ["1|queued|0|cancel|f", "2|succeeded|0|cancel|f", "3|queued|0|cancel|f", "4|waiting|0|cancel|f"])
+            let counts = try await store.counts()
+            #expect(counts.queued == 2 && counts.succeeded == 1 && counts.waiting == 1)
+
+            // A chain after job 1 on the migrated schema; job 1's end, written by hand here, is
+            // settled by the commit-time trigger, which announces it.
+            let heard = HeardTransitions(store)
+            var spec = JobSpec(.delay(DelaySpec(seconds: 0)))
+            spec.after = [.job(JobID(1))]
+            let child = NewJob(
+                spec: spec, priority: 0, runAt: Date(), maxAttempts: 1, timeout: nil, onInterrupt: .retry,
+                submitterUID: 7)
+            var grandchild = child
+            grandchild.spec.after = [.position(0)]
+            let ids = try await store.insert([child, grandchild], now: Date()).map(\.id)
+            #expect(ids.map(\.rawValue) == [5, 6], "the jobs' sequence carries on")
+            #expect(try await store.job(JobID(1))?.children == [ids[0]])
+            let output = try await cluster.psql(
+                database,
+                """
+                LISTEN jobd_changes;
+                UPDATE jobs SET state = 'cancelled', finished_at = now(), updated_at = now() WHERE id = 1;
+                """)
+            let payload = try #require(
+                output.components(separatedBy: "with payload \"").dropFirst().first?
+                    .components(separatedBy: "\" received").first, "\(output)")
+            #expect(
+                payload
+                    == #"{"o":"db","c":[{"t":"d","s":"failed","r":[[5,5]],"j":1,"ps":"cancelled","u":7},"#
+                    + #"{"t":"d","s":"failed","r":[[6,6]],"j":5,"ps":"cancelled","u":7}]}"#)
+            let expected = [
+                DependencyTransition(
+                    jobID: ids[0], kind: .failed(parent: JobID(1), parentState: .cancelled), submitterUID: 7),
+                DependencyTransition(
+                    jobID: ids[1], kind: .failed(parent: ids[0], parentState: .cancelled), submitterUID: 7),
+            ]
+            let byHand = try #require(ChangeMessage.changes(of: payload, skipping: UUID().uuidString))
+            #expect(ChangeMessageTests.render(byHand) == ChangeMessageTests.render([.dependencies(expected)]))
+            #expect(
+                try await heard.wait(for: 2) { $0 != .waiting } == expected,
+                "the node hears the database's announcement")
+            for (id, parent) in [(ids[0], JobID(1)), (ids[1], ids[0])] {
+                let record = try #require(try await store.job(id))
+                #expect(record.state == .cancelled && record.finishedAt != nil)
+                #expect(record.error == DependencyTransition.error(parent: parent, state: .cancelled), "word for word")
+            }
+            #expect(try await store.job(JobID(4))?.state == .waiting, "the batch's on_complete still waits")
+            await OpenStores.shared.closeAll(url: url)
+        }
     }
 
     @Test("a database whose schema is newer than this jobd knows is refused: schema_too_new, naming both versions")
