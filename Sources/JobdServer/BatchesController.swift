@@ -29,20 +29,9 @@ struct BatchesController: Sendable {
     /// `POST /v1/batches`: 201 with the ids after the commit.
     @Sendable func create(_ request: Request, context: Context) async throws -> Response {
         let caller = try context.requireCaller()
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > options.maxBodyBytes {
-            throw APIError(
-                .payloadTooLarge, "the request body is \(length) bytes; the limit is \(options.maxBodyBytes)")
-        }
-        let body = try await request.body.collect(upTo: options.maxBodyBytes)
         let maxBatch = options.maxBatch
-        let create: CreateBatchRequest
-        if body.readableBytes > JobsController.inlineDecodeBytes {
-            // Off the cooperative pool, on the submit decoder's one thread (JobsController).
-            create = try await JobsController.decoder.runIfActive {
-                try CreateBatchRequest.decode(body.readableBytesView, maxBatch: maxBatch)
-            }
-        } else {
-            create = try CreateBatchRequest.decode(body.readableBytesView, maxBatch: maxBatch)
+        let create = try await RequestBodyDecoder.decode(request, options: options) { bytes in
+            try CreateBatchRequest.decode(bytes, maxBatch: maxBatch)
         }
         let outcome = try await dispatcher.submitBatch(create, submitterUID: caller.peer.uid)
         return try JSONBody.response(

@@ -19,18 +19,6 @@ struct JobsController: Sendable {
     let events: EventBroadcaster
     let options: ServerOptions
 
-    /// Bodies up to this size are decoded where the request runs; larger ones on `decoder`.
-    static let inlineDecodeBytes = 64 * 1024
-
-    /// One thread that decodes large submit bodies, one at a time: however many arrive,
-    /// decoding uses at most one core and builds one batch of specs at a time, and the
-    /// cooperative pool stays free for every other request (health included).
-    static let decoder: NIOThreadPool = {
-        let pool = NIOThreadPool(numberOfThreads: 1)
-        pool.start()
-        return pool
-    }()
-
     func add(to router: Router<Context>) {
         router.post("/v1/jobs", use: submit)
         router.get("/v1/jobs", use: list)
@@ -53,22 +41,9 @@ struct JobsController: Sendable {
     /// `POST /v1/jobs`: 201 after the commit (200 when every job's key already existed).
     @Sendable func submit(_ request: Request, context: Context) async throws -> Response {
         let caller = try context.requireCaller()
-        // Refuse a declared oversize body before reading a byte of it.
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > options.maxBodyBytes {
-            throw APIError(
-                .payloadTooLarge, "the request body is \(length) bytes; the limit is \(options.maxBodyBytes)")
-        }
-        let body = try await request.body.collect(upTo: options.maxBodyBytes)
         let maxBatch = options.maxBatch
-        let submit: SubmitJobsRequest
-        if body.readableBytes > Self.inlineDecodeBytes {
-            // A big body takes long to decode (100,000 specs: most of a second): on the
-            // cooperative pool it would stall every other request, health included.
-            submit = try await Self.decoder.runIfActive {
-                try SubmitJobsRequest.decode(body.readableBytesView, maxBatch: maxBatch)
-            }
-        } else {
-            submit = try SubmitJobsRequest.decode(body.readableBytesView, maxBatch: maxBatch)
+        let submit = try await RequestBodyDecoder.decode(request, options: options) { bytes in
+            try SubmitJobsRequest.decode(bytes, maxBatch: maxBatch)
         }
         switch submit {
         case .single(let spec):
