@@ -724,8 +724,12 @@ class Bench:
                 "rss": rss}
 
     def w6(self, n: int, runs: int):
-        flat = runs_within(runs, 25, lambda: self.w6_run(n, False))
-        fan = runs_within(runs, 25, lambda: self.w6_run(n, True))
+        # Interleaved (flat, fan, flat, fan, ...): a machine whose load drifts during the
+        # runs then skews both sides alike.
+        flat, fan = [], []
+        for _ in range(runs):
+            flat.append(self.w6_run(n, False))
+            fan.append(self.w6_run(n, True))
         mf, mc = median_of(flat, "run"), median_of(fan, "run")
         tag = f"{n // 1000}k"
         emit(fmt(f"w6_flat_{tag}", mf["ok"], mf["run"], mf["rss"],
