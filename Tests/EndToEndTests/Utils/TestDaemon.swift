@@ -64,6 +64,24 @@ func run(
         stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
 }
 
+/// Starts `process`, trying again (up to 4 more times, 100 ms apart) when Foundation's
+/// `Process.run()` fails with `NSExecutableLoadError`: a spawn that failed for a passing
+/// reason. It was seen once in a fresh-clone CI run (a jobctl of `DaemonTests` while the
+/// whole suite ran, 1 launch in several thousand) and never again on the same binary.
+func launch(_ process: Process) async throws {
+    for attempt in 1... {
+        do {
+            try process.run()
+            return
+        } catch let error as NSError
+            where error.domain == NSCocoaErrorDomain && error.code == CocoaError.executableLoad.rawValue && attempt < 5
+        {
+            print("launch of \(process.executableURL?.path ?? "?") failed (\(error)); trying again")
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}
+
 /// Starts `process` (if not started) and waits for its exit; kills it past the timeout.
 func runToEnd(_ process: Process, timeout: Duration) async throws -> Int32 {
     let exited = AsyncStream<Int32>.makeStream()
@@ -71,7 +89,7 @@ func runToEnd(_ process: Process, timeout: Duration) async throws -> Int32 {
         exited.continuation.yield(process.terminationStatus)
         exited.continuation.finish()
     }
-    if !process.isRunning { try process.run() }
+    if !process.isRunning { try await launch(process) }
     return try await withThrowingTaskGroup(of: Int32?.self) { group in
         group.addTask {
             for await status in exited.stream { return status }
@@ -144,7 +162,7 @@ final class TestDaemon: @unchecked Sendable {
         exitStatus = nil
         // The log is appended to across restarts: wait for a new "jobd ready".
         let readyBefore = Self.readyCount(self.log())
-        try process.run()
+        try await launch(process)
         self.process = process
         let deadline = ContinuousClock.now + .seconds(15)
         while ContinuousClock.now < deadline {
