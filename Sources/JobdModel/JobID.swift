@@ -1,38 +1,11 @@
 /// The identity of one job, unique for the life of a database.
 ///
-/// A `JobID` wraps the SQLite row id and encodes as a bare JSON number, so
-/// `{"id":17}` on the wire is `JobID(17)` in code.
-public struct JobID: RawRepresentable, Hashable, Comparable, Codable, Sendable,
-    CustomStringConvertible, LosslessStringConvertible, ExpressibleByIntegerLiteral
-{
+/// A `JobID` wraps the job's row id and encodes as a bare JSON number, so `{"id":17}` on
+/// the wire is `JobID(17)` in code (`RowIdentifier`).
+public struct JobID: RowIdentifier {
     /// The row id.
     public var rawValue: Int64
 
     /// Wraps a row id.
     public init(rawValue: Int64) { self.rawValue = rawValue }
-
-    /// Wraps a row id.
-    public init(_ rawValue: Int64) { self.rawValue = rawValue }
-
-    /// Parses a decimal id such as `"17"`; returns nil for anything else, including ids below 1.
-    public init?(_ description: String) {
-        guard let value = Int64(description), value > 0 else { return nil }
-        self.rawValue = value
-    }
-
-    /// Makes an id from an integer literal (tests and examples).
-    public init(integerLiteral value: Int64) { self.rawValue = value }
-
-    public init(from decoder: any Decoder) throws {
-        self.rawValue = try decoder.singleValueContainer().decode(Int64.self)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-
-    public var description: String { String(rawValue) }
-
-    public static func < (lhs: JobID, rhs: JobID) -> Bool { lhs.rawValue < rhs.rawValue }
 }
