@@ -56,13 +56,8 @@ extension SQLiteJobStore {
                     .execute(arguments: [id.rawValue, batchID])
                 onCompleteID = id
             }
-            let dependent = jobs.enumerated().compactMap { index, job in
-                job.spec.after?.isEmpty == false
-                    ? (
-                        id: jobIDs[index], spec: job.spec.resolvingPositions(jobIDs), index: index,
-                        respec: job.spec.resolvingPositions(jobIDs) != job.spec, submitterUID: submitter
-                    ) : nil
-            }
+            let dependent = Self.dependents(
+                zip(jobIDs, jobs).map { id, job in (id, job.spec, submitter) }, ids: jobIDs)
             let transitions =
                 dependent.isEmpty ? [] : try Self.recordDependencies(dependent, now: nowSeconds, in: db)
             return (BatchInsertOutcome(id: BatchID(batchID), jobIDs: jobIDs, onCompleteID: onCompleteID), transitions)

@@ -102,6 +102,22 @@ extension SQLiteJobStore {
         }
     }
 
+    /// The jobs of an insert that wait for others, in `recordDependencies`' form: each
+    /// with its spec's positions resolved against `ids` (the insert's ids, in request
+    /// order), its index, and whether resolving changed it.
+    ///
+    /// - Parameter jobs: Per job of the request, its id, spec and submitter; nil for a
+    ///   job not created by this insert (an idempotent repeat).
+    static func dependents(
+        _ jobs: [(id: JobID, spec: JobSpec, submitterUID: UInt32?)?], ids: [JobID]
+    ) -> [(id: JobID, spec: JobSpec, index: Int, respec: Bool, submitterUID: UInt32?)] {
+        jobs.enumerated().compactMap { index, job in
+            guard let job, job.spec.after?.isEmpty == false else { return nil }
+            let resolved = job.spec.resolvingPositions(ids)
+            return (job.id, resolved, index, resolved != job.spec, job.submitterUID)
+        }
+    }
+
     /// Records the `after` edges of jobs just inserted (in the caller's transaction) and
     /// sets each one's state: `waiting` for unfinished parents, `queued` when all have
     /// ended well, `cancelled` (`dependency_failed`) when one failed under `cancel`.

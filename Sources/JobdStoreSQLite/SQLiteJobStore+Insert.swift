@@ -75,13 +75,10 @@ extension SQLiteJobStore {
                     "the queue holds \(queuedBefore) of at most \(maxQueued) jobs; \(created) more do not fit")
             }
             let ids = outcomes.map(\.id)
-            let dependent = zip(outcomes, jobs).enumerated().compactMap { index, pair in
-                pair.0.created && pair.1.spec.after?.isEmpty == false
-                    ? (
-                        id: pair.0.id, spec: pair.1.spec.resolvingPositions(ids), index: index,
-                        respec: pair.1.spec.resolvingPositions(ids) != pair.1.spec, submitterUID: pair.1.submitterUID
-                    ) : nil
-            }
+            let dependent = Self.dependents(
+                zip(outcomes, jobs).map { outcome, job in
+                    outcome.created ? (outcome.id, job.spec, job.submitterUID) : nil
+                }, ids: ids)
             let transitions =
                 dependent.isEmpty ? [] : try Self.recordDependencies(dependent, now: nowSeconds, in: db)
             return (outcomes, transitions)
