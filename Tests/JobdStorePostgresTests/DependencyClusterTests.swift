@@ -150,7 +150,9 @@ import Testing
         "a chain of 1,000 inserted in one call runs one link a round: each settle's finish releases the next, which the same settle claims"
     )
     func chainOfAThousand() async throws {
-        try await withPostgresStore { store, _ in
+        // A long lease: with the test lease of 3 s, a renewal late on a loaded machine makes
+        // the node claim nothing for a moment (self-fencing), and a round then claims no link.
+        try await withPostgresStore(lease: .seconds(60)) { store, _ in
             let jobs = (0..<1000).map { index in
                 Self.job(Int64(index), after: index == 0 ? nil : [.position(index - 1)])
             }

@@ -15,9 +15,11 @@ func openTestStore(url: String, node: String, lease: Duration = .seconds(3)) asy
 }
 
 /// Runs `body` with a store on a new database, and closes every store it opened.
-func withPostgresStore(_ body: (PostgresJobStore, String) async throws -> Void) async throws {
+func withPostgresStore(
+    lease: Duration = .seconds(3), _ body: (PostgresJobStore, String) async throws -> Void
+) async throws {
     try await withPostgres { url in
-        let store = try await openTestStore(url: url, node: "node-a")
+        let store = try await openTestStore(url: url, node: "node-a", lease: lease)
         do {
             try await body(store, url)
         } catch {
