@@ -10,6 +10,7 @@ import JobdModel
 // - as a `POST /v1/jobs` body, through `SubmitJobsRequest.decode` (what JobsController
 //   calls), a single spec or a batch;
 // - as a `POST /v1/batches` body, through `CreateBatchRequest.decode`;
+// - as a `POST /v1/schedules` body, through `ScheduleSpec.decode` (and its cron's fire times);
 // - as a `jobctl gather --file` NDJSON file, through `NDJSON.parseSpecs` (after the same
 //   UTF-8 check as `SpecFile.read`), then as the batch the client would send.
 // Refusals are fine; a broken invariant traps, and libFuzzer keeps the input.
@@ -29,6 +30,7 @@ public func requestFuzzerTestOneInput(_ bytes: UnsafePointer<UInt8>?, _ size: In
 private func checkInput(_ data: Data) throws(RequestFuzzChecks.Violation) {
     let outcome = try RequestFuzzChecks.checkSubmitBody(data)
     try RequestFuzzChecks.checkBatchBody(data)
+    try RequestFuzzChecks.checkScheduleBody(data)
 
     // jobctl refuses a file that is not UTF-8 before parsing it.
     guard let text = String(data: data, encoding: .utf8) else { return }

@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import JobdModel
 import Synchronization
 
 /// One source of settings: the flags, the environment, or the YAML file.
@@ -9,6 +10,14 @@ import Synchronization
 struct ConfigurationLayer {
     /// The raw value of `key` and its source, or nil when this layer does not set it.
     let lookup: (ConfigurationKey) throws -> (RawSetting, String)?
+    /// The file's `schedules:` section (`ConfiguredSchedules`); nil for other layers and
+    /// for a file without one.
+    var schedules: [ScheduleSpec]?
+
+    init(schedules: [ScheduleSpec]? = nil, lookup: @escaping (ConfigurationKey) throws -> (RawSetting, String)?) {
+        self.schedules = schedules
+        self.lookup = lookup
+    }
 
     /// The command-line flags, by key name.
     static func flags(_ flags: [String: String]) -> ConfigurationLayer {
@@ -98,13 +107,18 @@ struct ConfigurationLayer {
         if isEmpty {
             return ConfigurationLayer { _ in nil }
         }
+        let (rest, schedules) = try ConfiguredSchedules.split(text, path: path)
+        if schedules != nil && rest.isEmpty {
+            return ConfigurationLayer(schedules: schedules) { _ in nil }
+        }
+        let snapshotData = schedules == nil ? data : Data(rest.utf8)
         // swift-configuration has no API to list a snapshot's keys; the secrets specifier
         // is asked about every key while the file is parsed, so it collects them.
         let collector = KeyCollector()
         let snapshot: YAMLSnapshot
         do {
             snapshot = try YAMLSnapshot(
-                data: data.bytes, providerName: path,
+                data: snapshotData.bytes, providerName: path,
                 parsingOptions: .init(
                     secretsSpecifier: .dynamic { key, _ in
                         collector.insert(key)
@@ -138,7 +152,7 @@ struct ConfigurationLayer {
             }
             throw ConfigurationError(.unknownKey, key: name, reason: reason, source: path)
         }
-        return ConfigurationLayer { key in
+        return ConfigurationLayer(schedules: schedules) { key in
             let configKey = AbsoluteConfigKey(key.components)
             guard collector.keys.contains(key.name) else { return nil }
             if key.isList,

@@ -79,6 +79,14 @@ extension Daemon {
                 ])
         }
 
+        // The file's schedules, exactly: added, changed, and removed when gone from it.
+        do {
+            let change = try await store.syncConfiguredSchedules(configuration.schedules, now: Date())
+            ScheduleSync.log(change, logger: logger)
+        } catch {
+            throw StartFailure.storage(error, path: databasePath)
+        }
+
         let hook = try WriterHangHook.armed(
             by: environment, hangWriter: opened.hangWriterForTesting, notifier: notifier, logger: logger)
 
@@ -124,7 +132,16 @@ extension Daemon {
         }
         let reload = ReloadService(
             signals: hangups, initial: loaded, load: load, dispatcher: dispatcher, logLevel: logLevel,
-            notifier: notifier, logger: logger)
+            notifier: notifier, logger: logger,
+            syncSchedules: { schedules in
+                let change = try await store.syncConfiguredSchedules(schedules, now: Date())
+                ScheduleSync.log(change, logger: logger)
+            })
+        // On a cluster a slot that passed during a leader handover (at most about a lease)
+        // still fires; on one node only what passed while jobd ran counts as on time.
+        let scheduleRunner = ScheduleRunner(
+            store: store, dispatcher: dispatcher,
+            missedGrace: settings.cluster == nil ? .zero : configuration.nodeLease * 2, logger: logger)
 
         // ServiceGroup tells services to stop in reverse order, each after the previous
         // one returned: STOPPING=1 goes out first; the dispatcher drains while the server
@@ -134,6 +151,7 @@ extension Daemon {
         if let notify { services.append(.init(service: notify)) }
         services.append(.init(service: application))
         services.append(.init(service: dispatcher))
+        services.append(.init(service: scheduleRunner))
         services.append(.init(service: reload))
         if let hook { services.append(.init(service: hook)) }
         if let notifier { services.append(.init(service: StoppingNotifier(notifier: notifier))) }

@@ -22,11 +22,15 @@ extension DaemonConfiguration {
         }
         layers.append(try ConfigurationLayer.environment(inputs.environment))
         let file = try configurationFile(inputs)
+        var schedules: [ScheduleSpec] = []
         if let file {
-            layers.append(try ConfigurationLayer.file(file.path, explicitlyNamedBy: file.namedBy))
+            let layer = try ConfigurationLayer.file(file.path, explicitlyNamedBy: file.namedBy)
+            schedules = layer.schedules ?? []
+            layers.append(layer)
         }
 
         var configuration = DaemonConfiguration.defaults
+        configuration.schedules = schedules
         var origins: [String: String] = [:]
         for key in ConfigurationKey.all {
             origins[key.name] = "default"

@@ -17,6 +17,9 @@ import Logging
 /// The daemon does not read the settings from here directly: it maps them into those
 /// option structs (`runtimeOptions`, `fetchOptions`, …).
 struct DaemonConfiguration: Sendable, Equatable {
+    /// `schedules:` of the file (`ConfiguredSchedules`), zones and `missed` resolved; kept
+    /// in the store, where a reload makes them exactly these.
+    var schedules: [ScheduleSpec] = []
     /// `socket.path`; nil until resolved: then `$RUNTIME_DIRECTORY/jobd.sock` under
     /// systemd, else the per-user default of `DefaultPaths`.
     var socketPath: String?

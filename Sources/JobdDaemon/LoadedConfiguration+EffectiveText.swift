@@ -1,3 +1,4 @@
+import Foundation
 import JobdModel
 
 extension LoadedConfiguration {
@@ -21,6 +22,15 @@ extension LoadedConfiguration {
                 lines.append("\(components[0]):")
             }
             lines.append("  \(components[1]): \(value)  # \(origin)")
+        }
+        if !configuration.schedules.isEmpty {
+            // One JSON object per schedule: JSON is YAML, so the output stays a valid file.
+            lines.append("schedules:  # \(file ?? "none")")
+            let encoder = JSONCoding.makeEncoder()
+            for schedule in configuration.schedules {
+                let json = (try? encoder.encode(schedule)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+                lines.append("  - \(json)")
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -1,3 +1,4 @@
+import JobdModel
 import JobdRuntime
 import Logging
 import NIOPosix
@@ -19,6 +20,8 @@ struct ReloadService: Service, CustomStringConvertible {
     let logLevel: LogLevelSwitch
     let notifier: SystemdNotifier?
     let logger: Logger
+    /// Makes the store's configured schedules exactly the file's.
+    let syncSchedules: @Sendable ([ScheduleSpec]) async throws -> Void
     private let running: RunningConfiguration
 
     /// Makes the service.
@@ -34,8 +37,10 @@ struct ReloadService: Service, CustomStringConvertible {
     init(
         signals: UnixSignalsSequence, initial: LoadedConfiguration,
         load: @escaping @Sendable () throws -> LoadedConfiguration, dispatcher: Dispatcher,
-        logLevel: LogLevelSwitch, notifier: SystemdNotifier?, logger: Logger
+        logLevel: LogLevelSwitch, notifier: SystemdNotifier?, logger: Logger,
+        syncSchedules: @escaping @Sendable ([ScheduleSpec]) async throws -> Void = { _ in }
     ) {
+        self.syncSchedules = syncSchedules
         self.signals = signals
         self.load = load
         self.dispatcher = dispatcher
@@ -63,6 +68,12 @@ struct ReloadService: Service, CustomStringConvertible {
         } catch {
             logger.error("reload refused, the running configuration stays: \(error)")
             return
+        }
+        // Schedules are always live: the store is made to hold exactly the file's.
+        do {
+            try await syncSchedules(loaded.configuration.schedules)
+        } catch {
+            logger.error("reload: cannot store the configured schedules; the stored ones stay: \(error)")
         }
         let current = running.value
         let changes = current.changes(to: loaded.configuration)

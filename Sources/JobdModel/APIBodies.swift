@@ -248,6 +248,14 @@ public enum APIRoutes {
     public static func batchWait(_ id: BatchID) -> String { "/v1/batches/\(id)/wait" }
     /// `POST` cancel every unfinished job of a batch.
     public static func batchCancel(_ id: BatchID) -> String { "/v1/batches/\(id)/cancel" }
+    /// `POST` create or replace a schedule, `GET` list schedules.
+    public static let schedules = "/v1/schedules"
+    /// `GET` one schedule, `DELETE` it.
+    public static func schedule(_ name: String) -> String { "/v1/schedules/\(name)" }
+    /// `POST` pause or resume one schedule.
+    public static func schedulePause(_ name: String, paused: Bool) -> String {
+        "/v1/schedules/\(name)/" + (paused ? "pause" : "resume")
+    }
 }
 
 /// The daemon's version, reported by `health` and `--version`.

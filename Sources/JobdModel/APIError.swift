@@ -33,6 +33,11 @@ public struct APIError: Error, Codable, Hashable, Sendable, CustomStringConverti
         public static let jobNotFound = Code(rawValue: "job_not_found")
         /// No batch has this id, or it is another user's (404).
         public static let batchNotFound = Code(rawValue: "batch_not_found")
+        /// No schedule has this name, or it is another user's (404).
+        public static let scheduleNotFound = Code(rawValue: "schedule_not_found")
+        /// The schedule name is taken by another user's schedule or by the configuration
+        /// file. 409.
+        public static let scheduleExists = Code(rawValue: "schedule_exists")
         /// No route matches the method and path. 404.
         public static let routeNotFound = Code(rawValue: "route_not_found")
         /// The job is not in a state that allows the action. 409.
@@ -82,9 +87,9 @@ public struct APIError: Error, Codable, Hashable, Sendable, CustomStringConverti
     public var httpStatus: Int {
         switch code {
         case .invalidJSON, .unknownKind, .invalidSpec, .invalidURL, .invalidQuery: 400
-        case .jobNotFound, .batchNotFound, .routeNotFound: 404
+        case .jobNotFound, .batchNotFound, .scheduleNotFound, .routeNotFound: 404
         case .forbidden: 403
-        case .invalidState: 409
+        case .invalidState, .scheduleExists: 409
         case .queueFull: 429
         case .payloadTooLarge, .batchTooLarge: 413
         case .shuttingDown, .databaseBusy, .databaseUnavailable, .tooManyConnections: 503

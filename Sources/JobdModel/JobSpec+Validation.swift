@@ -59,6 +59,9 @@ extension JobSpec {
             guard !key.isEmpty, key.utf8.count <= Self.maxKeyBytes else {
                 throw invalid("key", "key must be 1 to \(Self.maxKeyBytes) bytes")
             }
+            guard !key.hasPrefix(ScheduleSpec.keyPrefix) else {
+                throw invalid("key", "keys starting with \"\(ScheduleSpec.keyPrefix)\" are reserved for schedules")
+            }
         }
     }
 

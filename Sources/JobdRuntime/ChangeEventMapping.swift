@@ -51,7 +51,7 @@ enum ChangeEventMapping {
                         error: DependencyTransition.error(parent: parent, state: parentState), submitterUID: owner)
                 }
             }
-        case .leaseLost, .resynchronized, .cancelRequested, .pauseChanged:
+        case .leaseLost, .resynchronized, .cancelRequested, .pauseChanged, .schedulesChanged, .leadershipChanged:
             break
         }
     }
@@ -107,7 +107,7 @@ enum ChangeEventMapping {
         case .dependencies(let transitions):
             transitions.compactMap { if case .failed = $0.kind { $0.jobID } else { nil } }
         case .inserted, .requeued, .started, .leaseLost, .resynchronized, .cancelRequested, .pauseChanged,
-            .batchCompleted:
+            .batchCompleted, .schedulesChanged, .leadershipChanged:
             []
         }
     }

@@ -156,3 +156,26 @@ extension Dispatcher {
         }
     }
 }
+
+extension Dispatcher {
+    /// Stores the jobs of a schedule's slots, each keyed `schedule:<name>:<slot>` and due
+    /// at its slot, as the schedule's owner; a slot already fired answers its existing job.
+    /// Schedules are the operator's: their jobs do not count against `max_queued`.
+    ///
+    /// - Returns: One outcome per slot, in order.
+    /// - Throws: `StoreError` when the store cannot commit (then nothing was stored).
+    func fireSchedule(_ record: ScheduleRecord, slots: [Date]) async throws -> [InsertOutcome] {
+        let now = Date()
+        let jobs = slots.map { slot in
+            var spec = record.spec.job
+            spec.key = record.spec.key(forSlot: slot)
+            spec.runAt = slot
+            return newJob(spec, submitterUID: record.ownerUID, now: now)
+        }
+        let outcomes = try await store.insert(jobs, maxQueued: nil, now: now)
+        let created = outcomes.count { $0.created }
+        if created > 0 { metrics.submitted.increment(by: Int64(created)) }
+        state.withLock { $0.submitted += created }
+        return outcomes
+    }
+}

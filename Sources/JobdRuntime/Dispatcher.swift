@@ -114,7 +114,7 @@ public final class Dispatcher: Service, Sendable {
             case .finished(let finish):
                 // Queued again by another node's retry: this node may be the one to run it.
                 if finish.jobState == .queued { wakeup.yield() }
-            case .cancelled, .started:
+            case .cancelled, .started, .schedulesChanged, .leadershipChanged:
                 break
             case .cancelRequested(let id):
                 self?.stopRunning(id, reason: .cancelRequested, orRemember: false)

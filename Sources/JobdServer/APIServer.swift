@@ -45,6 +45,7 @@ public enum APIServer {
         router.add(middleware: AccessMiddleware(peers: peers, policy: policy))
         JobsController(store: store, dispatcher: dispatcher, events: events, options: options).add(to: router)
         BatchesController(store: store, dispatcher: dispatcher, events: events, options: options).add(to: router)
+        SchedulesController(store: store, options: options).add(to: router)
         SystemController(store: store, dispatcher: dispatcher, startedAt: startedAt).add(to: router)
         EventsController(events: events).add(to: router)
         DispatchController(dispatcher: dispatcher, options: options).add(to: router)

@@ -43,6 +43,12 @@ public enum StoreChange: Sendable {
     /// Jobs that wait for others (`after`) were stored `waiting`, released to `queued`,
     /// or cancelled with `dependency_failed`, in the transaction that caused it.
     case dependencies([DependencyTransition])
+    /// A schedule was created, replaced, deleted, paused or resumed (by any node): the
+    /// node that fires schedules reads them again.
+    case schedulesChanged
+    /// This node became the one that fires schedules (true) or stopped being it (false):
+    /// the leader, on an engine with many nodes.
+    case leadershipChanged(Bool)
 }
 
 /// One job's step in the dependency graph.

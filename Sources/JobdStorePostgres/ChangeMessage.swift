@@ -16,7 +16,7 @@ struct ChangeMessage: Codable, Sendable {
     /// One change.
     struct Entry: Codable, Sendable {
         /// i inserted, b started, f finished, c cancelled, q requeued, r rescued, x cancel
-        /// requested, p pause switch, k batch completed (sent by the database's trigger,
+        /// requested, p pause switch, s schedules changed, k batch completed (sent by the database's trigger,
         /// origin `db`: migration version 4), d dependency transitions (sent by the engine,
         /// or by the database's commit-time trigger, origin `db`: migration version 5).
         var t: String
@@ -111,7 +111,9 @@ struct ChangeMessage: Codable, Sendable {
             ]
         case .dependencies(let transitions):
             return dependencyEntries(transitions)
-        case .leaseLost, .resynchronized:
+        case .schedulesChanged:
+            return [Entry(t: "s")]
+        case .leaseLost, .resynchronized, .leadershipChanged:
             return []
         }
     }
@@ -214,6 +216,8 @@ struct ChangeMessage: Codable, Sendable {
                 }
             case "d":
                 transitions += dependencyTransitions(entry)
+            case "s":
+                changes.append(.schedulesChanged)
             default:
                 continue
             }

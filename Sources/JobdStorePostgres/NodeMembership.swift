@@ -86,8 +86,12 @@ final class NodeMembership: Sendable {
                 }
                 if becameLeader {
                     logger.notice("this node is the cluster's leader", metadata: ["node.name": "\(name)"])
+                    store.announce([.leadershipChanged(true)])
                 }
-                if lostLeadership { logger.notice("this node is no longer the leader") }
+                if lostLeadership {
+                    logger.notice("this node is no longer the leader")
+                    store.announce([.leadershipChanged(false)])
+                }
                 if timing.isLeader {
                     let report = try await store.rescue(now: Date())
                     if report.interruptedAttempts > 0 {
@@ -157,14 +161,15 @@ final class NodeMembership: Sendable {
     }
 
     private func announceLost(store: PostgresJobStore) {
-        let first = state.withLock { state in
+        let (first, wasLeader) = state.withLock { state in
             defer {
                 state.lost = true
                 state.isLeader = false
             }
-            return !state.lost
+            return (!state.lost, state.isLeader)
         }
         guard first else { return }
+        if wasLeader { store.announce([.leadershipChanged(false)]) }
         store.logger.error(
             "this node's lease ran out: it stops its attempts and claims nothing until it joins again",
             metadata: ["node.name": "\(name)"])

@@ -130,6 +130,7 @@ enum PostgresMigrations {
         """,
         batches,
         dependencies,
+        schedules,
     ]
 
     /// Brings the schema up to date.

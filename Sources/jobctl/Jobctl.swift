@@ -24,6 +24,7 @@ struct Jobctl: AsyncParsableCommand {
             ResultCommand.self,
             GatherCommand.self,
             BatchCommand.self,
+            ScheduleCommand.self,
             StatusCommand.self,
             ListCommand.self,
             WaitCommand.self,

@@ -11,6 +11,8 @@ import Testing
         (.invalidQuery, "invalid_query", 400),
         (.jobNotFound, "job_not_found", 404),
         (.batchNotFound, "batch_not_found", 404),
+        (.scheduleNotFound, "schedule_not_found", 404),
+        (.scheduleExists, "schedule_exists", 409),
         (.routeNotFound, "route_not_found", 404),
         (.invalidState, "invalid_state", 409),
         (.payloadTooLarge, "payload_too_large", 413),

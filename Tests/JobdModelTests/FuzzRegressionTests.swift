@@ -29,6 +29,13 @@ import Testing
     @Test("a corpus input passes the fuzzer's checks", arguments: corpus)
     func corpusInput(_ name: String) throws {
         let data = try Data(contentsOf: Self.corpusDirectory.appendingPathComponent(name))
+        try RequestFuzzChecks.checkScheduleBody(data)
+        if name.contains("schedule") {
+            // A schedule body (`POST /v1/schedules`): ok- is accepted there, bad- refused.
+            let accepted = (try? ScheduleSpec.decode(data)) != nil
+            #expect(accepted == name.hasPrefix("ok-"), "\(name)")
+            return
+        }
         let outcome = try RequestFuzzChecks.checkSubmitBody(data)
         switch outcome {
         case .accepted(let request):

@@ -73,7 +73,7 @@ import Testing
     func errorCodes() throws {
         let codes: [APIError.Code] = [
             .invalidJSON, .unknownKind, .invalidSpec, .invalidURL, .invalidQuery, .forbidden, .jobNotFound,
-            .batchNotFound,
+            .batchNotFound, .scheduleNotFound, .scheduleExists,
             .routeNotFound, .invalidState, .payloadTooLarge, .batchTooLarge, .queueFull, .shuttingDown, .diskFull,
             .databaseBusy, .databaseUnavailable, .tooManyConnections, .internal,
         ]

@@ -72,7 +72,7 @@ public enum StoreConformance {
             ConformanceCase(name: "prune deletes only finished jobs older than the cutoff", run: prune),
             ConformanceCase(
                 name: "the change feed reports inserts, recorded finishes, cancels and retries", run: changeFeed),
-        ] + batchCases + dependencyCases
+        ] + batchCases + dependencyCases + scheduleCases
 
     static func delay(
         _ value: Int64 = 0, priority: Int = 0, runAt: Date = t0, maxAttempts: Int = 3, key: String? = nil,
@@ -229,7 +229,9 @@ public enum StoreConformance {
             case .rescued(let attempts): text = "rescued \(attempts.count)"
             // A store never reports its own starts: the runtime publishes them as it admits.
             case .started: text = "started"
-            case .leaseLost, .resynchronized, .cancelRequested, .pauseChanged, .batchCompleted, .dependencies: return
+            case .leaseLost, .resynchronized, .cancelRequested, .pauseChanged, .batchCompleted, .dependencies,
+                .schedulesChanged, .leadershipChanged:
+                return
             case .cancelled(_, let owner): text = "cancelled uid \(owner.map(String.init) ?? "-")"
             case .requeued(_, let owner): text = "requeued uid \(owner.map(String.init) ?? "-")"
             }

@@ -28,6 +28,8 @@ import Testing
             case .pauseChanged(let paused): "paused \(paused)"
             case .leaseLost: "lease lost"
             case .resynchronized: "resynchronized"
+            case .schedulesChanged: "schedules changed"
+            case .leadershipChanged(let leader): "leader \(leader)"
             case .dependencies(let transitions):
                 "dependencies "
                     + transitions.map { transition in

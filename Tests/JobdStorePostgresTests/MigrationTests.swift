@@ -23,7 +23,7 @@ import Testing
             let cluster = try await sharedPostgresCluster()
             let database = String(url.split(separator: "/").last?.split(separator: "?").first ?? "")
             let versions = try await cluster.psql(database, "SELECT version FROM jobd_migrations ORDER BY version")
-            #expect(versions.split(separator: "\n") == ["1", "2", "3", "4", "5"])
+            #expect(versions.split(separator: "\n") == ["1", "2", "3", "4", "5", "6"])
             // Version 2: the key index is partial, and keys are still unique.
             let indexes = try await cluster.psql(
                 database, "SELECT indexdef FROM pg_indexes WHERE tablename = 'jobs' AND indexname = 'jobs_key'")
@@ -113,7 +113,7 @@ import Testing
                 """)
             let store = try await openTestStore(url: url, node: "node-a")
             let versions = try await cluster.psql(database, "SELECT version FROM jobd_migrations ORDER BY version")
-            #expect(versions.split(separator: "\n") == ["1", "2", "3", "4", "5"])
+            #expect(versions.split(separator: "\n") == ["1", "2", "3", "4", "5", "6"])
             let queued = try #require(try await store.job(JobID(1)))
             #expect(queued.state == .queued && queued.batchID == nil)
             #expect(try await store.job(JobID(2))?.state == .succeeded)
@@ -200,7 +200,7 @@ import Testing
                 """)
             let store = try await openTestStore(url: url, node: "node-a")
             let versions = try await cluster.psql(database, "SELECT version FROM jobd_migrations ORDER BY version")
-            #expect(versions.split(separator: "\n") == ["1", "2", "3", "4", "5"])
+            #expect(versions.split(separator: "\n") == ["1", "2", "3", "4", "5", "6"])
             let columns = try await cluster.psql(
                 database, "SELECT id, state, waiting_on, on_dependency_failure, has_children FROM jobs ORDER BY id")
             #expect(

@@ -101,6 +101,38 @@ enum RequestFuzzChecks {
         }
     }
 
+    /// Runs a body through `ScheduleSpec.decode`, the daemon's `POST /v1/schedules` path: an
+    /// accepted schedule has a valid name, a job that passes `checkSpec` without key, after
+    /// or run_at, and a cron expression whose next fire times (in its zone) are strictly
+    /// increasing, each a whole minute; a refusal passes `checkError`.
+    ///
+    /// - Throws: `Violation` when an invariant does not hold.
+    static func checkScheduleBody(_ data: Data) throws(Violation) {
+        let spec: ScheduleSpec
+        do throws(APIError) {
+            spec = try ScheduleSpec.decode(data)
+        } catch {
+            try checkError(error, codes: submitCodes)
+            return
+        }
+        guard ScheduleSpec.isValidName(spec.name) else { throw Violation("an accepted schedule is named \(spec.name)") }
+        try checkSpec(spec.job)
+        if spec.job.key != nil || spec.job.after != nil || spec.job.runAt != nil {
+            throw Violation("an accepted schedule's job has a key, after or run_at")
+        }
+        guard let (cron, zone) = try? spec.parsed() else { throw Violation("an accepted schedule does not parse") }
+        let start = Date(timeIntervalSince1970: 1_799_064_000)
+        let times = cron.fireTimes(after: start, in: zone ?? TimeZone(identifier: "UTC")!, count: 3)
+        guard !times.isEmpty else { throw Violation("an accepted cron \(spec.cron.debugDescription) never fires") }
+        var previous = start
+        for time in times {
+            guard time > previous, time.timeIntervalSince1970.truncatingRemainder(dividingBy: 60) == 0 else {
+                throw Violation("cron \(spec.cron.debugDescription) fires at \(time) after \(previous)")
+            }
+            previous = time
+        }
+    }
+
     /// Checks the promises of `JobSpec.validate()` on a spec that passed it.
     ///
     /// - Throws: `Violation` naming the first promise broken.
