@@ -94,3 +94,39 @@ public protocol ScheduleStore: Sendable {
     /// node; on PostgreSQL, the leader. The change feed reports `leadershipChanged`.
     var firesSchedules: Bool { get }
 }
+
+/// What a sync of the configuration file's schedules writes, worked out from the stored
+/// schedules: the same decision for every engine, which then runs its own statements.
+public struct ConfiguredSchedulesPlan: Sendable {
+    /// Configured schedules no longer in the file.
+    public var deletions: [String] = []
+    /// Configured schedules whose declaration changed.
+    public var updates: [ScheduleSpec] = []
+    /// Schedules new to the store.
+    public var insertions: [ScheduleSpec] = []
+    /// What the sync reports.
+    public var change = ConfiguredSchedulesChange()
+
+    /// The plan for making the configured schedules among `existing` exactly `wanted`.
+    public init(existing: [ScheduleRecord], wanted: [ScheduleSpec]) {
+        let byName = Dictionary(existing.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let names = Set(wanted.map(\.name))
+        for record in existing where record.source == .config && !names.contains(record.name) {
+            deletions.append(record.name)
+        }
+        for spec in wanted {
+            guard let current = byName[spec.name] else {
+                insertions.append(spec)
+                continue
+            }
+            if current.source != .config {
+                change.conflicting.append(spec.name)
+            } else if current.spec != spec {
+                updates.append(spec)
+            }
+        }
+        change.removed = deletions
+        change.changed = updates.map(\.name)
+        change.added = insertions.map(\.name)
+    }
+}

@@ -125,42 +125,33 @@ extension PostgresJobStore {
     public func syncConfiguredSchedules(_ schedules: [ScheduleSpec], now: Date) async throws
         -> ConfiguredSchedulesChange
     {
-        let encoded = try schedules.map { ($0, try Self.encoded($0)) }
+        let encoded = try Dictionary(
+            schedules.map { ($0.name, try Self.encoded($0)) }, uniquingKeysWith: { first, _ in first })
         let logger = self.logger
         return try await transaction("cannot store the configured schedules") { connection in
             // Nodes syncing at once take turns; the last file read wins (every node of a
             // cluster should declare the same schedules: docs/postgres.md).
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.scheduleSyncLock))", logger: logger)
-            var change = ConfiguredSchedulesChange()
             let existing = try await Self.fetchSchedules(where: "true", on: connection, logger: logger)
-            let byName = Dictionary(existing.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-            let wanted = Set(schedules.map(\.name))
-            for record in existing where record.source == .config && !wanted.contains(record.name) {
+            let plan = ConfiguredSchedulesPlan(existing: existing, wanted: schedules)
+            for name in plan.deletions {
                 try await connection.query(
-                    "DELETE FROM schedules WHERE name = \(record.name) AND source = 'config'", logger: logger)
-                change.removed.append(record.name)
+                    "DELETE FROM schedules WHERE name = \(name) AND source = 'config'", logger: logger)
             }
-            for (spec, json) in encoded {
-                if let current = byName[spec.name] {
-                    guard current.source == .config else {
-                        change.conflicting.append(spec.name)
-                        continue
-                    }
-                    guard current.spec != spec else { continue }
-                    try await connection.query(
-                        "UPDATE schedules SET spec = \(json), updated_at = \(now) WHERE name = \(spec.name)",
-                        logger: logger)
-                    change.changed.append(spec.name)
-                } else {
-                    try await connection.query(
-                        """
-                        INSERT INTO schedules (name, spec, source, created_at, updated_at, last_slot)
-                        VALUES (\(spec.name), \(json), 'config', \(now), \(now), \(now))
-                        ON CONFLICT (name) DO NOTHING
-                        """, logger: logger)
-                    change.added.append(spec.name)
-                }
+            for spec in plan.updates {
+                try await connection.query(
+                    "UPDATE schedules SET spec = \(encoded[spec.name] ?? "") , updated_at = \(now) WHERE name = \(spec.name)",
+                    logger: logger)
             }
+            for spec in plan.insertions {
+                try await connection.query(
+                    """
+                    INSERT INTO schedules (name, spec, source, created_at, updated_at, last_slot)
+                    VALUES (\(spec.name), \(encoded[spec.name] ?? ""), 'config', \(now), \(now), \(now))
+                    ON CONFLICT (name) DO NOTHING
+                    """, logger: logger)
+            }
+            let change = plan.change
             return (change, change.isEmpty ? [] : [.schedulesChanged])
         }
     }

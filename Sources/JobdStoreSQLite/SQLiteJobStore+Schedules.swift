@@ -141,40 +141,31 @@ extension SQLiteJobStore {
     public func syncConfiguredSchedules(_ schedules: [ScheduleSpec], now: Date) async throws
         -> ConfiguredSchedulesChange
     {
-        let encoded = try schedules.map { ($0, try Self.encodedSchedule($0)) }
+        let encoded = try Dictionary(
+            schedules.map { ($0.name, try Self.encodedSchedule($0)) }, uniquingKeysWith: { first, _ in first })
         let nowSeconds = now.timeIntervalSince1970
         let change = try await write("cannot store the configured schedules") { db -> ConfiguredSchedulesChange in
-            var change = ConfiguredSchedulesChange()
             let existing = try Row.fetchAll(
                 db.cachedStatement(sql: "SELECT \(Self.scheduleColumns) FROM schedules")
             ).map(Self.scheduleRecord(from:))
-            let byName = Dictionary(existing.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-            let wanted = Set(schedules.map(\.name))
-            for record in existing where record.source == .config && !wanted.contains(record.name) {
-                try db.cachedStatement(sql: "DELETE FROM schedules WHERE name = ?").execute(arguments: [record.name])
-                change.removed.append(record.name)
+            let plan = ConfiguredSchedulesPlan(existing: existing, wanted: schedules)
+            for name in plan.deletions {
+                try db.cachedStatement(sql: "DELETE FROM schedules WHERE name = ? AND source = 'config'")
+                    .execute(arguments: [name])
             }
-            for (spec, json) in encoded {
-                if let current = byName[spec.name] {
-                    guard current.source == .config else {
-                        change.conflicting.append(spec.name)
-                        continue
-                    }
-                    guard current.spec != spec else { continue }
-                    try db.cachedStatement(sql: "UPDATE schedules SET spec = ?, updated_at = ? WHERE name = ?")
-                        .execute(arguments: [json, nowSeconds, spec.name])
-                    change.changed.append(spec.name)
-                } else {
-                    try db.cachedStatement(
-                        sql: """
-                            INSERT INTO schedules (name, spec, source, created_at, updated_at, last_slot)
-                            VALUES (?, ?, 'config', ?, ?, ?)
-                            """
-                    ).execute(arguments: [spec.name, json, nowSeconds, nowSeconds, nowSeconds])
-                    change.added.append(spec.name)
-                }
+            for spec in plan.updates {
+                try db.cachedStatement(sql: "UPDATE schedules SET spec = ?, updated_at = ? WHERE name = ?")
+                    .execute(arguments: [encoded[spec.name], nowSeconds, spec.name])
             }
-            return change
+            for spec in plan.insertions {
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO schedules (name, spec, source, created_at, updated_at, last_slot)
+                        VALUES (?, ?, 'config', ?, ?, ?)
+                        """
+                ).execute(arguments: [spec.name, encoded[spec.name], nowSeconds, nowSeconds, nowSeconds])
+            }
+            return plan.change
         }
         announceSchedules(!change.isEmpty)
         return change
