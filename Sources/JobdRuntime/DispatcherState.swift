@@ -21,6 +21,20 @@ struct RunningAttempt {
     /// A cancel was answered `running` for this attempt: whatever end it reaches, the
     /// job must not run again (a retry or an interruption becomes `cancelled`).
     var cancelRequested = false
+    /// False while the attempt waits for its host's rate limit (and for one that ended
+    /// without starting): it never counted against its kind's limit.
+    var isStarted = true
+}
+
+/// A claimed fetch waiting for its host's rate limit, without a worker slot.
+struct RateWait {
+    var job: ClaimedJob
+    /// The `host:port` whose token it waits for.
+    var host: String
+    /// When its token is due.
+    var startsAt: ContinuousClock.Instant
+    /// `startsAt` on the wall clock, for the API.
+    var startsAtDate: Date
 }
 
 /// A timed attempt waiting for its deadline.
@@ -40,11 +54,20 @@ struct EndedAttempt {
 }
 
 /// The dispatcher's shared state, behind its `Mutex`: every running attempt, the
-/// deadline heap of timed ones, the ends waiting to be written, and the counters.
+/// deadline heap of timed ones, the fetches waiting for a rate limit, the ends waiting to
+/// be written, and the counters.
 struct DispatcherState {
     /// Every attempt from its claim until its end is recorded (so an ended but not yet
-    /// written attempt still holds its slot).
+    /// written attempt still holds its slot), rate-limit waits included.
     var running: [JobID: RunningAttempt] = [:]
+    /// The attempts of `running` that wait for their host's rate limit: they hold no slot.
+    var waiting: [JobID: RateWait] = [:]
+    /// When each wait's token is due (entries of ended waits are skipped when reached).
+    var waitDeadlines = Heap<AttemptDeadline>()
+    /// Waits whose token is due, in due order: they take free slots before a claim does.
+    var ready: [AttemptRef] = []
+    /// The token buckets of the rate-limited hosts.
+    var rateLimiter: HostRateLimiter
     var timed: [JobID: TimedRun] = [:]
     var deadlines = Heap<AttemptDeadline>()
     var ended: [EndedAttempt] = []
@@ -63,11 +86,35 @@ struct DispatcherState {
     /// Running attempts per kind and per host, against their limits.
     var limits: AdmissionLimits
 
+    /// The attempts that hold a worker slot: the registered ones minus the waits.
+    var slotted: Int { running.count - waiting.count }
+
     /// Removes a finished attempt's slot, if `attemptID` still holds it.
     mutating func release(_ jobID: JobID, attemptID: Int64) {
         guard let running = running[jobID], running.attemptID == attemptID else { return }
         self.running[jobID] = nil
-        limits.remove(kind: running.kind, host: running.host)
+        if waiting[jobID]?.job.attemptID == attemptID { waiting[jobID] = nil }
+        limits.remove(kind: running.isStarted ? running.kind : nil, host: running.host)
+    }
+
+    /// Moves the waits whose token is due at `now` to the end of `ready`.
+    mutating func takeDueWaits(_ now: ContinuousClock.Instant) {
+        while let top = waitDeadlines.min, top.deadline <= now {
+            waitDeadlines.removeMin()
+            if let wait = waiting[top.jobID], wait.job.attemptID == top.attemptID {
+                ready.append(wait.job.attempt)
+            }
+        }
+    }
+
+    /// Takes every wait out (a shutdown, a lost lease): they hold no slot from now on and
+    /// are no longer registered as waits.
+    mutating func takeAllWaits() -> [RateWait] {
+        let waits = waiting.values.sorted { $0.startsAt < $1.startsAt }
+        waiting.removeAll()
+        waitDeadlines = Heap()
+        ready.removeAll()
+        return waits
     }
 
     /// Takes the timed attempts due at `now` out of the heap.
