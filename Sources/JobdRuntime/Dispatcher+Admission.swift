@@ -57,18 +57,14 @@ extension Dispatcher {
                     guard state.rateLimiter.admits(host: host, rate: rate, now: rateNow) else { return .goesBack }
                     let startsAt = state.rateLimiter.reserve(host: host, rate: rate, now: rateNow)
                     if startsAt > rateNow {
-                        state.running[job.id] = RunningAttempt(
-                            attemptID: job.attemptID, kind: kind, host: host, stop: nil, isStarted: false)
-                        state.limits.add(host: host)
-                        state.waiting[job.id] = RateWait(
-                            job: job, host: host, startsAt: startsAt,
-                            startsAtDate: wallNow.addingTimeInterval((startsAt - rateNow).secondsValue))
-                        state.waitDeadlines.insert(
-                            AttemptDeadline(deadline: startsAt, jobID: job.id, attemptID: job.attemptID))
+                        state.registerWait(
+                            RateWait(
+                                job: job, host: host, startsAt: startsAt,
+                                startsAtDate: wallNow.addingTimeInterval((startsAt - rateNow).secondsValue)))
                         return .waits
                     }
                 }
-                state.running[job.id] = RunningAttempt(attemptID: job.attemptID, kind: kind, host: job.host, stop: stop)
+                state.register(job.id, RunningAttempt(attemptID: job.attemptID, kind: kind, host: job.host, stop: stop))
                 state.limits.add(kind: kind, host: job.host)
                 state.maxRunning = max(state.maxRunning, state.slotted)
                 let cancelPending = state.pendingCancels.remove(job.id) != nil

@@ -50,11 +50,7 @@ extension Dispatcher {
                 guard state.limits.admits(kind: wait.job.spec.kind) else { break }
                 taken += 1
                 let stop = OneShot<StopReason>()
-                state.waiting[ref.jobID] = nil
-                state.running[ref.jobID]?.stop = stop
-                state.running[ref.jobID]?.isStarted = true
-                state.limits.add(kind: wait.job.spec.kind)
-                state.maxRunning = max(state.maxRunning, state.slotted)
+                state.start(wait, stop: stop)
                 starting.append((wait.job, stop))
             }
             state.ready.removeFirst(taken)

@@ -249,11 +249,13 @@ public final class Dispatcher: Service, Sendable {
                         return EndedAttempt(job: item.job, end: AttemptEndPolicy.honouringCancel(item.end), at: item.at)
                     }
                     state.ended.removeAll(keepingCapacity: true)
-                    // Waits whose token is due take free slots before a claim does.
+                    // The ends free their slots (a wait that ended never held one); waits
+                    // whose token is due take free slots before a claim does.
+                    let freed = ended.count { state.running[$0.job.id]?.isStarted ?? true }
                     return (
                         shuttingDown: state.isShuttingDown, armGrace: arm, ended: ended,
                         running: state.running.count,
-                        free: state.workers - state.slotted + ended.count - state.ready.count,
+                        free: state.workers - state.slotted + freed - state.ready.count,
                         paused: state.isPaused
                     )
                 }

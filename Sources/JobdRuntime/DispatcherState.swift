@@ -21,8 +21,8 @@ struct RunningAttempt {
     /// A cancel was answered `running` for this attempt: whatever end it reaches, the
     /// job must not run again (a retry or an interruption becomes `cancelled`).
     var cancelRequested = false
-    /// False while the attempt waits for its host's rate limit (and for one that ended
-    /// without starting): it never counted against its kind's limit.
+    /// False while the attempt waits for its host's rate limit, and for one that ended
+    /// without starting: it holds no worker slot and never counted against its kind's limit.
     var isStarted = true
 }
 
@@ -60,8 +60,11 @@ struct DispatcherState {
     /// Every attempt from its claim until its end is recorded (so an ended but not yet
     /// written attempt still holds its slot), rate-limit waits included.
     var running: [JobID: RunningAttempt] = [:]
-    /// The attempts of `running` that wait for their host's rate limit: they hold no slot.
+    /// The attempts of `running` that wait for their host's rate limit.
     var waiting: [JobID: RateWait] = [:]
+    /// How many attempts of `running` never started (waits, and waits that ended): they
+    /// hold no slot.
+    private(set) var unstarted = 0
     /// When each wait's token is due (entries of ended waits are skipped when reached).
     var waitDeadlines = Heap<AttemptDeadline>()
     /// Waits whose token is due, in due order: they take free slots before a claim does.
@@ -86,14 +89,44 @@ struct DispatcherState {
     /// Running attempts per kind and per host, against their limits.
     var limits: AdmissionLimits
 
-    /// The attempts that hold a worker slot: the registered ones minus the waits.
-    var slotted: Int { running.count - waiting.count }
+    /// The attempts that hold a worker slot: the registered ones that started.
+    var slotted: Int { running.count - unstarted }
+
+    /// Registers a claimed attempt (replacing a stale entry of the job, if any).
+    mutating func register(_ jobID: JobID, _ attempt: RunningAttempt) {
+        if let old = running[jobID], !old.isStarted { unstarted -= 1 }
+        if !attempt.isStarted { unstarted += 1 }
+        running[jobID] = attempt
+    }
+
+    /// Registers a claimed fetch that waits for its token, holding no slot.
+    mutating func registerWait(_ wait: RateWait) {
+        let job = wait.job
+        register(
+            job.id,
+            RunningAttempt(attemptID: job.attemptID, kind: job.spec.kind, host: wait.host, stop: nil, isStarted: false))
+        limits.add(host: wait.host)
+        waiting[job.id] = wait
+        waitDeadlines.insert(AttemptDeadline(deadline: wait.startsAt, jobID: job.id, attemptID: job.attemptID))
+    }
+
+    /// Starts a wait: it takes a slot and counts against its kind from now on.
+    mutating func start(_ wait: RateWait, stop: OneShot<StopReason>) {
+        let id = wait.job.id
+        waiting[id] = nil
+        running[id]?.stop = stop
+        running[id]?.isStarted = true
+        unstarted -= 1
+        limits.add(kind: wait.job.spec.kind)
+        maxRunning = max(maxRunning, slotted)
+    }
 
     /// Removes a finished attempt's slot, if `attemptID` still holds it.
     mutating func release(_ jobID: JobID, attemptID: Int64) {
         guard let running = running[jobID], running.attemptID == attemptID else { return }
         self.running[jobID] = nil
         if waiting[jobID]?.job.attemptID == attemptID { waiting[jobID] = nil }
+        if !running.isStarted { unstarted -= 1 }
         limits.remove(kind: running.isStarted ? running.kind : nil, host: running.host)
     }
 
@@ -107,8 +140,8 @@ struct DispatcherState {
         }
     }
 
-    /// Takes every wait out (a shutdown, a lost lease): they hold no slot from now on and
-    /// are no longer registered as waits.
+    /// Takes every wait out (a shutdown, a lost lease): they are no longer registered as
+    /// waits (still in `running`, without a slot, until released or their end is written).
     mutating func takeAllWaits() -> [RateWait] {
         let waits = waiting.values.sorted { $0.startsAt < $1.startsAt }
         waiting.removeAll()

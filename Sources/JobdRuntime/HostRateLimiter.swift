@@ -3,10 +3,14 @@
 ///
 /// A host's reservations may reach `reach(of:)` ahead of now: two seconds, or one interval
 /// for a rate slower than one every two seconds (so a slow host still has one job waiting,
-/// visible in `jobctl status`). A host booked further than that is *saturated*: the next
-/// claim skips it and a claimed job for it goes back to the queue, so a backlog of
-/// 100,000 fetches to a `1/s` host stays in the database, not in memory, and holds up
-/// no other host.
+/// visible in `jobctl status`); a claimed job that would start later goes back to the
+/// queue. A host booked more than half its reach ahead is *saturated*: claims skip it
+/// until it is booked less far ahead than that, so each claim that takes its jobs has room
+/// for half a reach of them (at `20/s`, 20) instead of taking a slot's worth and sending
+/// all but one back. A slow host (one token every 2 s or less often) has room for one job
+/// at most, so it is saturated only when booked beyond its whole reach. A backlog of
+/// 100,000 fetches to a `1/s` host stays in the database, not in memory, and holds up no
+/// other host.
 struct HostRateLimiter: Sendable {
     /// How far ahead reservations may reach, at least.
     static let horizon: Duration = .seconds(2)
@@ -35,6 +39,12 @@ struct HostRateLimiter: Sendable {
         max(horizon, rate.interval)
     }
 
+    /// How far ahead of now a host may be booked and still be claimed: half its reach, or
+    /// all of it for a slow host.
+    static func claimableReach(of rate: RateLimit) -> Duration {
+        rate.interval >= horizon ? reach(of: rate) : reach(of: rate) / 2
+    }
+
     /// True when a reservation for `host` made at `now` would start within its reach.
     func admits(host: String, rate: RateLimit, now: ContinuousClock.Instant) -> Bool {
         guard let bucket = buckets[host] else { return true }
@@ -50,18 +60,19 @@ struct HostRateLimiter: Sendable {
         return buckets[host, default: TokenBucket(now: now)].reserve(rate: rate, now: now)
     }
 
-    /// The hosts booked beyond their reach at `now`, which the next claim skips, and the
-    /// earliest instant one of them is within reach again (to wake the loop then).
+    /// The hosts booked further ahead at `now` than `claimableReach(of:)`, which the next
+    /// claim skips, and the earliest instant one of them is claimable again (to wake the
+    /// loop then).
     func saturated(at now: ContinuousClock.Instant) -> (hosts: Set<String>, reopensAt: ContinuousClock.Instant?) {
         var hosts: Set<String> = []
         var reopensAt: ContinuousClock.Instant?
         for (host, bucket) in buckets where !bucket.isFull(at: now) {
             guard let rate = table.rate(for: host) else { continue }
-            let reach = Self.reach(of: rate)
+            let claimable = Self.claimableReach(of: rate)
             let next = bucket.nextStart(rate: rate, now: now)
-            guard next - now > reach else { continue }
+            guard next - now > claimable else { continue }
             hosts.insert(host)
-            reopensAt = min(reopensAt ?? next - reach, next - reach)
+            reopensAt = min(reopensAt ?? next - claimable, next - claimable)
         }
         return (hosts, reopensAt)
     }

@@ -10,8 +10,9 @@
 /// Reservations never fail: the caller decides how far ahead it accepts them
 /// (`HostRateLimiter`).
 struct TokenBucket: Sendable, Hashable {
-    /// The theoretical arrival time: when the bucket would be empty-handed if every
-    /// reservation so far had come exactly one interval apart.
+    /// The theoretical arrival time: when the last reservation's token would have been
+    /// earned had every reservation so far come exactly one interval apart. Once it has
+    /// passed, the bucket is full.
     private(set) var theoreticalArrival: ContinuousClock.Instant
 
     /// A full bucket at `now`.

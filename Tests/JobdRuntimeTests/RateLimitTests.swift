@@ -79,6 +79,8 @@ import Testing
             #expect(executor.recorded.map(\.jobID).contains(slow[1]) == false)
             #expect(test.dispatcher.statistics.rateLimited == 0)
             #expect(test.dispatcher.rateLimitWait(of: slow[1]) == nil)
+            // One worker: the wait and its cancelled end never took the slot.
+            #expect(test.dispatcher.statistics.maxRunning == 1)
         }
     }
 

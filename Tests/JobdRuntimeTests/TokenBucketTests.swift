@@ -74,7 +74,7 @@ import Testing
         }
     }
 
-    @Test("the limiter books a host up to two seconds ahead (one interval for slow rates), then saturates it")
+    @Test("the limiter books a host up to two seconds ahead (one interval for slow rates); claims skip it past half")
     func reachAndSaturation() throws {
         let table = try HostRateTable(
             perHost: nil, hosts: ["a.test:80": try rate("20/s"), "slow.test": try rate("1/m")])
@@ -89,9 +89,11 @@ import Testing
         #expect(booked == 60)
         let saturated = limiter.saturated(at: t0)
         #expect(saturated.hosts == ["a.test:80"])
-        // Within reach again once its next start is 2 s away: 50 ms from now.
-        #expect(saturated.reopensAt == t0 + .milliseconds(50))
-        #expect(limiter.saturated(at: t0 + .milliseconds(50)).hosts.isEmpty)
+        // Claimable again once its next start is 1 s (half the reach) away: a claim then
+        // has room for 20 of its jobs.
+        #expect(saturated.reopensAt == t0 + .milliseconds(1050))
+        #expect(limiter.saturated(at: t0 + .milliseconds(1049)).hosts == ["a.test:80"])
+        #expect(limiter.saturated(at: t0 + .milliseconds(1050)).hosts.isEmpty)
 
         let slow = try #require(limiter.rate(for: "slow.test:8080"))
         #expect(limiter.reserve(host: "slow.test:8080", rate: slow, now: t0) == t0)
@@ -99,6 +101,10 @@ import Testing
         #expect(limiter.reserve(host: "slow.test:8080", rate: slow, now: t0) == t0 + .seconds(60))
         #expect(!limiter.admits(host: "slow.test:8080", rate: slow, now: t0))
         #expect(limiter.saturated(at: t0).hosts == ["a.test:80", "slow.test:8080"])
+        // Its next token is 2 minutes out; a slow host is claimable once that is within
+        // its whole reach (a minute), as it has room for one job at most.
+        #expect(limiter.saturated(at: t0 + .seconds(59)).hosts == ["slow.test:8080"])
+        #expect(limiter.saturated(at: t0 + .seconds(60)).hosts.isEmpty)
         #expect(limiter.rate(for: "b.test:80") == nil)
         #expect(limiter.rate(for: nil) == nil)
     }
