@@ -27,14 +27,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-configuration", exact: "1.4.0", traits: [.defaults, "YAML"]),
+        // swift-configuration's YAML trait brings it; jobd reads with it what the snapshot
+        // cannot hold: `limits.host_rates`, a map whose keys (host:port) hold dots and
+        // colons, and `schedules:`, a list of mappings.
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
         .package(url: "https://github.com/apple/swift-collections", exact: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
-        // Already in the graph through swift-configuration's YAML trait; named for the
-        // configuration file's structured sections (`schedules:`), which its snapshot
-        // cannot hold.
-        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
     ],
     targets: [
         .target(

@@ -12,6 +12,7 @@ extension TextTable {
             ("waiting", String(stats.waiting)),
             ("queued", String(stats.queued)),
             ("running", String(stats.running)),
+            ("rate_limited", String(stats.rateLimited)),
             ("succeeded", String(stats.succeeded)),
             ("failed", String(stats.failed)),
             ("cancelled", String(stats.cancelled)),

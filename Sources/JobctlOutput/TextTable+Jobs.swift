@@ -23,9 +23,10 @@ extension TextTable {
 
     /// The key/value view of a job that `jobctl status` prints.
     ///
-    /// `run at` shows only while the job is queued; `error` only when it has one; then
-    /// the result's summary: status, size, elapsed time and final URL for a fetch, the
-    /// value for a delay.
+    /// `run at` shows only while the job is queued; `start` only while a claimed fetch
+    /// waits for its host's rate limit (`waiting for rate limit of HOST (token due
+    /// HH:mm:ss.SSS)`); `error` only when it has one; then the result's summary: status,
+    /// size, elapsed time and final URL for a fetch, the value for a delay.
     ///
     /// - Parameter record: The job.
     /// - Returns: The table, without a header.
@@ -50,6 +51,10 @@ extension TextTable {
         }
         if record.state == .queued {
             pairs.append(("run at", HumanFormat.date(record.runAt)))
+        }
+        if let wait = record.rateLimit {
+            pairs.append(
+                ("start", "waiting for rate limit of \(wait.host) (token due \(HumanFormat.timeOfDay(wait.startsAt)))"))
         }
         pairs.append(("finished", HumanFormat.date(record.finishedAt)))
         if let error = record.error {

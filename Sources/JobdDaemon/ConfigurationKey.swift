@@ -1,4 +1,5 @@
 import JobdModel
+import JobdRuntime
 import JobdStore
 import Logging
 
@@ -11,6 +12,9 @@ struct ConfigurationKey: Sendable {
     let name: String
     /// True when the value is a list (a YAML sequence, or comma-separated in a variable).
     let isList: Bool
+    /// True when the value is a map whose own keys are data, not jobd keys (a YAML
+    /// mapping, or `key=value,…` in a variable): `limits.host_rates`.
+    let isMap: Bool
     /// True when a SIGHUP applies a change without a restart.
     let isLive: Bool
     /// The command-line flag that sets it, if any.
@@ -170,6 +174,18 @@ struct ConfigurationKey: Sendable {
             },
             render: { ConfigurationParser.renderOptional($0.hostLimit) }),
         ConfigurationKey(
+            "limits.per_host_rate", isLive: true,
+            apply: { configuration, raw in
+                configuration.hostRates.perHost = try ConfigurationParser.optionalRate(raw)
+            },
+            render: { ConfigurationParser.renderRate($0.hostRates.perHost) }),
+        ConfigurationKey(
+            "limits.host_rates", isMap: true, isLive: true,
+            apply: { configuration, raw in
+                configuration.hostRates.entries = try ConfigurationParser.hostRates(raw)
+            },
+            render: { ConfigurationParser.renderHostRates($0.hostRates.entries) }),
+        ConfigurationKey(
             "max_queued",
             apply: { configuration, raw in
                 configuration.maxQueued = try ConfigurationParser.optionalInteger(raw, in: 1...1_000_000_000)
@@ -280,12 +296,14 @@ struct ConfigurationKey: Sendable {
     ]
 
     private init(
-        _ name: String, isList: Bool = false, flag: String? = nil, isLive: Bool = false, aliases: [String] = [],
+        _ name: String, isList: Bool = false, isMap: Bool = false, flag: String? = nil, isLive: Bool = false,
+        aliases: [String] = [],
         apply: @escaping @Sendable (inout DaemonConfiguration, RawSetting) throws -> Void,
         render: @escaping @Sendable (DaemonConfiguration) -> String
     ) {
         self.name = name
         self.isList = isList
+        self.isMap = isMap
         self.flag = flag
         self.isLive = isLive
         self.environmentAliases = aliases

@@ -134,7 +134,10 @@ struct ConfigurationLayer {
         // Own code, as for the environment: a snapshot answers for the keys asked about,
         // so a misspelt key in the file would be ignored without this check.
         let known = Set(ConfigurationKey.all.map(\.name))
+        // A map key's own keys (host names) are values, not jobd keys.
+        let mapPrefixes = ConfigurationKey.all.filter(\.isMap).map { $0.name + "." }
         for name in collector.keys.sorted() where !known.contains(name) {
+            if mapPrefixes.contains(where: { name.hasPrefix($0) }) { continue }
             // `limits:` with every child commented out parses as a null `limits`.
             if ConfigurationKey.sections.contains(name),
                 case .string(let value) = try? snapshot.value(forKey: AbsoluteConfigKey([name]), type: .string).value?
@@ -154,6 +157,10 @@ struct ConfigurationLayer {
         }
         return ConfigurationLayer(schedules: schedules) { key in
             let configKey = AbsoluteConfigKey(key.components)
+            // A mapping, even an empty one (which leaves no key in the snapshot at all).
+            if key.isMap, !collector.keys.contains(key.name) {
+                return try mapSetting(key, in: text, path: path)
+            }
             guard collector.keys.contains(key.name) else { return nil }
             if key.isList,
                 case .stringArray(let items) = try? snapshot.value(forKey: configKey, type: .stringArray).value?.content
@@ -165,6 +172,25 @@ struct ConfigurationLayer {
             }
             // Not a scalar and not (for a list key) a list of scalars.
             return (.list([]), path)
+        }
+    }
+
+    /// A map key's mapping in the file, read with its keys intact (`YAMLMapReader`).
+    ///
+    /// - Throws: `ConfigurationError` `invalid_value` for a map holding anything but
+    ///   scalars, naming the key and the file.
+    private static func mapSetting(_ key: ConfigurationKey, in text: String, path: String) throws -> (
+        RawSetting, String
+    )? {
+        do {
+            guard let map = try YAMLMapReader.map(at: key.components, in: text) else { return nil }
+            return (.map(map), path)
+        } catch let error as InvalidValue {
+            throw ConfigurationError(.invalidValue, key: key.name, reason: error.reason, source: path)
+        } catch {
+            // The snapshot parsed the same text; a second parser refusing it is a bug there.
+            throw ConfigurationError(
+                .unreadableFile, key: "config", reason: "\(path) is not valid jobd YAML: \(error)", source: path)
         }
     }
 

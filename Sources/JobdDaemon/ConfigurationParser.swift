@@ -21,6 +21,7 @@ enum ConfigurationParser {
         switch raw {
         case .scalar(let text): return text.trimmingCharacters(in: .whitespaces)
         case .list: throw InvalidValue("expected a single value, not a list")
+        case .map: throw InvalidValue("expected a single value, not a map")
         }
     }
 
@@ -38,6 +39,8 @@ enum ConfigurationParser {
         case .scalar(let text):
             if isNull(text) || text.trimmingCharacters(in: .whitespaces) == "[]" { return [] }
             return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        case .map:
+            throw InvalidValue("expected a list, not a map")
         }
     }
 

@@ -58,6 +58,9 @@ struct DaemonConfiguration: Sendable, Equatable {
     var kindLimits: [JobKind: Int]
     /// `limits.per_host`: the most fetches running at once to one host.
     var hostLimit: Int?
+    /// `limits.per_host_rate` (`perHost`) and `limits.host_rates` (`entries`): token-bucket
+    /// rates of the fetch hosts.
+    var hostRates = HostRateTable()
     /// `max_queued`: the most queued jobs; nil means no cap.
     var maxQueued: Int?
     /// `fetch.timeout`: the timeout of a fetch attempt whose spec has none.
@@ -131,7 +134,7 @@ struct DaemonConfiguration: Sendable, Equatable {
         RuntimeOptions(
             workers: workers, defaultFetchTimeout: fetchTimeout.secondsValue, defaultMaxAttempts: maxAttempts,
             shutdownGrace: grace, retryBase: retryBase, retryCap: retryCap, kindLimits: kindLimits,
-            hostLimit: hostLimit, maxQueued: maxQueued, retention: retention)
+            hostLimit: hostLimit, hostRates: hostRates, maxQueued: maxQueued, retention: retention)
     }
 
     /// The fetch executor's options.

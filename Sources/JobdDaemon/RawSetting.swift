@@ -4,4 +4,6 @@ enum RawSetting: Sendable, Equatable {
     case scalar(String)
     /// A YAML sequence, or a comma-separated variable.
     case list([String])
+    /// A YAML mapping of scalars (`limits.host_rates`), by key.
+    case map([String: String])
 }

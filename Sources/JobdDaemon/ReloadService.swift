@@ -8,7 +8,8 @@ import UnixSignals
 
 /// Re-reads the configuration on SIGHUP and applies what can change live.
 ///
-/// `workers` goes to `Dispatcher.setWorkers(_:)` and `log.level` to the shared
+/// `workers` goes to `Dispatcher.setWorkers(_:)`, `limits.per_host_rate` and
+/// `limits.host_rates` to `Dispatcher.setHostRates(_:)`, and `log.level` to the shared
 /// `LogLevelSwitch`; every other change needs a restart and is named as such. One log
 /// line says what changed. A configuration that no longer loads is refused with the usual
 /// message, and the running one stays. With `$NOTIFY_SOCKET` it brackets the reload with
@@ -83,8 +84,15 @@ struct ReloadService: Service, CustomStringConvertible {
             return
         }
         var applied = current
+        var ratesChanged = false
         for change in changes where change.isLive {
             switch change.key {
+            case "limits.per_host_rate":
+                applied.hostRates.perHost = loaded.configuration.hostRates.perHost
+                ratesChanged = true
+            case "limits.host_rates":
+                applied.hostRates.entries = loaded.configuration.hostRates.entries
+                ratesChanged = true
             case "workers":
                 dispatcher.setWorkers(loaded.configuration.workers)
                 applied.workers = loaded.configuration.workers
@@ -95,6 +103,7 @@ struct ReloadService: Service, CustomStringConvertible {
                 preconditionFailure("\(change.key) is marked live but has no live apply")
             }
         }
+        if ratesChanged { dispatcher.setHostRates(applied.hostRates) }
         // Keys that need a restart stay at their running values, so the next reload names
         // them again until the daemon restarts.
         running.value = applied

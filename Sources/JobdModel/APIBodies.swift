@@ -127,10 +127,14 @@ public struct StatsResponse: Codable, Hashable, Sendable {
     public var commits: Int
     /// Seconds since the daemon started.
     public var uptimeSeconds: Double
+    /// Fetches this daemon claimed that wait for a host's rate limit without holding a
+    /// worker slot; they are `running` in the database, so `running` counts them too.
+    public var rateLimited: Int
 
     public init(
         waiting: Int = 0, queued: Int, running: Int, succeeded: Int, failed: Int, cancelled: Int, workers: Int,
-        paused: Bool = false, maxRunning: Int, submitted: Int, finished: Int, commits: Int, uptimeSeconds: Double
+        paused: Bool = false, maxRunning: Int, submitted: Int, finished: Int, commits: Int, uptimeSeconds: Double,
+        rateLimited: Int = 0
     ) {
         self.waiting = waiting
         self.queued = queued
@@ -145,6 +149,7 @@ public struct StatsResponse: Codable, Hashable, Sendable {
         self.finished = finished
         self.commits = commits
         self.uptimeSeconds = uptimeSeconds
+        self.rateLimited = rateLimited
     }
 
     enum CodingKeys: String, CodingKey {
@@ -161,9 +166,11 @@ public struct StatsResponse: Codable, Hashable, Sendable {
         case finished
         case commits
         case uptimeSeconds = "uptime_seconds"
+        case rateLimited = "rate_limited"
     }
 
-    /// Decodes a body; one from a daemon older than the `waiting` state counts none.
+    /// Decodes a body; one from a daemon older than the `waiting` state, or than rate
+    /// limits, counts none of them.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         waiting = try container.decodeIfPresent(Int.self, forKey: .waiting) ?? 0
@@ -179,6 +186,7 @@ public struct StatsResponse: Codable, Hashable, Sendable {
         finished = try container.decode(Int.self, forKey: .finished)
         commits = try container.decode(Int.self, forKey: .commits)
         uptimeSeconds = try container.decode(Double.self, forKey: .uptimeSeconds)
+        rateLimited = try container.decodeIfPresent(Int.self, forKey: .rateLimited) ?? 0
     }
 }
 

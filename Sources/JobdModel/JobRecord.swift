@@ -80,6 +80,10 @@ public struct JobRecord: Codable, Hashable, Sendable {
     /// The jobs that wait for this one (`after`), by id. Present on `GET /v1/jobs/{id}`
     /// when there are any; absent in lists. The jobs it waits for are its spec's `after`.
     public var children: [JobID]?
+    /// The host rate limit this job waits for before its attempt starts: present on
+    /// `GET /v1/jobs/{id}` and `wait` while a claimed fetch waits for its token (its state
+    /// is `running`, its attempt not started); absent otherwise.
+    public var rateLimit: RateLimitWait?
 
     public init(
         id: JobID, kind: JobKind, spec: JobSpec, state: JobState, priority: Int, runAt: Date,
@@ -123,5 +127,6 @@ public struct JobRecord: Codable, Hashable, Sendable {
         case attempts
         case batchID = "batch_id"
         case children
+        case rateLimit = "rate_limit"
     }
 }

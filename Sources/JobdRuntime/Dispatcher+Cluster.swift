@@ -9,18 +9,20 @@ extension Dispatcher {
     /// Stops every running attempt: the node's lease ran out, so the leader may already
     /// have given their jobs to another node. Their ends are fenced out by the store.
     func stopAllForLostLease() {
-        let (stops, timed) = state.withLock { state in
+        let (stops, timed, waits) = state.withLock { state in
             let stops = state.running.values.compactMap(\.stop)
             let timed = state.timed.values.map(\.job)
             state.timed.removeAll()
-            return (stops, timed)
+            return (stops, timed, state.takeAllWaits())
         }
-        guard !stops.isEmpty || !timed.isEmpty else { return }
+        guard !stops.isEmpty || !timed.isEmpty || !waits.isEmpty else { return }
         logger.error(
             "this node's lease ran out: stopping its running attempts (another node may run them now)",
-            metadata: ["attempts": "\(stops.count + timed.count)"])
+            metadata: ["attempts": "\(stops.count + timed.count + waits.count)"])
         for stop in stops { stop.fulfil(.leaseLost) }
         for job in timed { ended(job, end: endPolicy.end(of: job, .stopped(.leaseLost)), wake: false) }
+        // Waits never started: their ends are fenced out like the others'.
+        for wait in waits { ended(wait.job, end: endOfWait(wait, .leaseLost), wake: false) }
         wakeup.yield()
     }
 

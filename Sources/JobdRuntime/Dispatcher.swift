@@ -29,7 +29,7 @@ import Synchronization
 public final class Dispatcher: Service, Sendable {
     /// Counters of the dispatcher since start.
     public struct Statistics: Sendable, Hashable {
-        /// Jobs running now.
+        /// Jobs running now, holding a worker slot.
         public var running: Int
         /// The highest `running` seen.
         public var maxRunning: Int
@@ -43,6 +43,8 @@ public final class Dispatcher: Service, Sendable {
         public var isShuttingDown: Bool
         /// True while dispatching is paused.
         public var isPaused: Bool
+        /// Claimed fetches waiting for their host's rate limit, without a worker slot.
+        public var rateLimited: Int = 0
     }
 
     let store: any JobStore
@@ -85,7 +87,7 @@ public final class Dispatcher: Service, Sendable {
         self.logger = logger
         self.state = Mutex(
             DispatcherState(
-                workers: max(1, options.workers),
+                rateLimiter: HostRateLimiter(table: options.hostRates), workers: max(1, options.workers),
                 limits: AdmissionLimits(kindLimits: options.kindLimits, hostLimit: options.hostLimit)))
         runner = AttemptRunner(executors: executors, clock: clock)
         endPolicy = AttemptEndPolicy(options: options)
@@ -138,9 +140,9 @@ public final class Dispatcher: Service, Sendable {
     public var statistics: Statistics {
         state.withLock { state in
             Statistics(
-                running: state.running.count, maxRunning: state.maxRunning, workers: state.workers,
+                running: state.slotted, maxRunning: state.maxRunning, workers: state.workers,
                 submitted: state.submitted, finished: state.finished, isShuttingDown: state.isShuttingDown,
-                isPaused: state.isPaused)
+                isPaused: state.isPaused, rateLimited: state.waiting.count)
         }
     }
 
@@ -168,9 +170,9 @@ public final class Dispatcher: Service, Sendable {
         }
     }
 
-    /// Stops a running attempt: a task-run one through its stop signal, a timed one by
-    /// ending it now. With `orRemember`, a job not registered yet gets a note that its
-    /// registration picks up.
+    /// Stops a running attempt: a task-run one through its stop signal, a timed one or
+    /// one waiting for a rate limit by ending it now. With `orRemember`, a job not
+    /// registered yet gets a note that its registration picks up.
     ///
     /// - Returns: True when the job was running here.
     @discardableResult
@@ -179,6 +181,7 @@ public final class Dispatcher: Service, Sendable {
             case alreadyEnding
             case signal(OneShot<StopReason>)
             case end(ClaimedJob)
+            case endWait(RateWait)
         }
         let action: Action? = state.withLock { state in
             guard let running = state.running[jobID] else {
@@ -186,6 +189,9 @@ public final class Dispatcher: Service, Sendable {
                 return nil
             }
             if reason == .cancelRequested { state.running[jobID]?.cancelRequested = true }
+            // A wait ends now; from here on it is an ended attempt, holding a slot until
+            // its end is written, like any other.
+            if let wait = state.waiting.removeValue(forKey: jobID) { return .endWait(wait) }
             if let stop = running.stop { return .signal(stop) }
             // A timed attempt still waiting ends now; one already ended is being written.
             guard let run = state.timed.removeValue(forKey: jobID) else { return .alreadyEnding }
@@ -201,6 +207,9 @@ public final class Dispatcher: Service, Sendable {
             return true
         case .end(let job):
             ended(job, end: endPolicy.end(of: job, .stopped(reason)))
+            return true
+        case .endWait(let wait):
+            ended(wait.job, end: endOfWait(wait, reason))
             return true
         }
     }
@@ -226,7 +235,11 @@ public final class Dispatcher: Service, Sendable {
                 for run in due {
                     ended(run.job, end: endPolicy.end(of: run.job, run.outcome), wake: false)
                 }
+                if state.withLock({ $0.isShuttingDown && !$0.waiting.isEmpty }) {
+                    await releaseWaitsForShutdown()
+                }
                 let round = state.withLock { state in
+                    state.takeDueWaits(instant)
                     let arm = state.isShuttingDown && !state.graceArmed
                     if arm { state.graceArmed = true }
                     // An attempt that ended on its own just as a cancel was answered
@@ -236,9 +249,13 @@ public final class Dispatcher: Service, Sendable {
                         return EndedAttempt(job: item.job, end: AttemptEndPolicy.honouringCancel(item.end), at: item.at)
                     }
                     state.ended.removeAll(keepingCapacity: true)
+                    // The ends free their slots (a wait that ended never held one); waits
+                    // whose token is due take free slots before a claim does.
+                    let freed = ended.count { state.running[$0.job.id]?.isStarted ?? true }
                     return (
                         shuttingDown: state.isShuttingDown, armGrace: arm, ended: ended,
-                        running: state.running.count, free: state.workers - state.running.count + ended.count,
+                        running: state.running.count,
+                        free: state.workers - state.slotted + freed - state.ready.count,
                         paused: state.isPaused
                     )
                 }
@@ -253,11 +270,14 @@ public final class Dispatcher: Service, Sendable {
                 }
                 let limit = round.shuttingDown || round.paused ? 0 : min(max(0, round.free), claimChunk)
                 if round.ended.isEmpty && limit == 0 {
+                    startReady(in: &group)
                     if round.shuttingDown && round.running == 0 { break }
                     armNextDeadline(in: &group)
+                    armRateTimers(reopensAt: nil, in: &group)
                     continue
                 }
-                let (excludedKinds, excludedHosts) = limit > 0 ? saturated(after: round.ended) : ([], [])
+                let (excludedKinds, excludedHosts, reopensAt) =
+                    limit > 0 ? saturated(after: round.ended, at: instant) : ([], [], nil)
                 // One instant for the claim and the next-run_at query (they share a
                 // transaction): a job due in between is either claimed or timed.
                 let now = Date()
@@ -320,8 +340,11 @@ public final class Dispatcher: Service, Sendable {
                     // before the next round can claim it.
                     _ = try? await cancel(jobID)
                 }
+                startReady(in: &group)
                 admit(outcome.claimed, now: instant, in: &group)
-                if limit > 0 && outcome.claimed.count == limit && round.free > limit {
+                // Claimed jobs that wait for a rate limit, or went back, took no slot.
+                let freeNow = state.withLock { $0.workers - $0.slotted - $0.ready.count }
+                if limit > 0 && outcome.claimed.count == limit && freeNow > 0 {
                     // More slots than one claim takes: claim again, after letting the
                     // API's requests run.
                     wakeup.yield()
@@ -330,6 +353,7 @@ public final class Dispatcher: Service, Sendable {
                     arm(timerAt: .now + .seconds(next.timeIntervalSince(Date())), in: &group)
                 }
                 armNextDeadline(in: &group)
+                armRateTimers(reopensAt: reopensAt, in: &group)
                 if round.shuttingDown && state.withLock({ $0.running.isEmpty && $0.ended.isEmpty }) { break }
             }
             // Every job has finished; what is left are timers, which must not hold up the stop.
@@ -355,7 +379,7 @@ public final class Dispatcher: Service, Sendable {
                 state.release(item.job.id, attemptID: item.job.attemptID)
             }
             state.finished += ended.count
-            return (state.running.count, cancelNow)
+            return (state.slotted, cancelNow)
         }
         metrics.running.record(running)
         for (item, wasRecorded) in zip(ended, recorded) {
@@ -373,64 +397,6 @@ public final class Dispatcher: Service, Sendable {
         let at = Date()
         state.withLock { $0.ended.append(EndedAttempt(job: job, end: end, at: at)) }
         if wake { wakeup.yield() }
-    }
-
-    /// The kinds and hosts at their limits, which the next claim skips, counting the
-    /// `ended` attempts (recorded in the same round) as gone.
-    private func saturated(after ended: [EndedAttempt]) -> (kinds: Set<JobKind>, hosts: Set<String>) {
-        state.withLock { state in
-            let leaving = ended.filter { state.running[$0.job.id]?.attemptID == $0.job.attemptID }
-            return state.limits.saturated(leaving: leaving.map { ($0.job.spec.kind, $0.job.host) })
-        }
-    }
-
-    /// Arms a wake-up for the earliest timed deadline, or wakes now when it has passed.
-    private func armNextDeadline(in group: inout DiscardingTaskGroup) {
-        guard let next = state.withLock({ $0.deadlines.min?.deadline }) else { return }
-        if next <= .now {
-            wakeup.yield()
-        } else {
-            arm(timerAt: next, in: &group)
-        }
-    }
-
-    /// Arms a wake-up at `deadline` unless one at or before it is armed already.
-    private func arm(timerAt deadline: ContinuousClock.Instant, in group: inout DiscardingTaskGroup) {
-        let needed = state.withLock { state in
-            if let armed = state.timerDeadline, armed <= deadline, armed > .now { return false }
-            state.timerDeadline = deadline
-            return true
-        }
-        guard needed else { return }
-        // At most a day per sleep: a run_at centuries ahead must not overflow the clock's
-        // nanoseconds; a timer that fires early just looks again and re-arms.
-        let delay = min(max(.zero, deadline - .now), .seconds(86_400))
-        group.addTask {
-            // A cancelled timer (shutdown) must not wake anything.
-            guard (try? await self.clock.sleep(for: delay)) != nil else { return }
-            self.state.withLock { state in
-                if state.timerDeadline == deadline { state.timerDeadline = nil }
-            }
-            self.wakeup.yield()
-        }
-    }
-
-    private func interruptAfterGrace() async {
-        try? await clock.sleep(for: options.shutdownGrace)
-        let (stops, timed) = state.withLock { state in
-            let stops = state.running.values.compactMap(\.stop)
-            let timed = state.timed.values.map(\.job)
-            state.timed.removeAll()
-            return (stops, timed)
-        }
-        if !stops.isEmpty || !timed.isEmpty {
-            logger.info(
-                "shutdown: grace period over, interrupting running jobs",
-                metadata: ["jobs": "\(stops.count + timed.count)"])
-        }
-        for stop in stops { stop.fulfil(.shutdown) }
-        for job in timed { ended(job, end: endPolicy.end(of: job, .stopped(.shutdown)), wake: false) }
-        wakeup.yield()
     }
 
     func runAttempt(_ job: ClaimedJob, stop: OneShot<StopReason>) async {

@@ -22,6 +22,9 @@ public struct RuntimeOptions: Sendable {
     public var kindLimits: [JobKind: Int]
     /// The most fetches running at once to one host (`host:port`); nil means no limit.
     public var hostLimit: Int?
+    /// Token-bucket rates per fetch host (`limits.per_host_rate`, `limits.host_rates`): a
+    /// fetch waits for its host's token without holding a worker slot.
+    public var hostRates: HostRateTable
     /// The most jobs waiting (`queued`) at once; a submit past it gets 429. Nil: no cap.
     public var maxQueued: Int?
     /// Finished jobs older than this are pruned in the background; nil keeps them forever.
@@ -37,6 +40,7 @@ public struct RuntimeOptions: Sendable {
         retryCap: Duration = .seconds(300),
         kindLimits: [JobKind: Int] = [:],
         hostLimit: Int? = nil,
+        hostRates: HostRateTable = HostRateTable(),
         maxQueued: Int? = nil,
         retention: Duration? = .seconds(7 * 24 * 3600)
     ) {
@@ -49,6 +53,7 @@ public struct RuntimeOptions: Sendable {
         self.retryCap = retryCap
         self.kindLimits = kindLimits
         self.hostLimit = hostLimit
+        self.hostRates = hostRates
         self.maxQueued = maxQueued
         self.retention = retention
     }

@@ -67,12 +67,22 @@ struct JobsController: Sendable {
         }
     }
 
-    /// `GET /v1/jobs/{id}`: the full record with attempts.
+    /// `GET /v1/jobs/{id}`: the full record with attempts, and the rate limit it waits for
+    /// when this daemon holds it waiting for one.
     @Sendable func get(_ request: Request, context: Context) async throws -> Response {
         let caller = try context.requireCaller()
         let id = try jobID(context)
         guard let record = try await store.job(id), caller.canSee(record) else { throw Self.notFound(id) }
-        return try JSONBody.response(record)
+        return try JSONBody.response(withRateLimit(record))
+    }
+
+    /// `record` with its rate-limit wait, if this daemon's dispatcher holds it waiting:
+    /// on an engine with many nodes only the node holding the job knows.
+    private func withRateLimit(_ record: JobRecord) -> JobRecord {
+        guard record.state == .running, let wait = dispatcher.rateLimitWait(of: record.id) else { return record }
+        var record = record
+        record.rateLimit = wait
+        return record
     }
 
     /// `GET /v1/jobs?state=&kind=&limit=&after=`: newest first, cursor-paginated; the
@@ -123,11 +133,11 @@ struct JobsController: Sendable {
         defer { events.cancel(registration) }
         guard let first = try await store.job(id), caller.canSee(first) else { throw Self.notFound(id) }
         if first.state.isTerminal || timeout == .zero {
-            return try JSONBody.response(first)
+            return try JSONBody.response(withRateLimit(first))
         }
         _ = await events.wait(registration, timeout: timeout)
         guard let record = try await store.job(id), caller.canSee(record) else { throw Self.notFound(id) }
-        return try JSONBody.response(record)
+        return try JSONBody.response(withRateLimit(record))
     }
 
     /// `POST /v1/jobs/{id}/cancel`.

@@ -28,6 +28,11 @@ struct MetricsController<Context: RequestContext>: Sendable {
         MetricNameDescriptor(
             namespace: "jobd", metricName: "workers", unitName: "", helpText: "The global worker limit")
     }
+    static var rateLimited: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "jobd", metricName: "fetches_rate_limited", unitName: "",
+            helpText: "Claimed fetches waiting for their host's rate limit, holding no worker slot")
+    }
     static var paused: MetricNameDescriptor {
         MetricNameDescriptor(
             namespace: "jobd", metricName: "paused", unitName: "", helpText: "1 while dispatching is paused")
@@ -45,6 +50,7 @@ struct MetricsController<Context: RequestContext>: Sendable {
         let statistics = dispatcher.statistics
         registry.makeGauge(descriptor: Self.workers).set(Double(statistics.workers))
         registry.makeGauge(descriptor: Self.paused).set(Double(statistics.isPaused ? 1 : 0))
+        registry.makeGauge(descriptor: Self.rateLimited).set(Double(statistics.rateLimited))
         var buffer: [UInt8] = []
         buffer.reserveCapacity(16 * 1024)
         registry.emit(into: &buffer)

@@ -71,7 +71,7 @@ import Testing
             let stats = try await daemon.jobctlJSON(StatsResponse.self, ["stats"])
             #expect(stats.workers == 2)
             let human = try await daemon.jobctl(["stats"])
-            #expect(human.stdout.contains("workers:      2\n"), "\(human)")
+            #expect(human.stdout.contains("workers:       2\n"), "\(human)")
             let zero = try await daemon.jobctl(["workers", "0"])
             #expect(zero.status == 2, "\(zero)")
         }

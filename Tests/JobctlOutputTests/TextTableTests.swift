@@ -1,3 +1,4 @@
+import Foundation
 import JobdModel
 import Testing
 
@@ -83,6 +84,18 @@ struct TextTableTests {
             ])
     }
 
+    @Test("a fetch waiting for its host's rate limit says so, with the time its token is due")
+    func rateLimitedJob() {
+        var record = Fixtures.record(
+            id: 9, spec: JobSpec(.fetch(FetchSpec(url: "http://127.0.0.1:8080/"))), state: .running)
+        record.rateLimit = RateLimitWait(host: "127.0.0.1:8080", startsAt: Fixtures.created.addingTimeInterval(1.25))
+        let due = HumanFormat.timeOfDay(Fixtures.created.addingTimeInterval(1.25))
+        let lines = TextTable.jobFields(record).lines()
+        #expect(lines.contains("start:     waiting for rate limit of 127.0.0.1:8080 (token due \(due))"), "\(lines)")
+        record.rateLimit = nil
+        #expect(!TextTable.jobFields(record).lines().contains { $0.hasPrefix("start:") })
+    }
+
     @Test("the attempts table shows each attempt's times, outcome and error")
     func attempts() {
         let started = HumanFormat.date(Fixtures.created)
@@ -128,13 +141,13 @@ struct TextTableTests {
     func daemonViews() {
         let stats = StatsResponse(
             queued: 1, running: 2, succeeded: 3, failed: 4, cancelled: 5, workers: 8, paused: true, maxRunning: 6,
-            submitted: 15, finished: 12, commits: 9, uptimeSeconds: 303.7)
+            submitted: 15, finished: 12, commits: 9, uptimeSeconds: 303.7, rateLimited: 1)
         #expect(
             TextTable.stats(stats).lines() == [
-                "waiting:      0", "queued:       1", "running:      2", "succeeded:    3", "failed:       4",
-                "cancelled:    5",
-                "workers:      8", "paused:       yes", "max_running:  6", "submitted:    15", "finished:     12",
-                "commits:      9", "uptime:       5m 3s",
+                "waiting:       0", "queued:        1", "running:       2", "rate_limited:  1", "succeeded:     3",
+                "failed:        4", "cancelled:     5",
+                "workers:       8", "paused:        yes", "max_running:   6", "submitted:     15", "finished:      12",
+                "commits:       9", "uptime:        5m 3s",
             ])
         #expect(
             TextTable.dispatch(DispatchResponse(workers: 4, paused: false)).lines() == [

@@ -80,6 +80,13 @@ struct KeyCase: Sendable, CustomTestStringConvertible {
             key: "limits.per_host", good: "2", rendered: "2", bad: "two", badText: "two",
             reason: "\"two\" is not a whole number"),
         KeyCase(
+            key: "limits.per_host_rate", good: "0.5/s", rendered: "\"0.5/s\"", bad: "\"0/s\"", badText: "0/s",
+            reason: "must be more than 0, got \"0/s\""),
+        KeyCase(
+            key: "limits.host_rates", good: "{\"127.0.0.1:8080\": \"20/s\", API.example.com: 2/s}",
+            rendered: "{\"127.0.0.1:8080\": \"20/s\", \"api.example.com\": \"2/s\"}", bad: "{\"a.test\": fast}",
+            badText: "a.test=fast", reason: "\"a.test\": \"fast\" is not a rate (like 20/s, 600/m, 2/h or 0.5/s)"),
+        KeyCase(
             key: "max_queued", good: "1000", rendered: "1000", bad: "0", badText: "0",
             reason: "must be 1 to 1000000000, got 0"),
         KeyCase(
@@ -193,7 +200,7 @@ struct KeyCase: Sendable, CustomTestStringConvertible {
 
     @Test(
         "a key holding one value refuses a YAML list",
-        arguments: ConfigurationKey.all.filter { !$0.isList }.map(\.name))
+        arguments: ConfigurationKey.all.filter { !$0.isList && !$0.isMap }.map(\.name))
     func scalarKeyRefusesList(_ name: String) throws {
         try withConfigurationFixture { fixture in
             let path = try fixture.writeFile(ConfigurationFixture.yaml(name, "[1, 2]"))

@@ -35,12 +35,23 @@ import Testing
     func wire() throws {
         let stats = StatsResponse(
             queued: 1, running: 2, succeeded: 3, failed: 4, cancelled: 5, workers: 8, maxRunning: 6, submitted: 15,
-            finished: 12, commits: 9, uptimeSeconds: 1.5)
+            finished: 12, commits: 9, uptimeSeconds: 1.5, rateLimited: 7)
         #expect(
             try encodeToString(stats)
-                == #"{"cancelled":5,"commits":9,"failed":4,"finished":12,"max_running":6,"paused":false,"queued":1,"running":2,"submitted":15,"succeeded":3,"uptime_seconds":1.5,"waiting":0,"workers":8}"#
+                == #"{"cancelled":5,"commits":9,"failed":4,"finished":12,"max_running":6,"paused":false,"queued":1,"rate_limited":7,"running":2,"submitted":15,"succeeded":3,"uptime_seconds":1.5,"waiting":0,"workers":8}"#
         )
         #expect(try roundTrip(stats) == stats)
+    }
+
+    @Test("stats from a daemon without rate limits count none waiting for one")
+    func olderStats() throws {
+        let stats = try decode(
+            StatsResponse.self,
+            from:
+                #"{"cancelled":5,"commits":9,"failed":4,"finished":12,"max_running":6,"paused":false,"queued":1,"running":2,"submitted":15,"succeeded":3,"uptime_seconds":1.5,"waiting":0,"workers":8}"#
+        )
+        #expect(stats.rateLimited == 0)
+        #expect(stats.running == 2)
     }
 }
 

@@ -67,6 +67,27 @@ import Testing
         #expect(attempts[0]["outcome"] as? String == "interrupted")
     }
 
+    @Test("a fetch waiting for a rate limit carries rate_limit: the host and when its token is due")
+    func rateLimitFixture() throws {
+        let record = try JSONCoding.makeDecoder().decode(
+            JobRecord.self, from: fixtureData("job-record-rate-limited.json"))
+        #expect(record.state == .running)
+        #expect(
+            record.rateLimit == RateLimitWait(host: "127.0.0.1:8080", startsAt: try utc("2026-11-25T14:25:01.250Z")))
+        #expect(try roundTrip(record) == record)
+        let text = try encodeToString(record)
+        #expect(
+            text.contains(#""rate_limit":{"host":"127.0.0.1:8080","starts_at":"2026-11-25T14:25:01.250Z"}"#), "\(text)")
+        // The golden file is this encoding, pretty-printed: the same keys, nothing more.
+        let golden = try #require(
+            JSONSerialization.jsonObject(with: fixtureData("job-record-rate-limited.json")) as? NSDictionary)
+        let encoded = try #require(
+            JSONSerialization.jsonObject(with: JSONCoding.makeEncoder().encode(record)) as? NSDictionary)
+        #expect(encoded == golden)
+        // A record without a wait omits the key; one from an older daemon decodes without it.
+        #expect(try !encodeToString(Self.fullRecord()).contains("rate_limit"))
+    }
+
     @Test("the checked-in v1 record fixture keeps decoding with every field")
     func v1FixtureDecodes() throws {
         let record = try JSONCoding.makeDecoder().decode(JobRecord.self, from: fixtureData("job-record-v1.json"))

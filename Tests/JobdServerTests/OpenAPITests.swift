@@ -49,6 +49,40 @@ import Testing
         return members
     }
 
+    /// The property names of the object schema named `name`.
+    static func schemaProperties(_ name: String) throws -> Set<String> {
+        let text = try String(contentsOf: specURL, encoding: .utf8)
+        let lines = text.split(separator: "\n").map(String.init)
+        guard let start = lines.firstIndex(of: "    \(name):") else { return [] }
+        var properties: Set<String> = []
+        var inProperties = false
+        for line in lines[(start + 1)...] {
+            if line.hasPrefix("    "), !line.hasPrefix("     ") { break }
+            if line.hasPrefix("      "), !line.hasPrefix("       ") {
+                inProperties = line == "      properties:"
+            } else if inProperties, line.hasPrefix("        "), !line.hasPrefix("         "),
+                let colon = line.firstIndex(of: ":")
+            {
+                properties.insert(String(line[line.index(line.startIndex, offsetBy: 8)..<colon]))
+            }
+        }
+        return properties
+    }
+
+    @Test("every key of a stats body and of a job record, rate limits included, is documented")
+    func bodyKeys() throws {
+        let stats = StatsResponse(
+            queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, workers: 1, maxRunning: 0, submitted: 0,
+            finished: 0, commits: 0, uptimeSeconds: 0, rateLimited: 1)
+        let statsKeys = try #require(
+            JSONSerialization.jsonObject(with: JSONCoding.makeEncoder().encode(stats)) as? [String: Any]
+        ).keys
+        #expect(Set(statsKeys) == (try Self.schemaProperties("StatsResponse")))
+        let documented = try Self.schemaProperties("JobRecord")
+        #expect(documented.contains("rate_limit"))
+        #expect(try Self.schemaProperties("RateLimitWait") == ["host", "starts_at"])
+    }
+
     @Test("every route the server serves is documented, and every documented route is served")
     func routes() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
