@@ -9,6 +9,7 @@ import Testing
     @Test("two nodes, one schedule: each slot fires exactly once, across the leader's death")
     func onceAcrossNodes() async throws {
         try await withPostgres { url in
+            let startedAt = Date()
             var nodes: [TestDaemon] = []
             defer { for node in nodes { node.cleanUp() } }
             for index in 0..<2 {
@@ -21,6 +22,7 @@ import Testing
             }
             // The first slot, fired by whichever node leads.
             var fired: [JobRecord] = []
+            try await ScheduleTests.sleepPastBoundary(after: startedAt)
             try await waitUntil("the first slot fired", deadline: .seconds(90)) {
                 fired = try await ScheduleTests.fired("tick", in: nodes[1])
                 return !fired.isEmpty
@@ -33,6 +35,7 @@ import Testing
             // The leader dies; the other node takes over within a lease and fires the next slot.
             kill(try #require(nodes[leader].process?.processIdentifier), SIGKILL)
             let second = first.addingTimeInterval(60)
+            try await ScheduleTests.sleepPastBoundary(after: first)
             try await waitUntil("the next slot fired on the surviving node", deadline: .seconds(90)) {
                 fired = try await ScheduleTests.fired("tick", in: nodes[survivor])
                 return fired.contains { ScheduleTests.slot(of: $0) == second }

@@ -17,6 +17,14 @@ import Testing
         return parts.count == 3 ? RFC3339.date(from: String(parts[2])) : nil
     }
 
+    /// Sleeps until just after the first minute boundary after `date` (when a
+    /// `* * * * *` slot fires): a poll every 50 ms for a minute would launch a thousand
+    /// jobctl processes.
+    static func sleepPastBoundary(after date: Date) async throws {
+        let boundary = (date.timeIntervalSince1970 / 60).rounded(.down) * 60 + 60
+        try await Task.sleep(for: .seconds(max(0, boundary + 0.5 - Date().timeIntervalSince1970)))
+    }
+
     static func config(_ schedules: [(name: String, missed: String)]) -> String {
         "schedules:\n"
             + schedules.map { schedule in
@@ -40,8 +48,10 @@ import Testing
         let names = [("skip", "skip"), ("once", "once"), ("all", "all")]
         try Self.config(names.map { (name: "every-\($0.0)", missed: $0.1) })
             .write(to: daemon.directory.appendingPathComponent("jobd.yaml"), atomically: true, encoding: .utf8)
+        let startedAt = Date()
         try await daemon.start()
         // The first slot: the next minute boundary after the start.
+        try await Self.sleepPastBoundary(after: startedAt)
         var first: [String: JobRecord] = [:]
         try await waitUntil("each schedule fired its first slot", deadline: .seconds(90)) {
             for (name, _) in names {
@@ -63,6 +73,7 @@ import Testing
         let restartAt = firstSlot.addingTimeInterval(3 * 60 + 5)
         try await Task.sleep(for: .seconds(max(0, restartAt.timeIntervalSinceNow)))
         try await daemon.start()
+        try await Task.sleep(for: .milliseconds(500))
         let missed = (1...3).map { firstSlot.addingTimeInterval(Double($0) * 60) }
         var after: [String: [Date]] = [:]
         try await waitUntil("the missed slots were dealt with", deadline: .seconds(30)) {
