@@ -31,6 +31,8 @@ import Testing
                 // Waits hold no slot: never more than the worker limit hold one.
                 #expect(statistics.running <= 2)
                 mostWaiting.withLock { $0 = max($0, statistics.rateLimited) }
+                // b.test has no rate: none of its fetches ever waits for a token.
+                for id in fast { #expect(test.dispatcher.rateLimitWait(of: id) == nil) }
                 return executor.starts(of: "a.test:80").count == 8
             }
             for id in slow + fast {
@@ -45,10 +47,10 @@ import Testing
                 #expect(
                     startedIn >= .milliseconds(500) * (index - 1), "a.test's fetch \(index) started \(startedIn) in")
             }
-            // b.test is not held up: its 10 fetches are done long before a.test's last token.
+            // b.test is not held up (no wall-clock bound: a loaded machine may be slow to run
+            // them; what matters is that none of them waited for a token, checked above).
             let lastFast = try #require(executor.starts(of: "b.test:80").last)
-            #expect(
-                lastFast < starts[7], "b.test's last fetch \(lastFast - submitted), a.test's \(starts[7] - submitted)")
+            print("RateLimitTests: b.test's last fetch \(lastFast - submitted), a.test's last \(starts[7] - submitted)")
             #expect(test.dispatcher.statistics.rateLimited == 0)
         }
     }
@@ -93,14 +95,19 @@ import Testing
             // Tokens at +1 s and +2 s wait in memory; the 47 others stay in the database. All
             // read in one look, before the +1 s token starts its fetch (a loaded machine may
             // take long to get here, and the token does not wait for the test).
+            // Read in one look: a moment with two waits and every other unstarted job back in
+            // the queue. (The look recurs: each claim books the host two seconds ahead
+            // again, so a loaded machine that misses the first one sees a later one.)
             let waits = Mutex<[RateLimitWait]>([])
-            try await test.eventually("the first fetch runs and the over-reach claims go back") {
-                let counts = try await test.store.counts()
-                guard executor.recorded.count == 1, counts.running == 2, counts.queued == 47 else { return false }
+            try await test.eventually("two fetches wait and the over-reach claims went back") {
+                let started = executor.recorded.count
                 let seen = ids.compactMap { test.dispatcher.rateLimitWait(of: $0) }
+                let counts = try await test.store.counts()
+                guard executor.recorded.count == started, seen.count == 2,
+                    test.dispatcher.statistics.rateLimited == 2
+                else { return false }
                 waits.withLock { $0 = seen }
-                let limited = test.dispatcher.statistics.rateLimited
-                return executor.recorded.count == 1 && limited == 2 && seen.count == 2
+                return started >= 1 && counts.queued + started + 2 == 50
             }
             #expect(waits.withLock { $0 }.allSatisfy { $0.host == "a.test:80" })
         }
