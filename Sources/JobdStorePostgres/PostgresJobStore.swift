@@ -31,6 +31,8 @@ public final class PostgresJobStore: JobStore {
     private let counters = Mutex(StoreStatistics(commits: 0, operations: 0))
     /// The specs of jobs this node stored lately, so its claims of them skip the decode.
     let recentSpecs = RecentSpecs()
+    /// Which submitter this node's next fair-share claim serves first.
+    let fairShareRotation = FairShareRotation()
     /// Set by the writer-hang test hook: every later write waits for ever.
     let hung = Mutex(false)
     /// The client's run loop, and the background loops; cancelled by `close`.

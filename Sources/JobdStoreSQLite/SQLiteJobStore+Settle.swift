@@ -8,7 +8,8 @@ extension SQLiteJobStore {
     /// (the group writer's), as `JobStore.settle(_:)` describes.
     ///
     /// A finish is fenced by (job id, attempt number, state `running`); the claim walks the
-    /// queue index (`ClaimQuery`). The node and lease of the claim are not used: one
+    /// queue index (`ClaimQuery`), or the submitters' groups under fair share
+    /// (`FairShareClaim`). The node and lease of the claim are not used: one
     /// process owns the file, under `DatabaseLock`.
     ///
     /// - Throws: `StoreError`.
@@ -23,7 +24,8 @@ extension SQLiteJobStore {
         }
         let claim = ClaimQuery(
             limit: claimLimit, excludingKinds: request.claim.excludingKinds,
-            excludingHosts: request.claim.excludingHosts, now: now)
+            excludingHosts: request.claim.excludingHosts, now: now, fairShare: request.claim.fairShare,
+            rotation: fairShareRotation)
         let context =
             finishes.count == 1 ? "cannot record the end of job \(finishes[0].jobID)" : "cannot record attempts"
         let hook: @Sendable (RawSettle) -> Void = { [weak self] raw in

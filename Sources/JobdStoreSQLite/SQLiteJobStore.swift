@@ -17,6 +17,8 @@ public final class SQLiteJobStore: JobStore {
     let writer: GroupCommitWriter
     /// Specs of just-inserted jobs, for their claims.
     let recentSpecs = RecentSpecs()
+    /// Which submitter a fair-share claim serves first.
+    let fairShareRotation = FairShareRotation()
     /// The change feed's handlers.
     private let subscribers = Mutex<[@Sendable (StoreChange) -> Void]>([])
 

@@ -1,0 +1,80 @@
+import Foundation
+import GRDB
+import JobdModel
+import JobdStore
+
+extension SQLiteJobStore {
+    /// Schema v6: tags, key windows and fair share (issue 13).
+    ///
+    /// - `job_tags (tag, job_id)`, keyed by tag and `WITHOUT ROWID`: the jobs with a tag are
+    ///   one range of its primary key, newest last, so `GET /v1/jobs?tag=` walks it backwards
+    ///   to its page size. `jobs.tags` keeps the job's tags (a JSON array, NULL for none) so
+    ///   that pruning deletes exactly its rows without a second index by job.
+    /// - `jobs.key_expires_at`: when a key given with `key_window` stops holding (unix
+    ///   seconds); NULL for a key held for ever. The key itself stays in
+    ///   `idempotency_key TEXT UNIQUE`, so SQLite's own constraint keeps it unique; a holder
+    ///   whose window passed gives its key up (`idempotency_key` becomes NULL, nothing else
+    ///   of it changes) inside the insert that takes the key over.
+    /// - `jobs_fair`: the queued jobs by submitter group (`coalesce(submitter_uid, -1)`),
+    ///   then in queue order. A fair-share claim finds the groups with queued jobs by a
+    ///   loose index scan along it (one seek per group) and each group's first due jobs by
+    ///   one range each. It costs every insert and claim one more index entry
+    ///   (docs/benchmarks.md, issue 13: within the runs' noise), so it is kept whatever
+    ///   `scheduling.fair_share` says: switching fair share on needs no index build.
+    static func migrateSharing(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                ALTER TABLE jobs ADD COLUMN key_expires_at REAL;
+                ALTER TABLE jobs ADD COLUMN tags TEXT;
+                CREATE TABLE job_tags (
+                    tag TEXT NOT NULL,
+                    job_id INTEGER NOT NULL,
+                    PRIMARY KEY (tag, job_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX jobs_fair ON jobs(coalesce(submitter_uid, -1), priority DESC, run_at, id)
+                    WHERE state = 'queued';
+                """)
+    }
+
+    /// Takes `key` from its holder when the holder's window has passed by `now`, inside the
+    /// caller's transaction.
+    ///
+    /// - Returns: The job that still holds the key, with its submitter; nil when no job
+    ///   holds it (any more).
+    static func keyHolder(_ key: String, now: Double, in db: Database) throws -> (id: Int64, uid: Int64?)? {
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT id, submitter_uid, key_expires_at FROM jobs WHERE idempotency_key = ?"),
+                arguments: [key])
+        else { return nil }
+        let expiresAt: Double? = row["key_expires_at"]
+        guard let expiresAt, expiresAt <= now else { return (row["id"], row["submitter_uid"]) }
+        // The holder keeps its state, spec and place in the queue; it only stops answering
+        // for the key. One writer: nothing can take the key between this and the insert.
+        try db.cachedStatement(sql: "UPDATE jobs SET idempotency_key = NULL WHERE id = ?")
+            .execute(arguments: [row["id"] as Int64])
+        return nil
+    }
+
+    /// A job's tags as stored in `jobs.tags`: a JSON array, nil for none.
+    static func tagsColumn(_ spec: JobSpec) -> String? {
+        guard let tags = spec.tags, !tags.isEmpty else { return nil }
+        return jsonArray(tags)
+    }
+
+    /// Indexes a new job's tags, inside the caller's transaction.
+    static func insertTags(_ tags: [String]?, of id: JobID, in db: Database) throws {
+        guard let tags, !tags.isEmpty else { return }
+        let statement = try db.cachedStatement(sql: "INSERT INTO job_tags (tag, job_id) VALUES (?, ?)")
+        for tag in tags {
+            try statement.execute(arguments: [tag, id.rawValue])
+        }
+    }
+
+    /// Removes a deleted job's tags (its `jobs.tags`), by the primary key of `job_tags`.
+    static func deleteTags(_ tags: String, of id: Int64, in db: Database) throws {
+        try db.cachedStatement(sql: "DELETE FROM job_tags WHERE tag IN (SELECT value FROM json_each(?)) AND job_id = ?")
+            .execute(arguments: [tags, id])
+    }
+}
