@@ -57,6 +57,8 @@ struct DaemonConfiguration: Sendable, Equatable {
     var hostLimit: Int?
     /// `max_queued`: the most queued jobs; nil means no cap.
     var maxQueued: Int?
+    /// `scheduling.fair_share`: queue order, or the submitting uids in turn.
+    var fairShare: FairShare = .off
     /// `fetch.timeout`: the timeout of a fetch attempt whose spec has none.
     var fetchTimeout: Duration
     /// `fetch.max_body_bytes`: the body cap.
@@ -99,7 +101,7 @@ struct DaemonConfiguration: Sendable, Equatable {
             maxConnections: server.maxConnections, maxConnectionsPerUID: server.maxConnectionsPerUID,
             idleTimeout: server.idleTimeout, requestHeadTimeout: server.requestHeadTimeout, databasePath: nil,
             synchronous: store.durability, workers: runtime.workers, kindLimits: runtime.kindLimits,
-            hostLimit: runtime.hostLimit, maxQueued: runtime.maxQueued,
+            hostLimit: runtime.hostLimit, maxQueued: runtime.maxQueued, fairShare: runtime.fairShare,
             fetchTimeout: .milliseconds(Int64(runtime.defaultFetchTimeout * 1000)), maxBodyBytes: fetch.maxBodyBytes,
             maxRedirects: 10, userAgent: fetch.userAgent, deniedNetworks: fetch.deniedNetworks,
             maxAttempts: runtime.defaultMaxAttempts, retryBase: runtime.retryBase, retryCap: runtime.retryCap,
@@ -128,7 +130,7 @@ struct DaemonConfiguration: Sendable, Equatable {
         RuntimeOptions(
             workers: workers, defaultFetchTimeout: fetchTimeout.secondsValue, defaultMaxAttempts: maxAttempts,
             shutdownGrace: grace, retryBase: retryBase, retryCap: retryCap, kindLimits: kindLimits,
-            hostLimit: hostLimit, maxQueued: maxQueued, retention: retention)
+            hostLimit: hostLimit, maxQueued: maxQueued, retention: retention, fairShare: fairShare)
     }
 
     /// The fetch executor's options.

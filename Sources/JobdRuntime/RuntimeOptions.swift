@@ -1,5 +1,6 @@
 import Foundation
 import JobdModel
+import JobdStore
 
 /// Settings of the dispatcher.
 public struct RuntimeOptions: Sendable {
@@ -26,6 +27,8 @@ public struct RuntimeOptions: Sendable {
     public var maxQueued: Int?
     /// Finished jobs older than this are pruned in the background; nil keeps them forever.
     public var retention: Duration?
+    /// How claims share the workers among submitters (`scheduling.fair_share`).
+    public var fairShare: FairShare
 
     public init(
         workers: Int = 16,
@@ -38,7 +41,8 @@ public struct RuntimeOptions: Sendable {
         kindLimits: [JobKind: Int] = [:],
         hostLimit: Int? = nil,
         maxQueued: Int? = nil,
-        retention: Duration? = .seconds(7 * 24 * 3600)
+        retention: Duration? = .seconds(7 * 24 * 3600),
+        fairShare: FairShare = .off
     ) {
         self.workers = workers
         self.defaultFetchTimeout = defaultFetchTimeout
@@ -51,6 +55,7 @@ public struct RuntimeOptions: Sendable {
         self.hostLimit = hostLimit
         self.maxQueued = maxQueued
         self.retention = retention
+        self.fairShare = fairShare
     }
 
     /// The wait before the retry that follows `attemptsUsed` attempts: exponential with
