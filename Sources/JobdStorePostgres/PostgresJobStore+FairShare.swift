@@ -29,7 +29,8 @@ extension PostgresJobStore {
     /// first of them in the same statement. Candidates the merge leaves are locked until
     /// the commit, at most a quota's worth per group (other nodes skip them meanwhile). A
     /// pass that is not full while some group gave its whole quota is followed by one for
-    /// those groups, for what is left.
+    /// those groups, for what is left. With one group of queued jobs the claim is the plain
+    /// one (`claim`).
     static func fairShareClaim(
         _ claim: ClaimRequest, node: Int64, nodeName: String, rotation: FairShareRotation,
         recentSpecs: RecentSpecs, on connection: PostgresConnection, logger: Logger
@@ -39,6 +40,12 @@ extension PostgresJobStore {
             .decode(Int64.self)
         {
             groups.append(group)
+        }
+        if groups.count == 1 {
+            // One group of queued jobs: its jobs in queue order are the claim.
+            rotation.advance(to: groups[0])
+            return try await Self.claim(
+                claim, node: node, nodeName: nodeName, recentSpecs: recentSpecs, on: connection, logger: logger)
         }
         let kinds = claim.excludingKinds.map(\.rawValue)
         let hosts = Array(claim.excludingHosts)

@@ -204,7 +204,7 @@ extension PostgresJobStore {
     }
 
     /// Claims up to `claim.limit` due jobs for `node`, in claim order.
-    private static func claim(
+    static func claim(
         _ claim: ClaimRequest, node: Int64, nodeName: String, recentSpecs: RecentSpecs,
         on connection: PostgresConnection, logger: Logger
     ) async throws -> [ClaimedJob] {

@@ -9,8 +9,9 @@ import JobdStore
 /// The submitter groups with queued jobs come from a loose index scan of `jobs_fair` (a
 /// recursive query: the smallest group, then the smallest one above it, one index seek
 /// each, however many jobs each group has). Each group's first due jobs, in queue order,
-/// are one range of the same index, up to a quota (`FairShareRotation.quota`); the
-/// rotation merges them. When the claim is not full but some group filled its quota, the
+/// are one range of the same index, up to a quota (`FairShareRotation.quota`), read for up
+/// to eight groups in one statement; the rotation merges them. When one group alone has
+/// queued jobs, the claim is the plain one in queue order. When the claim is not full but some group filled its quota, the
 /// groups that did are read again past what was taken, for what is left: a group with two
 /// due jobs leaves its share to the others within the same claim.
 struct FairShareClaim: Sendable {
@@ -33,31 +34,49 @@ struct FairShareClaim: Sendable {
         SELECT uid FROM groups WHERE uid IS NOT NULL
         """
 
-    /// One group's due jobs in queue order (arguments: group, now, limit, offset).
-    static let candidatesSQL = """
-        SELECT id, priority FROM jobs INDEXED BY jobs_fair
-        WHERE coalesce(submitter_uid, -1) = ? AND state = 'queued' AND run_at <= ?
-        ORDER BY priority DESC, run_at, id LIMIT ? OFFSET ?
-        """
+    /// The most groups one candidates statement reads (one `UNION ALL` arm each); more
+    /// groups take more statements.
+    static let groupsPerStatement = 8
 
-    /// `candidatesSQL` skipping kinds and hosts at their limits (arguments: group, now,
-    /// kinds as a JSON array, hosts as a JSON array, limit, offset).
-    static let candidatesExcludingSQL = """
-        SELECT id, priority FROM jobs INDEXED BY jobs_fair
-        WHERE coalesce(submitter_uid, -1) = ? AND state = 'queued' AND run_at <= ?
-            AND kind NOT IN (SELECT value FROM json_each(?))
-            AND (host IS NULL OR host NOT IN (SELECT value FROM json_each(?)))
-        ORDER BY priority DESC, run_at, id LIMIT ? OFFSET ?
-        """
+    /// The due jobs of `groups` groups, each group's in queue order, in one statement: one
+    /// arm per group, each a range of `jobs_fair` (arguments: now, quota, then with
+    /// `excluding` the kinds and hosts as JSON arrays, then per group its group and how
+    /// many of its jobs an earlier pass took). Each row: id, priority, run_at, group.
+    static func candidatesSQL(groups: Int, excluding: Bool) -> String {
+        let base = excluding ? 5 : 3
+        let filter =
+            excluding
+            ? " AND kind NOT IN (SELECT value FROM json_each(?3))"
+                + " AND (host IS NULL OR host NOT IN (SELECT value FROM json_each(?4)))"
+            : ""
+        return (0..<groups).map { index in
+            let group = base + 2 * index
+            return """
+                SELECT * FROM (SELECT id, priority, run_at, ?\(group) FROM jobs INDEXED BY jobs_fair
+                WHERE coalesce(submitter_uid, -1) = ?\(group) AND state = 'queued' AND run_at <= ?1\(filter)
+                ORDER BY priority DESC, run_at, id LIMIT ?2 OFFSET ?\(group + 1))
+                """
+        }.joined(separator: "\nUNION ALL\n")
+    }
 
     /// The ids to claim, in claim order; the rotation moves on to the last group taken.
-    func choose(in db: Database) throws -> [Int64] {
+    ///
+    /// - Returns: Nil when one group alone has queued jobs: its jobs in queue order are the
+    ///   claim, which the plain claim statement reads in one step.
+    func choose(in db: Database) throws -> [Int64]? {
         guard limit > 0 else { return [] }
         var groups = try Int64.fetchAll(db.cachedStatement(sql: Self.groupsSQL))
+        if groups.count == 1 {
+            rotation.advance(to: groups[0])
+            return nil
+        }
         let excluding = !excludingKinds.isEmpty || !excludingHosts.isEmpty
-        let read = try db.cachedStatement(sql: excluding ? Self.candidatesExcludingSQL : Self.candidatesSQL)
-        let kinds = SQLiteJobStore.jsonArray(excludingKinds.map(\.rawValue))
-        let hosts = SQLiteJobStore.jsonArray(Array(excludingHosts))
+        let filters: StatementArguments =
+            excluding
+            ? [
+                SQLiteJobStore.jsonArray(excludingKinds.map(\.rawValue)),
+                SQLiteJobStore.jsonArray(Array(excludingHosts)),
+            ] : []
         var chosen: [Int64] = []
         // What each group gave so far: a later pass reads past it (nothing changes in between:
         // this transaction is the only writer).
@@ -65,18 +84,31 @@ struct FairShareClaim: Sendable {
         while !groups.isEmpty, chosen.count < limit {
             let wanted = limit - chosen.count
             let quota = FairShareRotation.quota(limit: wanted, groups: groups.count)
-            var lists: [[FairShareRotation.Candidate]] = []
-            lists.reserveCapacity(groups.count)
-            for group in groups {
-                let offset = taken[group, default: 0]
-                let arguments: StatementArguments =
-                    excluding ? [group, now, kinds, hosts, quota, offset] : [group, now, quota, offset]
-                lists.append(
-                    try Row.fetchAll(read, arguments: arguments).map { row in
-                        FairShareRotation.Candidate(id: row[0], priority: row[1], group: group, rank: 0)
-                    })
+            var lists: [Int64: [(candidate: FairShareRotation.Candidate, runAt: Double)]] = [:]
+            var start = 0
+            while start < groups.count {
+                let chunk = groups[start..<min(start + Self.groupsPerStatement, groups.count)]
+                start += chunk.count
+                var arguments: StatementArguments = [now, quota]
+                arguments += filters
+                for group in chunk { arguments += [group, taken[group, default: 0]] }
+                let read = try db.cachedStatement(sql: Self.candidatesSQL(groups: chunk.count, excluding: excluding))
+                for row in try Row.fetchAll(read, arguments: arguments) {
+                    let group: Int64 = row[3]
+                    lists[group, default: []].append(
+                        (FairShareRotation.Candidate(id: row[0], priority: row[1], group: group, rank: 0), row[2]))
+                }
             }
-            let merged = rotation.merge(lists, limit: wanted)
+            // Each arm is in queue order; a compound select promises no order, so it is
+            // restored per group.
+            let ordered = lists.values.map { list in
+                list.sorted { a, b in
+                    (a.candidate.priority, -a.runAt, -a.candidate.id) > (
+                        b.candidate.priority, -b.runAt, -b.candidate.id
+                    )
+                }.map(\.candidate)
+            }
+            let merged = rotation.merge(ordered, limit: wanted)
             for candidate in merged { taken[candidate.group, default: 0] += 1 }
             chosen += merged.map(\.id)
             groups = FairShareRotation.groupsToReadAgain(taken: merged, wanted: wanted, quota: quota)

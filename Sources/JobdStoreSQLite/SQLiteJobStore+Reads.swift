@@ -238,8 +238,11 @@ extension SQLiteJobStore {
             var details: [String] = []
             for (sql, arguments) in [
                 (FairShareClaim.groupsSQL, [] as StatementArguments),
-                (FairShareClaim.candidatesSQL, [1, 0, 10, 0] as StatementArguments),
-                (FairShareClaim.candidatesExcludingSQL, [1, 0, "[]", "[]", 10, 0] as StatementArguments),
+                (FairShareClaim.candidatesSQL(groups: 2, excluding: false), [0, 10, 1, 0, 2, 0] as StatementArguments),
+                (
+                    FairShareClaim.candidatesSQL(groups: 2, excluding: true),
+                    [0, 10, "[]", "[]", 1, 0, 2, 0] as StatementArguments
+                ),
                 (ClaimQuery.claimChosenSQL, [0, "[1,2]"] as StatementArguments),
             ] {
                 let rows = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments)
