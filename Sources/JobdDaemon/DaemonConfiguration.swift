@@ -166,7 +166,8 @@ struct DaemonConfiguration: Sendable, Equatable {
                 url: databaseURL, password: password, poolSize: databasePoolSize, nodeName: resolvedNodeName,
                 lease: nodeLease, version: jobdVersion, workers: workers)
         }
-        return StoreSettings(databasePath: resolvedDatabasePath, durability: synchronous, cluster: cluster)
+        return StoreSettings(
+            databasePath: resolvedDatabasePath, durability: synchronous, cluster: cluster, fairShare: fairShare)
     }
 
     /// `node.name`, or the host name.

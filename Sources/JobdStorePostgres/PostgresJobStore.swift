@@ -50,8 +50,13 @@ public final class PostgresJobStore: JobStore {
     ///
     /// - Throws: `StoreError` `unavailable` naming the server and the reason, `busy` when a
     ///   live node already has this name, `schema_too_new`.
+    ///
+    /// With `fairShare` `perUID` it builds the fair-share index when missing; it never drops
+    /// it (other nodes may use it): `DROP INDEX jobs_fair` once no node runs with fair share
+    /// (docs/postgres.md).
     public static func open(
-        _ settings: ClusterSettings, durability: StoreDurability = .full, logger: Logger
+        _ settings: ClusterSettings, durability: StoreDurability = .full, fairShare: FairShare = .off,
+        logger: Logger
     ) async throws -> PostgresJobStore {
         let client = PostgresClientFactory.makeClient(settings, durability: durability, logger: logger)
         let store = PostgresJobStore(client: client, settings: settings, logger: logger)
@@ -61,6 +66,9 @@ public final class PostgresJobStore: JobStore {
                 try await client.query("SELECT 1", logger: logger)
             }
             try await PostgresMigrations.migrate(client, logger: logger)
+            if fairShare == .perUID {
+                try await PostgresMigrations.buildFairShareIndex(client, logger: logger)
+            }
             store.track(try await ChangeListener(store: store).start())
             try await store.register()
             store.track(Task { await store.membership.run(store: store) })

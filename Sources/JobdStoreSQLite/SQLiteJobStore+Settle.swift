@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import JobdModel
 import JobdStore
+import Synchronization
 
 extension SQLiteJobStore {
     /// Records finished attempts and claims due jobs, in one operation of one transaction
@@ -26,6 +27,9 @@ extension SQLiteJobStore {
             limit: claimLimit, excludingKinds: request.claim.excludingKinds,
             excludingHosts: request.claim.excludingHosts, now: now, fairShare: request.claim.fairShare,
             rotation: fairShareRotation)
+        // A fair-share claim on a store opened without the index builds it first (once:
+        // the flag is set after that transaction committed).
+        let buildIndex = request.claim.fairShare == .perUID && claimLimit > 0 && !hasFairShareIndex.withLock { $0 }
         let context =
             finishes.count == 1 ? "cannot record the end of job \(finishes[0].jobID)" : "cannot record attempts"
         let hook: @Sendable (RawSettle) -> Void = { [weak self] raw in
@@ -37,6 +41,7 @@ extension SQLiteJobStore {
         }
         let raw = try await write(claimLimit > 0 && finishes.isEmpty ? "cannot claim jobs" : context, afterCommit: hook)
         { db in
+            if buildIndex { try db.execute(sql: Self.fairShareIndexSQL) }
             var recorded: [Bool] = []
             recorded.reserveCapacity(writes.count)
             for finish in writes {
@@ -48,6 +53,7 @@ extension SQLiteJobStore {
             let (rows, nextRunAt) = try claim.run(in: db)
             return RawSettle(recorded: recorded, rows: rows, nextRunAt: nextRunAt, transitions: transitions)
         }
+        if buildIndex { hasFairShareIndex.withLock { $0 = true } }
         let decoder = JSONCoding.makeDecoder()
         let kept = raw.rows.isEmpty ? [:] : recentSpecs.take(raw.rows.map(\.row.id))
         let claimed = try raw.rows.map { row, attemptID in

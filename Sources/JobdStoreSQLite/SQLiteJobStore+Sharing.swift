@@ -4,7 +4,7 @@ import JobdModel
 import JobdStore
 
 extension SQLiteJobStore {
-    /// Schema v6: tags, key windows and fair share (issue 13).
+    /// Schema v6: tags and key windows (issue 13); fair share needs an index, not a schema.
     ///
     /// - `job_tags (tag, job_id)`, keyed by tag and `WITHOUT ROWID`: the jobs with a tag are
     ///   one range of its primary key, newest last, so `GET /v1/jobs?tag=` walks it backwards
@@ -15,12 +15,11 @@ extension SQLiteJobStore {
     ///   `idempotency_key TEXT UNIQUE`, so SQLite's own constraint keeps it unique; a holder
     ///   whose window passed gives its key up (`idempotency_key` becomes NULL, nothing else
     ///   of it changes) inside the insert that takes the key over.
-    /// - `jobs_fair`: the queued jobs by submitter group (`coalesce(submitter_uid, -1)`),
-    ///   then in queue order. A fair-share claim finds the groups with queued jobs by a
-    ///   loose index scan along it (one seek per group) and each group's first due jobs by
-    ///   one range each. It costs every insert and claim one more index entry
-    ///   (docs/benchmarks.md, issue 13: within the runs' noise), so it is kept whatever
-    ///   `scheduling.fair_share` says: switching fair share on needs no index build.
+    ///
+    /// The fair-share index (`jobs_fair`, `fairShareIndexSQL`) is not part of the schema:
+    /// it costs every insert and claim one more index entry, 8 % of W1's throughput
+    /// (docs/benchmarks.md, issue 13), so it exists only while fair share is on
+    /// (`applyFairShareIndex`).
     static func migrateSharing(_ db: Database) throws {
         try db.execute(
             sql: """
@@ -31,9 +30,33 @@ extension SQLiteJobStore {
                     job_id INTEGER NOT NULL,
                     PRIMARY KEY (tag, job_id)
                 ) WITHOUT ROWID;
-                CREATE INDEX jobs_fair ON jobs(coalesce(submitter_uid, -1), priority DESC, run_at, id)
-                    WHERE state = 'queued';
                 """)
+    }
+
+    /// The queued jobs by submitter group (`coalesce(submitter_uid, -1)`), then in queue
+    /// order: a fair-share claim finds the groups with queued jobs by a loose index scan
+    /// along it (one seek per group) and each group's first due jobs by one range each.
+    static let fairShareIndexSQL = """
+        CREATE INDEX IF NOT EXISTS jobs_fair ON jobs(coalesce(submitter_uid, -1), priority DESC, run_at, id)
+            WHERE state = 'queued'
+        """
+
+    /// Builds (`perUID`) or drops (`off`) the fair-share index at open; nil leaves it.
+    ///
+    /// Building it reads every queued job once (about a second per million); it runs
+    /// before the store serves, like a migration.
+    ///
+    /// - Returns: Whether the index exists now.
+    static func applyFairShareIndex(_ fairShare: FairShare?, in pool: DatabasePool) throws -> Bool {
+        try pool.write { db in
+            switch fairShare {
+            case .perUID?: try db.execute(sql: fairShareIndexSQL)
+            case .off?: try db.execute(sql: "DROP INDEX IF EXISTS jobs_fair")
+            case nil: break
+            }
+            return try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'jobs_fair'") ?? false
+        }
     }
 
     /// Takes `key` from its holder when the holder's window has passed by `now`, inside the

@@ -19,6 +19,8 @@ public final class SQLiteJobStore: JobStore {
     let recentSpecs = RecentSpecs()
     /// Which submitter a fair-share claim serves first.
     let fairShareRotation = FairShareRotation()
+    /// True while `jobs_fair` exists: a fair-share claim builds it first when it does not.
+    let hasFairShareIndex = Mutex(false)
     /// The change feed's handlers.
     private let subscribers = Mutex<[@Sendable (StoreChange) -> Void]>([])
 
@@ -66,6 +68,8 @@ public final class SQLiteJobStore: JobStore {
             // on the writer: set the configured mode again, or FULL would never be in effect.
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
             try Self.migrator.migrate(pool)
+            let indexed = try Self.applyFairShareIndex(options.fairShare, in: pool)
+            hasFairShareIndex.withLock { $0 = indexed }
         } catch {
             throw StoreError(wrapping: error, context: "cannot open the database \(path)")
         }

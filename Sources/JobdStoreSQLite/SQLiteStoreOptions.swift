@@ -1,4 +1,5 @@
 import Foundation
+import JobdStore
 
 /// How hard SQLite works to make a commit durable.
 public enum SynchronousMode: String, Sendable, CaseIterable {
@@ -21,10 +22,18 @@ public struct SQLiteStoreOptions: Sendable {
     /// (one busy timeout), and a database held by a backup tool or an `sqlite3` shell does
     /// not get jobd killed as hung.
     public var busyTimeout: Duration
+    /// What the fair-share index (`jobs_fair`) should be at open: `perUID` builds it, `off`
+    /// drops it (it costs every insert and claim), nil leaves it as it is. A fair-share
+    /// claim builds it when it is missing, whatever this says.
+    public var fairShare: FairShare?
 
-    public init(synchronous: SynchronousMode = .full, maxReaders: Int = 4, busyTimeout: Duration = .seconds(2)) {
+    public init(
+        synchronous: SynchronousMode = .full, maxReaders: Int = 4, busyTimeout: Duration = .seconds(2),
+        fairShare: FairShare? = nil
+    ) {
         self.synchronous = synchronous
         self.maxReaders = maxReaders
         self.busyTimeout = busyTimeout
+        self.fairShare = fairShare
     }
 }

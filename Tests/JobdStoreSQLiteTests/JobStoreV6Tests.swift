@@ -32,6 +32,37 @@ import Testing
         }
     }
 
+    @Test(
+        "the fair-share index exists while fair share is on: built at open or by the first fair claim, dropped at an open with off"
+    )
+    func fairShareIndexLife() async throws {
+        try await withTemporaryDatabasePath { path in
+            func hasIndex() async throws -> Bool {
+                try await DatabaseQueue(path: path).read { db in
+                    try Bool.fetchOne(db, sql: "SELECT 1 FROM sqlite_master WHERE name = 'jobs_fair'") ?? false
+                }
+            }
+            do {
+                let store = try SQLiteJobStore(path: path)
+                defer { try? store.close() }
+                #expect(try await !hasIndex(), "no index unless fair share asks for it")
+                _ = try await store.insertOne(.delay(submitterUID: 1))
+                #expect(try await store.claim(limit: 1, now: t0, fairShare: .perUID).count == 1)
+                #expect(try await hasIndex(), "the first fair claim built it")
+            }
+            do {
+                let store = try SQLiteJobStore(path: path, options: SQLiteStoreOptions(fairShare: .off))
+                try store.close()
+                #expect(try await !hasIndex(), "an open with fair share off dropped it")
+            }
+            do {
+                let store = try SQLiteJobStore(path: path, options: SQLiteStoreOptions(fairShare: .perUID))
+                try store.close()
+                #expect(try await hasIndex(), "an open with per_uid built it")
+            }
+        }
+    }
+
     @Test("a pruned job's tags leave the tag index; another job's stay")
     func pruneRemovesTags() async throws {
         try await withTemporaryStore { store in
@@ -51,7 +82,7 @@ import Testing
 
     @Test("a fair-share claim reads jobs_fair: one seek per group and one range per group, never a sort")
     func fairShareClaimPlan() async throws {
-        try await withTemporaryStore { store in
+        try await withTemporaryStore(options: SQLiteStoreOptions(fairShare: .perUID)) { store in
             let plan = try await store.fairShareClaimPlan()
             #expect(plan.contains { $0.contains("jobs_fair") })
             #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(plan)")
