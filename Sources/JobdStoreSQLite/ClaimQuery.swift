@@ -59,21 +59,15 @@ struct ClaimQuery: Sendable {
                     sql: "SELECT 1 FROM jobs INDEXED BY jobs_due WHERE state = 'queued' AND run_at <= ? LIMIT 1"),
                 arguments: [nowSeconds]) ?? false
         var claimed: [ClaimRow] = []
-        // True when a fair-share claim chose the jobs, and their order.
-        var inChosenOrder = false
         if anyDue {
             // INDEXED BY: left to itself SQLite picks jobs_state plus a sort, a scan of the
             // whole queue per claim (62 ms at 100,000 queued, against 0.02 ms this way;
             // docs/benchmarks.md). jobs_queue is in claim order: the LIMIT stops the walk.
-            // A fair-share claim with one group of queued jobs is the plain claim (nil).
-            let chosen =
-                fairShare == .perUID
-                ? try FairShareClaim(
+            if fairShare == .perUID {
+                let chosen = try FairShareClaim(
                     limit: limit, excludingKinds: excludingKinds, excludingHosts: excludingHosts, now: nowSeconds,
                     rotation: rotation
-                ).choose(in: db) : nil
-            if let chosen {
-                inChosenOrder = true
+                ).choose(in: db)
                 if !chosen.isEmpty {
                     let claim = try db.cachedStatement(sql: Self.claimChosenSQL)
                     claimed = try Row.fetchAll(
@@ -102,7 +96,7 @@ struct ClaimQuery: Sendable {
                 arguments: [nowSeconds])
         }
         guard !claimed.isEmpty else { return ([], nextRunAt) }
-        if !inChosenOrder {
+        if fairShare == .off {
             claimed.sort { ($0.priority, -$0.runAt, -$0.id) > ($1.priority, -$1.runAt, -$1.id) }
         }
         // Every attempt row in one statement: the jobs and their numbers as a JSON array of

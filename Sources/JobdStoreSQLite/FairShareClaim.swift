@@ -10,8 +10,7 @@ import JobdStore
 /// recursive query: the smallest group, then the smallest one above it, one index seek
 /// each, however many jobs each group has). Each group's first due jobs, in queue order,
 /// are one range of the same index, up to a quota (`FairShareRotation.quota`), read for up
-/// to eight groups in one statement; the rotation merges them. When one group alone has
-/// queued jobs, the claim is the plain one in queue order. When the claim is not full but some group filled its quota, the
+/// to eight groups in one statement; the rotation merges them. When the claim is not full but some group filled its quota, the
 /// groups that did are read again past what was taken, for what is left: a group with two
 /// due jobs leaves its share to the others within the same claim.
 struct FairShareClaim: Sendable {
@@ -61,15 +60,12 @@ struct FairShareClaim: Sendable {
 
     /// The ids to claim, in claim order; the rotation moves on to the last group taken.
     ///
-    /// - Returns: Nil when one group alone has queued jobs: its jobs in queue order are the
-    ///   claim, which the plain claim statement reads in one step.
-    func choose(in db: Database) throws -> [Int64]? {
+    /// With one group of queued jobs this is one range of `jobs_fair` in queue order, which
+    /// is also the plain claim's order (the store keeps `jobs_queue` only while fair share
+    /// is off: `SQLiteJobStore.applyQueueIndexes`).
+    func choose(in db: Database) throws -> [Int64] {
         guard limit > 0 else { return [] }
         var groups = try Int64.fetchAll(db.cachedStatement(sql: Self.groupsSQL))
-        if groups.count == 1 {
-            rotation.advance(to: groups[0])
-            return nil
-        }
         let excluding = !excludingKinds.isEmpty || !excludingHosts.isEmpty
         let filters: StatementArguments =
             excluding

@@ -27,9 +27,11 @@ extension SQLiteJobStore {
             limit: claimLimit, excludingKinds: request.claim.excludingKinds,
             excludingHosts: request.claim.excludingHosts, now: now, fairShare: request.claim.fairShare,
             rotation: fairShareRotation)
-        // A fair-share claim on a store opened without the index builds it first (once:
-        // the flag is set after that transaction committed).
-        let buildIndex = request.claim.fairShare == .perUID && claimLimit > 0 && !hasFairShareIndex.withLock { $0 }
+        // A claim on a store without the index its order walks builds it first (once: the
+        // flag is set after that transaction committed).
+        let fair = request.claim.fairShare == .perUID
+        let indexes = queueIndexes.withLock { $0 }
+        let buildIndex = claimLimit > 0 && (fair ? !indexes.fair : !indexes.queue)
         let context =
             finishes.count == 1 ? "cannot record the end of job \(finishes[0].jobID)" : "cannot record attempts"
         let hook: @Sendable (RawSettle) -> Void = { [weak self] raw in
@@ -41,7 +43,7 @@ extension SQLiteJobStore {
         }
         let raw = try await write(claimLimit > 0 && finishes.isEmpty ? "cannot claim jobs" : context, afterCommit: hook)
         { db in
-            if buildIndex { try db.execute(sql: Self.fairShareIndexSQL) }
+            if buildIndex { try db.execute(sql: fair ? Self.fairShareIndexSQL : Self.queueIndexSQL) }
             var recorded: [Bool] = []
             recorded.reserveCapacity(writes.count)
             for finish in writes {
@@ -53,7 +55,11 @@ extension SQLiteJobStore {
             let (rows, nextRunAt) = try claim.run(in: db)
             return RawSettle(recorded: recorded, rows: rows, nextRunAt: nextRunAt, transitions: transitions)
         }
-        if buildIndex { hasFairShareIndex.withLock { $0 = true } }
+        if buildIndex {
+            queueIndexes.withLock { indexes in
+                if fair { indexes.fair = true } else { indexes.queue = true }
+            }
+        }
         let decoder = JSONCoding.makeDecoder()
         let kept = raw.rows.isEmpty ? [:] : recentSpecs.take(raw.rows.map(\.row.id))
         let claimed = try raw.rows.map { row, attemptID in

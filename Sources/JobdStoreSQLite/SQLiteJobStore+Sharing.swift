@@ -17,9 +17,7 @@ extension SQLiteJobStore {
     ///   of it changes) inside the insert that takes the key over.
     ///
     /// The fair-share index (`jobs_fair`, `fairShareIndexSQL`) is not part of the schema:
-    /// it costs every insert and claim one more index entry, 8 % of W1's throughput
-    /// (docs/benchmarks.md, issue 13), so it exists only while fair share is on
-    /// (`applyFairShareIndex`).
+    /// it stands in for `jobs_queue` while fair share is on (`applyQueueIndexes`).
     static func migrateSharing(_ db: Database) throws {
         try db.execute(
             sql: """
@@ -41,21 +39,40 @@ extension SQLiteJobStore {
             WHERE state = 'queued'
         """
 
-    /// Builds (`perUID`) or drops (`off`) the fair-share index at open; nil leaves it.
+    /// The queued jobs in queue order, for the plain claim: schema v1's `jobs_queue`.
+    static let queueIndexSQL = """
+        CREATE INDEX IF NOT EXISTS jobs_queue ON jobs(priority DESC, run_at, id) WHERE state = 'queued'
+        """
+
+    /// Makes the queue indexes fit the claims to come, at open: `perUID` builds `jobs_fair`
+    /// and drops `jobs_queue`; `off` builds `jobs_queue` and drops `jobs_fair`; nil leaves
+    /// both as they are.
     ///
-    /// Building it reads every queued job once (about a second per million); it runs
-    /// before the store serves, like a migration.
+    /// Each index costs every insert, claim and finish an index entry: W1 ran 5 % slower
+    /// with both (docs/benchmarks.md, issue 13). A fair-share claim walks only `jobs_fair`
+    /// (a single group's range of it is in queue order too), a plain one only `jobs_queue`,
+    /// so one of them is enough. A claim that needs the missing one builds it in its own
+    /// transaction (a library user that mixes both orders keeps both). Building an index
+    /// reads every queued job once, about a second per million, before the store serves.
     ///
-    /// - Returns: Whether the index exists now.
-    static func applyFairShareIndex(_ fairShare: FairShare?, in pool: DatabasePool) throws -> Bool {
+    /// - Returns: Which of the two exist now.
+    static func applyQueueIndexes(_ fairShare: FairShare?, in pool: DatabasePool) throws -> QueueIndexes {
         try pool.write { db in
             switch fairShare {
-            case .perUID?: try db.execute(sql: fairShareIndexSQL)
-            case .off?: try db.execute(sql: "DROP INDEX IF EXISTS jobs_fair")
-            case nil: break
+            case .perUID?:
+                try db.execute(sql: fairShareIndexSQL)
+                try db.execute(sql: "DROP INDEX IF EXISTS jobs_queue")
+            case .off?:
+                try db.execute(sql: queueIndexSQL)
+                try db.execute(sql: "DROP INDEX IF EXISTS jobs_fair")
+            case nil:
+                break
             }
-            return try Bool.fetchOne(
-                db, sql: "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'jobs_fair'") ?? false
+            let names = try Set(
+                String.fetchAll(
+                    db,
+                    sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('jobs_queue', 'jobs_fair')"))
+            return QueueIndexes(queue: names.contains("jobs_queue"), fair: names.contains("jobs_fair"))
         }
     }
 
@@ -100,4 +117,11 @@ extension SQLiteJobStore {
         try db.cachedStatement(sql: "DELETE FROM job_tags WHERE tag IN (SELECT value FROM json_each(?)) AND job_id = ?")
             .execute(arguments: [tags, id])
     }
+}
+
+/// Which of the two queue indexes a store has: `jobs_queue` (plain claims) and `jobs_fair`
+/// (fair-share claims).
+struct QueueIndexes: Sendable, Equatable {
+    var queue: Bool
+    var fair: Bool
 }

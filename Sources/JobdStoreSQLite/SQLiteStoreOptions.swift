@@ -22,9 +22,10 @@ public struct SQLiteStoreOptions: Sendable {
     /// (one busy timeout), and a database held by a backup tool or an `sqlite3` shell does
     /// not get jobd killed as hung.
     public var busyTimeout: Duration
-    /// What the fair-share index (`jobs_fair`) should be at open: `perUID` builds it, `off`
-    /// drops it (it costs every insert and claim), nil leaves it as it is. A fair-share
-    /// claim builds it when it is missing, whatever this says.
+    /// Which claims to keep an index for, at open: `perUID` keeps `jobs_fair` and drops
+    /// `jobs_queue`, `off` the other way round (each costs every insert and claim), nil
+    /// leaves both as they are. A claim builds the index it needs when it is missing,
+    /// whatever this says.
     public var fairShare: FairShare?
 
     public init(

@@ -33,33 +33,43 @@ import Testing
     }
 
     @Test(
-        "the fair-share index exists while fair share is on: built at open or by the first fair claim, dropped at an open with off"
+        "one queue index at a time: jobs_fair while fair share is on, jobs_queue while off; a claim builds the one it needs"
     )
-    func fairShareIndexLife() async throws {
+    func queueIndexes() async throws {
         try await withTemporaryDatabasePath { path in
-            func hasIndex() async throws -> Bool {
+            func indexes() async throws -> [String] {
                 try await DatabaseQueue(path: path).read { db in
-                    try Bool.fetchOne(db, sql: "SELECT 1 FROM sqlite_master WHERE name = 'jobs_fair'") ?? false
+                    try String.fetchAll(
+                        db,
+                        sql: """
+                            SELECT name FROM sqlite_master WHERE name IN ('jobs_queue', 'jobs_fair') ORDER BY name
+                            """)
                 }
             }
             do {
                 let store = try SQLiteJobStore(path: path)
                 defer { try? store.close() }
-                #expect(try await !hasIndex(), "no index unless fair share asks for it")
-                _ = try await store.insertOne(.delay(submitterUID: 1))
+                #expect(try await indexes() == ["jobs_queue"], "the schema's")
+                _ = try await store.insert([.delay(submitterUID: 1), .delay(submitterUID: 2)], now: t0)
                 #expect(try await store.claim(limit: 1, now: t0, fairShare: .perUID).count == 1)
-                #expect(try await hasIndex(), "the first fair claim built it")
-            }
-            do {
-                let store = try SQLiteJobStore(path: path, options: SQLiteStoreOptions(fairShare: .off))
-                try store.close()
-                #expect(try await !hasIndex(), "an open with fair share off dropped it")
+                #expect(try await indexes() == ["jobs_fair", "jobs_queue"], "the first fair claim built jobs_fair")
             }
             do {
                 let store = try SQLiteJobStore(path: path, options: SQLiteStoreOptions(fairShare: .perUID))
-                try store.close()
-                #expect(try await hasIndex(), "an open with per_uid built it")
+                defer { try? store.close() }
+                #expect(try await indexes() == ["jobs_fair"], "an open with per_uid keeps jobs_fair alone")
+                #expect(try await store.claim(limit: 1, now: t0, fairShare: .perUID).count == 1)
             }
+            do {
+                let store = try SQLiteJobStore(path: path, options: SQLiteStoreOptions(fairShare: .perUID))
+                defer { try? store.close() }
+                _ = try await store.insertOne(.delay(submitterUID: 3))
+                #expect(try await store.claim(limit: 1, now: t0).count == 1, "a plain claim builds jobs_queue")
+                #expect(try await indexes() == ["jobs_fair", "jobs_queue"])
+            }
+            let store = try SQLiteJobStore(path: path, options: SQLiteStoreOptions(fairShare: .off))
+            try store.close()
+            #expect(try await indexes() == ["jobs_queue"], "an open with off keeps jobs_queue alone")
         }
     }
 
