@@ -42,6 +42,16 @@ struct FairShareClaim: Sendable {
     /// `excluding` the kinds and hosts as JSON arrays, then per group its group and how
     /// many of its jobs an earlier pass took). Each row: id, priority, run_at, group.
     static func candidatesSQL(groups: Int, excluding: Bool) -> String {
+        candidatesSQLs[excluding ? 1 : 0][groups]
+    }
+
+    /// `candidatesSQL` made once: `[excluding ? 1 : 0][groups]`, for 1 to
+    /// `groupsPerStatement` groups.
+    private static let candidatesSQLs: [[String]] = [false, true].map { excluding in
+        [""] + (1...groupsPerStatement).map { makeCandidatesSQL(groups: $0, excluding: excluding) }
+    }
+
+    private static func makeCandidatesSQL(groups: Int, excluding: Bool) -> String {
         let base = excluding ? 5 : 3
         let filter =
             excluding
@@ -88,21 +98,28 @@ struct FairShareClaim: Sendable {
                 var arguments: StatementArguments = [now, quota]
                 arguments += filters
                 for group in chunk { arguments += [group, taken[group, default: 0]] }
-                let read = try db.cachedStatement(sql: Self.candidatesSQL(groups: chunk.count, excluding: excluding))
-                for row in try Row.fetchAll(read, arguments: arguments) {
+                let read = try db.cachedStatement(sql: Self.candidatesSQLs[excluding ? 1 : 0][chunk.count])
+                let rows = try Row.fetchCursor(read, arguments: arguments)
+                while let row = try rows.next() {
                     let group: Int64 = row[3]
                     lists[group, default: []].append(
                         (FairShareRotation.Candidate(id: row[0], priority: row[1], group: group, rank: 0), row[2]))
                 }
             }
             // Each arm is in queue order; a compound select promises no order, so it is
-            // restored per group.
+            // checked, and restored where needed, per group.
             let ordered = lists.values.map { list in
-                list.sorted { a, b in
+                let precedes = {
+                    (
+                        a: (candidate: FairShareRotation.Candidate, runAt: Double),
+                        b: (candidate: FairShareRotation.Candidate, runAt: Double)
+                    ) in
                     (a.candidate.priority, -a.runAt, -a.candidate.id) > (
                         b.candidate.priority, -b.runAt, -b.candidate.id
                     )
-                }.map(\.candidate)
+                }
+                let inOrder = zip(list, list.dropFirst()).allSatisfy { precedes($0, $1) }
+                return (inOrder ? list : list.sorted(by: precedes)).map(\.candidate)
             }
             let merged = rotation.merge(ordered, limit: wanted)
             for candidate in merged { taken[candidate.group, default: 0] += 1 }
