@@ -32,6 +32,7 @@ SIGINT/SIGTERM/SIGHUP.
 Usage (scripts/bench.sh wraps the first form, after the release build):
     bench.py --jobd PATH [--quick] [--with-anchors] [--anchors DIR] [--engine E]   every workload
     bench.py --jobd PATH --workload w1|w2|w3|w4|w5 [--quick] [--runs N]
+    bench.py --jobd PATH --workload w1-fair [--jobs N] [--runs N]   W1 with fair share (root: a 2nd uid)
     bench.py --jobd PATH --workload pg-w1|pg-w2 [--nodes N ...] [--pg-statements] [--pg-analyze] [--runs N]
     bench.py --jobd PATH --kill-test [--synchronous full|normal]
     bench.py --jobd PATH --workload w1 --jobs 10000 --runs 1 --profile DIR   perf record each jobd
@@ -256,13 +257,16 @@ class Jobd:
         # unused but points into this run's folder, never at a default location.
         url = f"  url: {json.dumps(s['database_url'])}\n" if s.get("database_url") else ""
         node = f"node:\n  name: {json.dumps(s['node_name'])}\n" if s.get("node_name") else ""
+        mode = f"  mode: \"{s['socket_mode']}\"\n" if s.get("socket_mode") else ""
+        scheduling = f"scheduling:\n  fair_share: {s['fair_share']}\n" if s.get("fair_share") else ""
         yaml = (
-            f"socket:\n  path: {self.socket}\n"
+            f"socket:\n  path: {self.socket}\n{mode}"
             f"database:\n  path: {self.database}\n{url}  synchronous: {s.get('synchronous', 'full')}\n"
             f"{node}"
             f"workers: {s.get('workers', 64)}\n"
             f"{limits}"
             f"max_queued: {s.get('max_queued', 'null')}\n"
+            f"{scheduling}"
             f"log:\n  level: {s.get('log_level', 'info')}\n"
         )
         with open(self.config, "w") as f:
@@ -742,6 +746,92 @@ class Bench:
         self.results[f"w6_fanout_{tag}"] = {"jobs_per_s": mc["ok"] / mc["run"], "seconds": mc["run"],
                                             "first": mc["first"]}
 
+    # W1 with fair share (issue 13) ------------------------------------------------------
+    def w1_fair_run(self, n: int, variant: str) -> dict:
+        """One W1 run (n delay-0 jobs in batches of 1,000, 64 workers, synchronous full) in
+        one of four variants: `off` (W1 as ever: one client, root; no jobs_fair index, as
+        with fair share off), `off_with_index` (the same on a database given the jobs_fair
+        index by hand before the run: what the index costs), `off_2uids` and
+        `per_uid_2uids` (two clients at once, root and `nobody`, n/2 jobs each;
+        `scheduling.fair_share` off, then per_uid, which builds the index at start)."""
+        two = variant.endswith("2uids")
+        fair = "per_uid" if variant.startswith("per_uid") else "off"
+        j = self.jobd(f"w1f-{n}-{variant}", synchronous="full", workers=self.args.workers, fair_share=fair,
+                      socket_mode="0666" if two else None)
+        if two:
+            # `nobody` must reach the socket: the run folders are mkdtemp's 0700.
+            for d in (self.workdir, j.dir):
+                os.chmod(d, 0o711)
+        try:
+            j.start()
+            if variant == "off_with_index":
+                # Fair share off drops the index at start, so it is made after the start,
+                # beside the running jobd (its statements are prepared again on the schema
+                # change), on the empty queue.
+                with j.db() as db:
+                    db.execute("CREATE INDEX jobs_fair ON jobs(coalesce(submitter_uid, -1), priority DESC, run_at, id) "
+                               "WHERE state = 'queued'")
+                    db.commit()
+            spec = {"kind": "delay", "seconds": 0}
+            t0_wall = time.time()
+            t0 = time.perf_counter()
+            if two:
+                child = multiprocessing.Process(target=_submit_as_nobody, args=(j.socket, n // 2, spec))
+                child.start()
+                c = Conn(j.socket)
+                ids = submit_all(c, n - n // 2, 1000, spec)
+                child.join(600)
+                if child.exitcode != 0:
+                    raise RuntimeError(f"the submitter running as nobody exited with {child.exitcode}")
+            else:
+                c = Conn(j.socket)
+                ids = submit_all(c, n, 1000, spec)
+            t_submit = time.perf_counter() - t0
+            stats = wait_all_done(c, ids[-1], time.time() + 600)
+            rss, cpu = j.hwm_mb(), j.cpu_s()
+            c.close()
+        finally:
+            j.stop()
+        s = db_summary(j)
+        with j.db() as db:
+            uids = db.execute("SELECT count(DISTINCT coalesce(submitter_uid, -1)) FROM jobs").fetchone()[0]
+            indexed = db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'jobs_fair'").fetchone()[0]
+        self.done_with(j)
+        if s["succeeded"] != n:
+            log(f"WARNING w1-fair {variant}: {s['succeeded']}/{n} succeeded")
+        return {"submit": t_submit, "e2e": s["last_finished"] - t0_wall, "ok": s["succeeded"], "rss": rss,
+                "cpu": cpu, "uids": uids, "indexed": indexed, "commits": stats.get("commits")}
+
+    def w1_fair(self, n: int, runs: int):
+        if os.geteuid() != 0:
+            log("w1-fair needs root: it submits as root and as nobody (skipped)")
+            return
+        variants = ["off", "per_uid_2uids", "off_2uids", "off_with_index"]
+        results: dict[str, list[dict]] = {v: [] for v in variants}
+        # Interleaved (one run of each variant per round): a drift of the machine's speed
+        # during the sitting skews every variant alike.
+        for _ in range(runs):
+            for v in variants:
+                results[v].append(self.w1_fair_run(n, v))
+        tag = f"{n // 1000}k"
+        for v in variants:
+            rs = results[v]
+            m, sub = median_of(rs, "e2e"), median_of(rs, "submit")
+            emit(fmt(f"w1_fair_{v}_e2e_{tag}", m["ok"], m["e2e"], m["rss"],
+                     f"workers={self.args.workers} uids={m['uids']} jobs_fair={m['indexed']} "
+                     f"submit_jobs_per_s={n / sub['submit']:.0f} "
+                     f"cpu_s={m['cpu']:.2f} runs=" + ",".join(f"{r['e2e']:.3f}" for r in rs)
+                     + " submit_runs=" + ",".join(f"{r['submit']:.3f}" for r in rs)))
+            self.results[f"w1_fair_{v}_{tag}"] = {"jobs_per_s": m["ok"] / m["e2e"], "submit_per_s": n / sub["submit"]}
+        r = self.results
+        base = r[f"w1_fair_off_{tag}"]["jobs_per_s"]
+        emit(f"ratio w1_fair_per_uid_2uids/off_{tag} e2e_jobs_per_s={r[f'w1_fair_per_uid_2uids_{tag}']['jobs_per_s'] / base:.3f} target=>=0.9")
+        emit(f"ratio w1_fair_per_uid_2uids/off_2uids_{tag} e2e_jobs_per_s="
+             f"{r[f'w1_fair_per_uid_2uids_{tag}']['jobs_per_s'] / r[f'w1_fair_off_2uids_{tag}']['jobs_per_s']:.3f}")
+        emit(f"ratio w1_fair_off_with_index/off_{tag} e2e_jobs_per_s="
+             f"{r[f'w1_fair_off_with_index_{tag}']['jobs_per_s'] / base:.3f} submit_jobs_per_s="
+             f"{r[f'w1_fair_off_with_index_{tag}']['submit_per_s'] / r[f'w1_fair_off_{tag}']['submit_per_s']:.3f}")
+
     # kill -9 in the middle of W1 ---------------------------------------------------------
     def kill_test(self, n: int, sync: str, submitters: int = 3, kill_after: int | None = None) -> bool:
         j = self.jobd(f"kill-{sync}", synchronous=sync, workers=self.args.workers)
@@ -878,6 +968,20 @@ http {{
   }}
 }}
 """
+
+
+def _submit_as_nobody(sock_path: str, n: int, spec: dict) -> None:
+    """W1-fair's second client: drops to `nobody` (its own uid and gid), then submits n
+    copies of spec in batches of 1,000; a process of its own, so the daemon reads its uid
+    from the socket."""
+    import pwd
+    entry = pwd.getpwnam("nobody")
+    os.setgroups([])
+    os.setgid(entry.pw_gid)
+    os.setuid(entry.pw_uid)
+    c = Conn(sock_path)
+    submit_all(c, n, 1000, spec)
+    c.close()
 
 
 def free_port() -> int:
@@ -1682,7 +1786,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--jobd", default=os.path.join(here, "..", ".build-bench", "release", "jobd"),
                    help="the release jobd binary")
-    p.add_argument("--workload", choices=["all", "w1", "w2", "w3", "w4", "w5", "w6", "pg-w1", "pg-w2"],
+    p.add_argument("--workload", choices=["all", "w1", "w1-fair", "w2", "w3", "w4", "w5", "w6", "pg-w1", "pg-w2"],
                    default="all")
     p.add_argument("--engine", choices=["sqlite", "postgres", "both"], default="both",
                    help="the suite's engines (default both; postgres is skipped with a note when PostgreSQL "
@@ -1744,6 +1848,8 @@ def main() -> int:
             b.w5(args.jobs or (100000 if args.quick else 1000000))
         elif w == "w6":
             b.w6(args.jobs or 10000, runs)
+        elif w == "w1-fair":
+            b.w1_fair(args.jobs or 10000, runs)
         elif w in ("pg-w1", "pg-w2"):
             if not pg_bin_dir():
                 sys.exit(f"bench.py: {w} needs PostgreSQL: {PG_INSTALL} (or set JOBD_PG_BIN)")

@@ -23,10 +23,10 @@ extension TextTable {
 
     /// The key/value view of a job that `jobctl status` prints.
     ///
-    /// `run at` shows only while the job is queued; `start` only while a claimed fetch
-    /// waits for its host's rate limit (`waiting for rate limit of HOST (token due
-    /// HH:mm:ss.SSS)`); `error` only when it has one; then the result's summary: status,
-    /// size, elapsed time and final URL for a fetch, the value for a delay.
+    /// `tags` shows only when the job has some, `run at` only while it is queued; `start`
+    /// only while a claimed fetch waits for its host's rate limit (`waiting for rate limit
+    /// of HOST (token due HH:mm:ss.SSS)`); `error` only when it has one; then the result's
+    /// summary: status, size, elapsed time and final URL for a fetch, the value for a delay.
     ///
     /// - Parameter record: The job.
     /// - Returns: The table, without a header.
@@ -40,6 +40,9 @@ extension TextTable {
             ("attempts", "\(record.attemptCount)/\(record.maxAttempts)"),
             ("created", HumanFormat.date(record.createdAt)),
         ]
+        if let tags = record.spec.tags, !tags.isEmpty {
+            pairs.append(("tags", tags.joined(separator: ", ")))
+        }
         if let batch = record.batchID {
             pairs.append(("batch", String(describing: batch)))
         }

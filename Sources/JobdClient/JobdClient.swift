@@ -141,16 +141,23 @@ public struct JobdClient: Sendable {
     /// - Parameters:
     ///   - state: Only jobs in this state.
     ///   - kind: Only jobs of this kind.
+    ///   - tag: Only jobs with this tag.
     ///   - limit: At most this many jobs; nil means the server's default page size.
     ///   - after: The `nextAfter` cursor of the previous page.
     /// - Returns: One page; its `nextAfter` is nil on the last page.
     /// - Throws: `APIError` with `invalid_query`, or `ClientError`.
     public func list(
-        state: JobState? = nil, kind: JobKind? = nil, limit: Int? = nil, after: JobID? = nil
+        state: JobState? = nil, kind: JobKind? = nil, tag: String? = nil, limit: Int? = nil, after: JobID? = nil
     ) async throws -> JobListResponse {
         var query: [String] = []
         if let state { query.append("state=\(state.rawValue)") }
         if let kind { query.append("kind=\(kind.rawValue)") }
+        if let tag {
+            // A valid tag needs no escaping; anything else goes escaped, for the server to refuse.
+            let unreserved = CharacterSet(charactersIn: "-._~:").union(.init(charactersIn: "a"..."z"))
+                .union(.init(charactersIn: "A"..."Z")).union(.init(charactersIn: "0"..."9"))
+            query.append("tag=\(tag.addingPercentEncoding(withAllowedCharacters: unreserved) ?? tag)")
+        }
         if let limit { query.append("limit=\(limit)") }
         if let after { query.append("after=\(after)") }
         let uri = query.isEmpty ? APIRoutes.jobs : APIRoutes.jobs + "?" + query.joined(separator: "&")

@@ -192,6 +192,13 @@ struct ConfigurationKey: Sendable {
             },
             render: { ConfigurationParser.renderOptional($0.maxQueued) }),
         ConfigurationKey(
+            "scheduling.fair_share",
+            apply: { configuration, raw in
+                let text = try ConfigurationParser.choice(raw, FairShare.allCases.map(\.rawValue))
+                configuration.fairShare = FairShare(rawValue: text)!
+            },
+            render: { $0.fairShare.rawValue }),
+        ConfigurationKey(
             "fetch.timeout",
             apply: { configuration, raw in
                 configuration.fetchTimeout = try ConfigurationParser.duration(

@@ -63,6 +63,8 @@ struct DaemonConfiguration: Sendable, Equatable {
     var hostRates = HostRateTable()
     /// `max_queued`: the most queued jobs; nil means no cap.
     var maxQueued: Int?
+    /// `scheduling.fair_share`: queue order, or the submitting uids in turn.
+    var fairShare: FairShare = .off
     /// `fetch.timeout`: the timeout of a fetch attempt whose spec has none.
     var fetchTimeout: Duration
     /// `fetch.max_body_bytes`: the body cap.
@@ -105,7 +107,7 @@ struct DaemonConfiguration: Sendable, Equatable {
             maxConnections: server.maxConnections, maxConnectionsPerUID: server.maxConnectionsPerUID,
             idleTimeout: server.idleTimeout, requestHeadTimeout: server.requestHeadTimeout, databasePath: nil,
             synchronous: store.durability, workers: runtime.workers, kindLimits: runtime.kindLimits,
-            hostLimit: runtime.hostLimit, maxQueued: runtime.maxQueued,
+            hostLimit: runtime.hostLimit, maxQueued: runtime.maxQueued, fairShare: runtime.fairShare,
             fetchTimeout: .milliseconds(Int64(runtime.defaultFetchTimeout * 1000)), maxBodyBytes: fetch.maxBodyBytes,
             maxRedirects: 10, userAgent: fetch.userAgent, deniedNetworks: fetch.deniedNetworks,
             maxAttempts: runtime.defaultMaxAttempts, retryBase: runtime.retryBase, retryCap: runtime.retryCap,
@@ -134,7 +136,8 @@ struct DaemonConfiguration: Sendable, Equatable {
         RuntimeOptions(
             workers: workers, defaultFetchTimeout: fetchTimeout.secondsValue, defaultMaxAttempts: maxAttempts,
             shutdownGrace: grace, retryBase: retryBase, retryCap: retryCap, kindLimits: kindLimits,
-            hostLimit: hostLimit, hostRates: hostRates, maxQueued: maxQueued, retention: retention)
+            hostLimit: hostLimit, hostRates: hostRates, maxQueued: maxQueued, retention: retention,
+            fairShare: fairShare)
     }
 
     /// The fetch executor's options.
@@ -170,7 +173,8 @@ struct DaemonConfiguration: Sendable, Equatable {
                 url: databaseURL, password: password, poolSize: databasePoolSize, nodeName: resolvedNodeName,
                 lease: nodeLease, version: jobdVersion, workers: workers)
         }
-        return StoreSettings(databasePath: resolvedDatabasePath, durability: synchronous, cluster: cluster)
+        return StoreSettings(
+            databasePath: resolvedDatabasePath, durability: synchronous, cluster: cluster, fairShare: fairShare)
     }
 
     /// `node.name`, or the host name.

@@ -7,6 +7,32 @@ extension JobSpec {
     public static let maxAttemptsLimit = 100
     /// The largest idempotency key, in bytes.
     public static let maxKeyBytes = 256
+    /// The most tags one job may carry.
+    public static let maxTags = 16
+    /// The longest tag, in characters (each one byte: see `isValidTag`).
+    public static let maxTagLength = 64
+    /// The longest `key_window`, in seconds (10 years of 365 days).
+    public static let maxKeyWindowSeconds: Double = 10 * 365 * 86_400
+
+    /// True when `tag` is 1 to `maxTagLength` characters of `A-Z a-z 0-9 _ . : -`.
+    ///
+    /// The set is what a URL query, a shell argument and a log line carry without quoting,
+    /// and it has room for the usual shapes (`team:payments`, `batch-2026.11`, `v1_2`).
+    /// Tags compare byte for byte: `Nightly` and `nightly` are two tags.
+    public static func isValidTag(_ tag: String) -> Bool {
+        let bytes = tag.utf8
+        return !bytes.isEmpty && bytes.count <= maxTagLength
+            && bytes.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: ":"),
+                    UInt8(ascii: "-"):
+                    true
+                default:
+                    false
+                }
+            }
+    }
 
     /// Checks the spec's values, beyond what decoding checks.
     ///
@@ -61,6 +87,35 @@ extension JobSpec {
             }
             guard !key.hasPrefix(ScheduleSpec.keyPrefix) else {
                 throw invalid("key", "keys starting with \"\(ScheduleSpec.keyPrefix)\" are reserved for schedules")
+            }
+        }
+        if let keyWindow {
+            guard key != nil else {
+                throw invalid("key_window", "key_window needs a key: it says how long the key stays taken")
+            }
+            guard keyWindow.isFinite, keyWindow > 0, keyWindow <= Self.maxKeyWindowSeconds else {
+                throw invalid(
+                    "key_window",
+                    "key_window must be a number of seconds above 0 and at most \(Int(Self.maxKeyWindowSeconds)) (10 years)"
+                )
+            }
+        }
+        if let tags {
+            guard tags.count <= Self.maxTags else {
+                throw invalid("tags", "a job may have at most \(Self.maxTags) tags, got \(tags.count)")
+            }
+            // Repeats are refused rather than dropped: the stored spec is the one submitted.
+            var seen = Set<String>()
+            for (index, tag) in tags.enumerated() {
+                guard Self.isValidTag(tag) else {
+                    throw invalid(
+                        "tags[\(index)]",
+                        "tag \(tag.debugDescription) must be 1 to \(Self.maxTagLength) characters of A-Z a-z 0-9 _ . : -"
+                    )
+                }
+                guard seen.insert(tag).inserted else {
+                    throw invalid("tags[\(index)]", "tag \(tag.debugDescription) is given twice")
+                }
             }
         }
     }

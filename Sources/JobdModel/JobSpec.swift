@@ -110,6 +110,13 @@ public struct JobSpec: Codable, Hashable, Sendable {
     public var after: [JobDependency]?
     /// What happens when one of them fails or is cancelled. Default `cancel`.
     public var onDependencyFailure: DependencyFailurePolicy?
+    /// Labels to find the job by (`GET /v1/jobs?tag=`): at most `JobSpec.maxTags`, each
+    /// 1 to `JobSpec.maxTagLength` characters of `A-Z a-z 0-9 _ . : -`, no repeats.
+    public var tags: [String]?
+    /// With `key`: the key may be used again once this many seconds have passed since the
+    /// job holding it was submitted (the holder keeps running; it just gives up the key).
+    /// Without it a key stays taken for as long as its job is stored.
+    public var keyWindow: Double?
 
     public init(
         _ payload: JobPayload,
@@ -120,7 +127,9 @@ public struct JobSpec: Codable, Hashable, Sendable {
         onInterrupt: InterruptPolicy? = nil,
         key: String? = nil,
         after: [JobDependency]? = nil,
-        onDependencyFailure: DependencyFailurePolicy? = nil
+        onDependencyFailure: DependencyFailurePolicy? = nil,
+        tags: [String]? = nil,
+        keyWindow: Double? = nil
     ) {
         self.payload = payload
         self.timeout = timeout
@@ -131,6 +140,8 @@ public struct JobSpec: Codable, Hashable, Sendable {
         self.key = key
         self.after = after
         self.onDependencyFailure = onDependencyFailure
+        self.tags = tags
+        self.keyWindow = keyWindow
     }
 
     /// The job's kind.
@@ -146,6 +157,8 @@ public struct JobSpec: Codable, Hashable, Sendable {
         case key
         case after
         case onDependencyFailure = "on_dependency_failure"
+        case tags
+        case keyWindow = "key_window"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -164,6 +177,8 @@ public struct JobSpec: Codable, Hashable, Sendable {
         after = try container.decodeIfPresent([JobDependency].self, forKey: .after)
         onDependencyFailure = try container.decodeIfPresent(
             DependencyFailurePolicy.self, forKey: .onDependencyFailure)
+        tags = try container.decodeIfPresent([String].self, forKey: .tags)
+        keyWindow = try container.decodeIfPresent(Double.self, forKey: .keyWindow)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -181,5 +196,7 @@ public struct JobSpec: Codable, Hashable, Sendable {
         try container.encodeIfPresent(key, forKey: .key)
         try container.encodeIfPresent(after, forKey: .after)
         try container.encodeIfPresent(onDependencyFailure, forKey: .onDependencyFailure)
+        try container.encodeIfPresent(tags, forKey: .tags)
+        try container.encodeIfPresent(keyWindow, forKey: .keyWindow)
     }
 }

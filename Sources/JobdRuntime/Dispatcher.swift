@@ -292,7 +292,8 @@ public final class Dispatcher: Service, Sendable {
                                     submitterUID: $0.job.submitterUID)
                             },
                             claim: ClaimRequest(
-                                limit: limit, excludingKinds: excludedKinds, excludingHosts: excludedHosts, now: now)))
+                                limit: limit, excludingKinds: excludedKinds, excludingHosts: excludedHosts, now: now,
+                                fairShare: options.fairShare)))
                     if let since = failingSince {
                         logger.notice(
                             "the store records attempts and claims jobs again",

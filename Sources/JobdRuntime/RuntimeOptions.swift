@@ -1,5 +1,6 @@
 import Foundation
 import JobdModel
+import JobdStore
 
 /// Settings of the dispatcher.
 public struct RuntimeOptions: Sendable {
@@ -29,6 +30,8 @@ public struct RuntimeOptions: Sendable {
     public var maxQueued: Int?
     /// Finished jobs older than this are pruned in the background; nil keeps them forever.
     public var retention: Duration?
+    /// How claims share the workers among submitters (`scheduling.fair_share`).
+    public var fairShare: FairShare
 
     public init(
         workers: Int = 16,
@@ -42,7 +45,8 @@ public struct RuntimeOptions: Sendable {
         hostLimit: Int? = nil,
         hostRates: HostRateTable = HostRateTable(),
         maxQueued: Int? = nil,
-        retention: Duration? = .seconds(7 * 24 * 3600)
+        retention: Duration? = .seconds(7 * 24 * 3600),
+        fairShare: FairShare = .off
     ) {
         self.workers = workers
         self.defaultFetchTimeout = defaultFetchTimeout
@@ -56,6 +60,7 @@ public struct RuntimeOptions: Sendable {
         self.hostRates = hostRates
         self.maxQueued = maxQueued
         self.retention = retention
+        self.fairShare = fairShare
     }
 
     /// The wait before the retry that follows `attemptsUsed` attempts: exponential with

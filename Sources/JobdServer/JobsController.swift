@@ -85,8 +85,8 @@ struct JobsController: Sendable {
         return record
     }
 
-    /// `GET /v1/jobs?state=&kind=&limit=&after=`: newest first, cursor-paginated; the
-    /// caller's own jobs unless an admin asks.
+    /// `GET /v1/jobs?state=&kind=&tag=&limit=&after=`: newest first, cursor-paginated; the
+    /// caller's own jobs unless an admin asks. `tag` is looked up in the store's tag index.
     @Sendable func list(_ request: Request, context: Context) async throws -> Response {
         let caller = try context.requireCaller()
         let query = request.uri.queryParameters
@@ -108,6 +108,16 @@ struct JobsController: Sendable {
             }
             kind = value
         }
+        var tag: String?
+        if let text = query.get("tag") {
+            guard JobSpec.isValidTag(text) else {
+                throw APIError(
+                    .invalidQuery,
+                    "tag must be 1 to \(JobSpec.maxTagLength) characters of A-Z a-z 0-9 _ . : -, got \(text.debugDescription)",
+                    field: "tag")
+            }
+            tag = text
+        }
         let limit = try QueryOptions.limit(query, options: options)
         var after: JobID?
         if let text = query.get("after") {
@@ -117,7 +127,7 @@ struct JobsController: Sendable {
             after = value
         }
         let jobs = try await store.list(
-            state: state, kind: kind, limit: limit, before: after, submitterUID: caller.submitterScope)
+            state: state, kind: kind, limit: limit, before: after, submitterUID: caller.submitterScope, tag: tag)
         let next = jobs.count == limit ? jobs.last?.id : nil
         return try JSONBody.response(JobListResponse(jobs: jobs, nextAfter: next))
     }

@@ -13,6 +13,9 @@ public struct JobListQuery: Sendable, Hashable {
     /// Only jobs this uid submitted (jobs with no recorded submitter never match); nil
     /// lists every user's jobs.
     public var submitterUID: UInt32?
+    /// Only jobs with this tag (`JobSpec.tags`): an index lookup on every engine, not a
+    /// scan of the jobs.
+    public var tag: String?
 
     /// Describes a page.
     ///
@@ -22,13 +25,16 @@ public struct JobListQuery: Sendable, Hashable {
     ///   - limit: At most this many.
     ///   - before: The cursor: only jobs with a smaller id.
     ///   - submitterUID: Only this uid's jobs.
+    ///   - tag: Only jobs with this tag.
     public init(
-        state: JobState? = nil, kind: JobKind? = nil, limit: Int, before: JobID? = nil, submitterUID: UInt32? = nil
+        state: JobState? = nil, kind: JobKind? = nil, limit: Int, before: JobID? = nil, submitterUID: UInt32? = nil,
+        tag: String? = nil
     ) {
         self.state = state
         self.kind = kind
         self.limit = limit
         self.before = before
         self.submitterUID = submitterUID
+        self.tag = tag
     }
 }

@@ -13,6 +13,11 @@ import JobdModel
 ///   stored.
 /// - Claims take due queued jobs highest `priority` first, then earliest `run_at`, then id,
 ///   and give each a new attempt whose number is one more than the job's previous one.
+///   Under `FairShare.perUID` the submitting uids take turns among jobs of equal priority
+///   (`FairShareRotation` says in which order).
+/// - An idempotency key is unique among stored jobs, by the database's own constraint; a
+///   key given with a window (`JobSpec.keyWindow`) is given up by its job once the window
+///   has passed since that job's submit, and the next insert with the key takes it.
 /// - A finish is written only while its attempt still owns the job: compare-and-set on
 ///   (job id, attempt number, state `running`). A late end from an attempt that was
 ///   rescued, cancelled or released is dropped, never written over a newer one.
@@ -27,7 +32,12 @@ public protocol JobStore: ScheduleStore {
     /// Stores new jobs, all in one transaction, and returns after the commit.
     ///
     /// A job whose idempotency `key` is already taken (by a job of the same submitter) is
-    /// not stored again: its outcome names the existing job with `created == false`. With
+    /// not stored again: its outcome names the existing job with `created == false`. A key
+    /// whose holder's window (`key_window`) has passed by `now` is taken over: the holder
+    /// keeps its place and state but no longer answers for the key, and the new job is
+    /// created (whoever submitted either). Concurrent inserts of one key create one job,
+    /// and the others answer it. A job's `tags` are stored so that `list` finds them by
+    /// index. With
     /// `maxQueued`, the insert is refused whole when the jobs it would create bring the
     /// number of queued jobs over the cap. Each created job reaches the change feed as
     /// `StoreChange.inserted`.
@@ -137,8 +147,8 @@ public protocol JobStore: ScheduleStore {
     /// - Throws: `StoreError`.
     func rescue(now: Date) async throws -> RescueReport
 
-    /// Deletes up to `limit` finished jobs (and their attempts) that finished before
-    /// `cutoff`, in one short transaction.
+    /// Deletes up to `limit` finished jobs (and their attempts, edges and tags) that
+    /// finished before `cutoff`, in one short transaction.
     ///
     /// - Returns: How many jobs were deleted.
     /// - Throws: `StoreError`.
@@ -257,12 +267,14 @@ extension JobStore {
     ///
     /// - Throws: As `settle(_:)`.
     public func claim(
-        limit: Int, excludingKinds: Set<JobKind> = [], excludingHosts: Set<String> = [], now: Date = Date()
+        limit: Int, excludingKinds: Set<JobKind> = [], excludingHosts: Set<String> = [], now: Date = Date(),
+        fairShare: FairShare = .off
     ) async throws -> [ClaimedJob] {
         try await settle(
             SettleRequest(
                 claim: ClaimRequest(
-                    limit: limit, excludingKinds: excludingKinds, excludingHosts: excludingHosts, now: now))
+                    limit: limit, excludingKinds: excludingKinds, excludingHosts: excludingHosts, now: now,
+                    fairShare: fairShare))
         ).claimed
     }
 
@@ -299,10 +311,12 @@ extension JobStore {
     ///
     /// - Throws: As `list(_:)`.
     public func list(
-        state: JobState? = nil, kind: JobKind? = nil, limit: Int, before: JobID? = nil, submitterUID: UInt32? = nil
+        state: JobState? = nil, kind: JobKind? = nil, limit: Int, before: JobID? = nil, submitterUID: UInt32? = nil,
+        tag: String? = nil
     ) async throws -> [JobRecord] {
         try await list(
-            JobListQuery(state: state, kind: kind, limit: limit, before: before, submitterUID: submitterUID))
+            JobListQuery(
+                state: state, kind: kind, limit: limit, before: before, submitterUID: submitterUID, tag: tag))
     }
 
     /// Rescues dead owners' attempts now.

@@ -35,6 +35,9 @@ public struct ClaimRequest: Sendable {
     /// How long the node's lease lasts: an engine with many nodes rescues the attempts
     /// of a node whose lease ran out. Nil for an engine with one node.
     public var lease: Duration?
+    /// How the claim shares the slots among submitters: queue order (`off`), or the
+    /// submitting uids in turn among jobs of equal priority (`perUID`).
+    public var fairShare: FairShare
 
     /// Describes a claim.
     ///
@@ -45,9 +48,10 @@ public struct ClaimRequest: Sendable {
     ///   - now: The claim's instant.
     ///   - node: The claiming node, if the engine has many.
     ///   - lease: The node's lease, if the engine has many nodes.
+    ///   - fairShare: Queue order, or uids in turn.
     public init(
         limit: Int, excludingKinds: Set<JobKind> = [], excludingHosts: Set<String> = [], now: Date = Date(),
-        node: String? = nil, lease: Duration? = nil
+        node: String? = nil, lease: Duration? = nil, fairShare: FairShare = .off
     ) {
         self.limit = limit
         self.excludingKinds = excludingKinds
@@ -55,6 +59,7 @@ public struct ClaimRequest: Sendable {
         self.now = now
         self.node = node
         self.lease = lease
+        self.fairShare = fairShare
     }
 }
 

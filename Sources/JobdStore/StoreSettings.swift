@@ -6,11 +6,18 @@ public struct StoreSettings: Sendable, Equatable {
     public var durability: StoreDurability
     /// The cluster database and this node's place in it; nil for the embedded engine.
     public var cluster: ClusterSettings?
+    /// Whether claims will share by uid (`scheduling.fair_share`): the engine keeps the
+    /// index those claims walk only while it is needed (it costs every insert and claim).
+    public var fairShare: FairShare
 
-    public init(databasePath: String, durability: StoreDurability = .full, cluster: ClusterSettings? = nil) {
+    public init(
+        databasePath: String, durability: StoreDurability = .full, cluster: ClusterSettings? = nil,
+        fairShare: FairShare = .off
+    ) {
         self.databasePath = databasePath
         self.durability = durability
         self.cluster = cluster
+        self.fairShare = fairShare
     }
 }
 

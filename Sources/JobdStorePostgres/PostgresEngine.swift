@@ -15,7 +15,8 @@ public struct PostgresEngine: StoreEngine {
         guard let cluster = settings.cluster else {
             throw StoreError(.postgres, "the PostgreSQL engine needs database.url")
         }
-        let store = try await PostgresJobStore.open(cluster, durability: settings.durability, logger: logger)
+        let store = try await PostgresJobStore.open(
+            cluster, durability: settings.durability, fairShare: settings.fairShare, logger: logger)
         return OpenedStore(
             store: store, hangWriterForTesting: { store.hangWriterForTesting() }, close: { await store.close() })
     }

@@ -48,7 +48,7 @@ extension PostgresJobStore {
             var states: [String] = []
             var indexes: [Int] = []
             for (index, job) in jobs.enumerated() {
-                rows.append(id: ids[index], job: job, spec: specs[index])
+                rows.append(id: ids[index], job: job, spec: specs[index], now: now)
                 states.append(JobState.queued.rawValue)
                 indexes.append(index)
             }
@@ -57,7 +57,7 @@ extension PostgresJobStore {
                 onComplete.spec = onComplete.spec.replacingBatchID(BatchID(batchID))
                 let spec = String(decoding: try encoder.encode(onComplete.spec), as: UTF8.self)
                 onCompleteID = ids[jobs.count]
-                rows.append(id: ids[jobs.count], job: onComplete, spec: spec)
+                rows.append(id: ids[jobs.count], job: onComplete, spec: spec, now: now)
                 states.append(JobState.waiting.rawValue)
                 // -1: no index, and no batch (on_complete is not a member of its batch).
                 indexes.append(-1)
@@ -67,18 +67,23 @@ extension PostgresJobStore {
                 WITH b AS (
                     INSERT INTO batches (id, label, submitter_uid, created_at, size, pending, on_complete_id)
                     VALUES (\(batchID), \(label), \(uid), \(now), \(jobs.count), \(jobs.count), \(onCompleteID))
+                ), stored AS (
+                    INSERT INTO jobs (id, \(unescaped: Self.insertedColumns), batch_id, batch_index)
+                    SELECT id, kind, spec, state, priority, to_timestamp(run_at), \(now), \(now), max_attempts,
+                        NULLIF(timeout, 'NaN'), on_interrupt, NULLIF(key, ''), NULLIF(uid, -1), NULLIF(host, ''),
+                        to_timestamp(NULLIF(key_expires_at, 'NaN')), string_to_array(NULLIF(tags, ''), ' '),
+                        CASE WHEN batch_index >= 0 THEN \(batchID)::bigint END, NULLIF(batch_index, -1)
+                    FROM unnest(\(rows.ids)::bigint[], \(rows.kinds)::text[], \(rows.specs)::text[],
+                        \(rows.priorities)::integer[], \(rows.runAts)::double precision[],
+                        \(rows.maxAttempts)::integer[], \(rows.timeouts)::double precision[],
+                        \(rows.onInterrupts)::text[], \(rows.keys)::text[], \(rows.uids)::bigint[],
+                        \(rows.hosts)::text[], \(rows.keyExpiresAts)::double precision[], \(rows.tags)::text[],
+                        \(states)::text[], \(indexes)::integer[])
+                        AS r(id, kind, spec, priority, run_at, max_attempts, timeout, on_interrupt, key, uid, host,
+                            key_expires_at, tags, state, batch_index)
+                    RETURNING id, tags
                 )
-                INSERT INTO jobs (id, kind, spec, state, priority, run_at, created_at, updated_at, max_attempts,
-                    timeout, on_interrupt, idempotency_key, submitter_uid, host, batch_id, batch_index)
-                SELECT id, kind, spec, state, priority, to_timestamp(run_at), \(now), \(now), max_attempts,
-                    NULLIF(timeout, 'NaN'), on_interrupt, NULLIF(key, ''), NULLIF(uid, -1), NULLIF(host, ''),
-                    CASE WHEN batch_index >= 0 THEN \(batchID)::bigint END, NULLIF(batch_index, -1)
-                FROM unnest(\(rows.ids)::bigint[], \(rows.kinds)::text[], \(rows.specs)::text[],
-                    \(rows.priorities)::integer[], \(rows.runAts)::double precision[], \(rows.maxAttempts)::integer[],
-                    \(rows.timeouts)::double precision[], \(rows.onInterrupts)::text[], \(rows.keys)::text[],
-                    \(rows.uids)::bigint[], \(rows.hosts)::text[], \(states)::text[], \(indexes)::integer[])
-                    AS r(id, kind, spec, priority, run_at, max_attempts, timeout, on_interrupt, key, uid, host, state,
-                        batch_index)
+                INSERT INTO job_tags (tag, job_id) SELECT unnest(tags), id FROM stored WHERE tags IS NOT NULL
                 """, logger: logger)
             let jobIDs = ids.prefix(jobs.count).map { JobID($0) }
             // After the batch's rows: a job cancelled here (its parent failed) counts as an

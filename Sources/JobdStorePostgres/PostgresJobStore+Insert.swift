@@ -36,14 +36,21 @@ extension PostgresJobStore {
         var uids: [Int64] = []
         /// Fetch hosts (the per-host limit's key); '' for none.
         var hosts: [String] = []
+        /// When each key stops holding (`key_window` after the submit), unix seconds; NaN
+        /// for none.
+        var keyExpiresAts: [Double] = []
+        /// Each job's tags, joined by spaces (no tag holds one: `JobSpec.isValidTag`); ''
+        /// for none.
+        var tags: [String] = []
 
         /// No rows.
         var isEmpty: Bool { ids.isEmpty }
         /// How many rows.
         var count: Int { ids.count }
 
-        /// Adds the row of `job`, stored as `id` with `spec` (its spec's JSON).
-        mutating func append(id: Int64, job: NewJob, spec: String) {
+        /// Adds the row of `job`, stored as `id` with `spec` (its spec's JSON), submitted at
+        /// `now`.
+        mutating func append(id: Int64, job: NewJob, spec: String, now: Date) {
             ids.append(id)
             kinds.append(job.spec.kind.rawValue)
             specs.append(spec)
@@ -56,8 +63,18 @@ extension PostgresJobStore {
             uids.append(job.submitterUID.map { Int64($0) } ?? -1)
             let host: String? = if case .fetch(let fetch) = job.spec.payload { fetch.hostKey } else { nil }
             hosts.append(host ?? "")
+            let window = job.spec.key == nil ? nil : job.spec.keyWindow
+            keyExpiresAts.append(window.map { now.timeIntervalSince1970 + $0 } ?? .nan)
+            tags.append((job.spec.tags ?? []).joined(separator: " "))
         }
     }
+
+    /// The columns `insert` and `insertBatch` fill from `InsertColumns`, after `id`, in the
+    /// order their `SELECT … FROM unnest(…)` gives them.
+    static let insertedColumns = """
+        kind, spec, state, priority, run_at, created_at, updated_at, max_attempts, timeout, on_interrupt,
+        idempotency_key, submitter_uid, host, key_expires_at, tags
+        """
 
     /// Stores new jobs, all in one transaction, as `JobStore.insert` describes.
     ///
@@ -88,8 +105,10 @@ extension PostgresJobStore {
                 ids.append(id)
             }
             ids.sort()
-            // Keys already taken before this insert, and keys repeated inside it.
+            // Keys already taken before this insert, and keys repeated inside it. Holders
+            // whose window has passed give their keys up first (`releaseExpiredKeys`).
             let keys = Array(Set(jobs.compactMap(\.spec.key)))
+            try await Self.releaseExpiredKeys(keys, now: now, on: connection, logger: logger)
             var existing = try await Self.owners(ofKeys: keys, on: connection, logger: logger)
             var outcomes: [InsertOutcome?] = Array(repeating: nil, count: jobs.count)
             var rows = InsertColumns()
@@ -106,7 +125,7 @@ extension PostgresJobStore {
                     }
                     firstWithKey[key] = (ids[index], job.submitterUID)
                 }
-                rows.append(id: ids[index], job: job, spec: specs[index])
+                rows.append(id: ids[index], job: job, spec: specs[index], now: now)
             }
             var queuedBefore = 0
             if let maxQueued {
@@ -119,19 +138,28 @@ extension PostgresJobStore {
             }
             var inserted = Set<Int64>()
             if !rows.isEmpty {
+                // The tags of the rows stored (not of those a taken key skipped) in the same
+                // statement.
                 for try await id in try await connection.query(
                     """
-                    INSERT INTO jobs (id, kind, spec, state, priority, run_at, created_at, updated_at, max_attempts,
-                        timeout, on_interrupt, idempotency_key, submitter_uid, host)
-                    SELECT id, kind, spec, 'queued', priority, to_timestamp(run_at), \(now), \(now), max_attempts,
-                        NULLIF(timeout, 'NaN'), on_interrupt, NULLIF(key, ''), NULLIF(uid, -1), NULLIF(host, '')
-                    FROM unnest(\(rows.ids)::bigint[], \(rows.kinds)::text[], \(rows.specs)::text[],
-                        \(rows.priorities)::integer[], \(rows.runAts)::double precision[], \(rows.maxAttempts)::integer[],
-                        \(rows.timeouts)::double precision[], \(rows.onInterrupts)::text[], \(rows.keys)::text[],
-                        \(rows.uids)::bigint[], \(rows.hosts)::text[])
-                        AS r(id, kind, spec, priority, run_at, max_attempts, timeout, on_interrupt, key, uid, host)
-                    ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-                    RETURNING id
+                    WITH stored AS (
+                        INSERT INTO jobs (id, \(unescaped: Self.insertedColumns))
+                        SELECT id, kind, spec, 'queued', priority, to_timestamp(run_at), \(now), \(now), max_attempts,
+                            NULLIF(timeout, 'NaN'), on_interrupt, NULLIF(key, ''), NULLIF(uid, -1), NULLIF(host, ''),
+                            to_timestamp(NULLIF(key_expires_at, 'NaN')), string_to_array(NULLIF(tags, ''), ' ')
+                        FROM unnest(\(rows.ids)::bigint[], \(rows.kinds)::text[], \(rows.specs)::text[],
+                            \(rows.priorities)::integer[], \(rows.runAts)::double precision[],
+                            \(rows.maxAttempts)::integer[], \(rows.timeouts)::double precision[],
+                            \(rows.onInterrupts)::text[], \(rows.keys)::text[], \(rows.uids)::bigint[],
+                            \(rows.hosts)::text[], \(rows.keyExpiresAts)::double precision[], \(rows.tags)::text[])
+                            AS r(id, kind, spec, priority, run_at, max_attempts, timeout, on_interrupt, key, uid, host,
+                                key_expires_at, tags)
+                        ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+                        RETURNING id, tags
+                    ), tagged AS (
+                        INSERT INTO job_tags (tag, job_id) SELECT unnest(tags), id FROM stored WHERE tags IS NOT NULL
+                    )
+                    SELECT id FROM stored
                     """, logger: logger
                 ).decode(Int64.self) {
                     inserted.insert(id)
@@ -180,6 +208,24 @@ extension PostgresJobStore {
                     + (transitions.isEmpty ? [] : [.dependencies(transitions)])
             )
         }
+    }
+
+    /// Takes these keys from holders whose window has passed by `now`: their
+    /// `idempotency_key` becomes NULL, nothing else of them changes.
+    ///
+    /// The `UPDATE` row-locks each such holder, so concurrent inserts of one key (on any
+    /// node) wait here for the first, whose commit leaves the key NULL on the holder: the
+    /// others' `UPDATE` then passes the holder over, and they find the key taken by the
+    /// first one's new job (`owners`, or the insert's conflict on `jobs_key`).
+    static func releaseExpiredKeys(
+        _ keys: [String], now: Date, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        guard !keys.isEmpty else { return }
+        try await connection.query(
+            """
+            UPDATE jobs SET idempotency_key = NULL
+            WHERE idempotency_key = ANY(\(keys)) AND key_expires_at <= \(now)
+            """, logger: logger)
     }
 
     /// The jobs that hold these keys, with their submitters.

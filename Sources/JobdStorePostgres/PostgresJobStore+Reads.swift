@@ -76,6 +76,8 @@ extension PostgresJobStore {
         }
     }
 
+    /// A page of jobs, newest first. With a tag, the page is read along `job_tags`'
+    /// primary key (that tag's jobs, newest first) and each job by its id.
     public func list(_ query: JobListQuery) async throws -> [JobRecord] {
         let logger = self.logger
         return try await read("cannot list jobs") { connection in
@@ -83,17 +85,31 @@ extension PostgresJobStore {
             // statement is planned with its values); finished states use jobs_ended, the
             // rest walk the primary key backwards to the LIMIT.
             let uid = query.submitterUID.map { Int64($0) }
+            let rows =
+                if let tag = query.tag {
+                    try await connection.query(
+                        """
+                        SELECT \(unescaped: Self.jobColumns) FROM job_tags t JOIN jobs ON jobs.id = t.job_id
+                        WHERE t.tag = \(tag)
+                            AND (\(uid)::bigint IS NULL OR submitter_uid = \(uid))
+                            AND (\(query.state?.rawValue)::text IS NULL OR state = \(query.state?.rawValue))
+                            AND (\(query.kind?.rawValue)::text IS NULL OR kind = \(query.kind?.rawValue))
+                            AND (\(query.before?.rawValue)::bigint IS NULL OR t.job_id < \(query.before?.rawValue))
+                        ORDER BY t.job_id DESC LIMIT \(query.limit)
+                        """, logger: logger)
+                } else {
+                    try await connection.query(
+                        """
+                        SELECT \(unescaped: Self.jobColumns) FROM jobs
+                        WHERE (\(uid)::bigint IS NULL OR submitter_uid = \(uid))
+                            AND (\(query.state?.rawValue)::text IS NULL OR state = \(query.state?.rawValue))
+                            AND (\(query.kind?.rawValue)::text IS NULL OR kind = \(query.kind?.rawValue))
+                            AND (\(query.before?.rawValue)::bigint IS NULL OR id < \(query.before?.rawValue))
+                        ORDER BY id DESC LIMIT \(query.limit)
+                        """, logger: logger)
+                }
             var records: [JobRecord] = []
-            for try await row in try await connection.query(
-                """
-                SELECT \(unescaped: Self.jobColumns) FROM jobs
-                WHERE (\(uid)::bigint IS NULL OR submitter_uid = \(uid))
-                    AND (\(query.state?.rawValue)::text IS NULL OR state = \(query.state?.rawValue))
-                    AND (\(query.kind?.rawValue)::text IS NULL OR kind = \(query.kind?.rawValue))
-                    AND (\(query.before?.rawValue)::bigint IS NULL OR id < \(query.before?.rawValue))
-                ORDER BY id DESC LIMIT \(query.limit)
-                """, logger: logger
-            ).decode(JobRow.self) {
+            for try await row in rows.decode(JobRow.self) {
                 records.append(try Self.record(from: row))
             }
             return records

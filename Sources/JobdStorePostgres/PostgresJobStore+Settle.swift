@@ -81,6 +81,7 @@ extension PostgresJobStore {
         let nodeName = settings.nodeName
         let logger = self.logger
         let recentSpecs = self.recentSpecs
+        let rotation = self.fairShareRotation
         let context =
             finishes.count == 1 ? "cannot record the end of job \(finishes[0].jobID)" : "cannot record attempts"
         let raw = try await transaction(finishes.isEmpty ? "cannot claim jobs" : context, operations: 1) { connection in
@@ -152,8 +153,14 @@ extension PostgresJobStore {
             var claimed: [ClaimedJob] = []
             var nextRunAt: Date?
             if let node {
-                claimed = try await Self.claim(
-                    claim, node: node, nodeName: nodeName, recentSpecs: recentSpecs, on: connection, logger: logger)
+                claimed =
+                    claim.fairShare == .perUID
+                    ? try await Self.fairShareClaim(
+                        claim, node: node, nodeName: nodeName, rotation: rotation, recentSpecs: recentSpecs,
+                        on: connection, logger: logger)
+                    : try await Self.claim(
+                        claim, node: node, nodeName: nodeName, recentSpecs: recentSpecs, on: connection,
+                        logger: logger)
                 if claimed.count < claim.limit {
                     for try await next in try await connection.query(
                         "SELECT min(run_at) FROM jobs WHERE state = 'queued' AND run_at > \(claim.now)", logger: logger
@@ -197,7 +204,7 @@ extension PostgresJobStore {
     }
 
     /// Claims up to `claim.limit` due jobs for `node`, in claim order.
-    private static func claim(
+    static func claim(
         _ claim: ClaimRequest, node: Int64, nodeName: String, recentSpecs: RecentSpecs,
         on connection: PostgresConnection, logger: Logger
     ) async throws -> [ClaimedJob] {
@@ -221,17 +228,28 @@ extension PostgresJobStore {
             RETURNING j.id, j.attempt_id, j.spec, j.attempt_count, j.interrupted_count, j.max_attempts, j.timeout,
                 j.priority, j.run_at, j.host, j.submitter_uid
             """, logger: logger)
-        var picked: [(Int64, Int64, String, Int, Int, Int, Double?, Int, Date, String?, Int64?)] = []
-        for try await row in rows.decode(
-            (Int64, Int64, String, Int, Int, Int, Double?, Int, Date, String?, Int64?).self)
-        {
+        var picked: [ClaimedRow] = []
+        for try await row in rows.decode(ClaimedRow.self) {
             picked.append(row)
         }
+        // RETURNING keeps no order: the claim order is restored here.
+        return try claimedJobs(picked, recentSpecs: recentSpecs).sorted { a, b in
+            if a.priority != b.priority { return a.priority > b.priority }
+            if a.runAt != b.runAt { return a.runAt < b.runAt }
+            return a.id.rawValue < b.id.rawValue
+        }
+    }
+
+    /// The columns a claim's `RETURNING` gives, in order: id, attempt id, spec, attempt
+    /// count, interrupted count, max attempts, timeout, priority, run_at, host, submitter.
+    typealias ClaimedRow = (Int64, Int64, String, Int, Int, Int, Double?, Int, Date, String?, Int64?)
+
+    /// The claimed jobs of `picked`, in its order, their specs from `recentSpecs` or decoded.
+    static func claimedJobs(_ picked: [ClaimedRow], recentSpecs: RecentSpecs) throws -> [ClaimedJob] {
         let kept = picked.isEmpty ? [:] : recentSpecs.take(picked.map(\.0))
         let decoder = JSONCoding.makeDecoder()
         var claimed: [ClaimedJob] = []
         claimed.reserveCapacity(picked.count)
-        // RETURNING keeps no order: the claim order is restored here.
         for (id, attemptID, specText, count, interrupted, maxAttempts, timeout, priority, runAt, host, uid) in picked {
             let spec: JobSpec
             if let known = kept[id] {
@@ -249,10 +267,6 @@ extension PostgresJobStore {
                     maxAttempts: maxAttempts, timeout: timeout, priority: priority, host: host, runAt: runAt,
                     spec: spec, submitterUID: uid.map { UInt32(truncatingIfNeeded: $0) }))
         }
-        return claimed.sorted { a, b in
-            if a.priority != b.priority { return a.priority > b.priority }
-            if a.runAt != b.runAt { return a.runAt < b.runAt }
-            return a.id.rawValue < b.id.rawValue
-        }
+        return claimed
     }
 }

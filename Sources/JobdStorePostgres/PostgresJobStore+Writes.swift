@@ -127,7 +127,7 @@ extension PostgresJobStore {
     ///
     /// The jobs of a batch go only with their batch, once the batch finished before
     /// `cutoff` (its results stay whole while it runs); the batch's row goes with its last
-    /// job, in the same transaction. A job's dependency edges go with it.
+    /// job, in the same transaction. A job's dependency edges and tags go with it.
     public func prune(finishedBefore cutoff: Date, limit: Int) async throws -> Int {
         let logger = self.logger
         return try await transaction("cannot prune finished jobs") { connection in
@@ -141,7 +141,11 @@ extension PostgresJobStore {
                             AND (batch_id IS NULL OR batch_id IN (
                                 SELECT id FROM batches WHERE finished_at IS NOT NULL AND finished_at < \(cutoff)))
                         LIMIT \(limit) FOR UPDATE OF jobs SKIP LOCKED)
-                    RETURNING id
+                    RETURNING id, tags
+                ), untagged AS (
+                    -- Their tags, by job_tags' primary key (the job's own list of them).
+                    DELETE FROM job_tags t USING gone, unnest(gone.tags) AS g(tag)
+                    WHERE t.tag = g.tag AND t.job_id = gone.id
                 ), as_parent AS (
                     -- Their edges go with them, by either index. A deleted job is terminal:
                     -- its children were settled when it ended, and its own parents no longer

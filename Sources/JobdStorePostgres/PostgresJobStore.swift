@@ -31,6 +31,8 @@ public final class PostgresJobStore: JobStore {
     private let counters = Mutex(StoreStatistics(commits: 0, operations: 0))
     /// The specs of jobs this node stored lately, so its claims of them skip the decode.
     let recentSpecs = RecentSpecs()
+    /// Which submitter this node's next fair-share claim serves first.
+    let fairShareRotation = FairShareRotation()
     /// Set by the writer-hang test hook: every later write waits for ever.
     let hung = Mutex(false)
     /// The client's run loop, and the background loops; cancelled by `close`.
@@ -48,8 +50,13 @@ public final class PostgresJobStore: JobStore {
     ///
     /// - Throws: `StoreError` `unavailable` naming the server and the reason, `busy` when a
     ///   live node already has this name, `schema_too_new`.
+    ///
+    /// With `fairShare` `perUID` it builds the fair-share index when missing; it never drops
+    /// it (other nodes may use it): `DROP INDEX jobs_fair` once no node runs with fair share
+    /// (docs/postgres.md).
     public static func open(
-        _ settings: ClusterSettings, durability: StoreDurability = .full, logger: Logger
+        _ settings: ClusterSettings, durability: StoreDurability = .full, fairShare: FairShare = .off,
+        logger: Logger
     ) async throws -> PostgresJobStore {
         let client = PostgresClientFactory.makeClient(settings, durability: durability, logger: logger)
         let store = PostgresJobStore(client: client, settings: settings, logger: logger)
@@ -59,6 +66,9 @@ public final class PostgresJobStore: JobStore {
                 try await client.query("SELECT 1", logger: logger)
             }
             try await PostgresMigrations.migrate(client, logger: logger)
+            if fairShare == .perUID {
+                try await PostgresMigrations.buildFairShareIndex(client, logger: logger)
+            }
             store.track(try await ChangeListener(store: store).start())
             try await store.register()
             store.track(Task { await store.membership.run(store: store) })

@@ -130,6 +130,7 @@ enum PostgresMigrations {
         """,
         batches,
         dependencies,
+        sharing,
         schedules,
     ]
 

@@ -9,6 +9,10 @@ struct ClaimQuery: Sendable {
     var excludingKinds: Set<JobKind>
     var excludingHosts: Set<String>
     var now: Date
+    /// Queue order, or the submitters in turn (`FairShareClaim` chooses the jobs).
+    var fairShare: FairShare = .off
+    /// The store's fair-share rotation.
+    var rotation: FairShareRotation
 
     /// Claims the first `limit` due jobs in claim order (arguments: now, now, limit).
     static let claimSQL = """
@@ -33,6 +37,14 @@ struct ClaimQuery: Sendable {
             submitter_uid
         """
 
+    /// Claims the jobs a fair-share claim chose (arguments: now, the ids as a JSON array).
+    static let claimChosenSQL = """
+        UPDATE jobs SET state = 'running', attempt_count = attempt_count + 1, updated_at = ?
+        WHERE id IN (SELECT value FROM json_each(?)) AND state = 'queued'
+        RETURNING id, spec, attempt_count, interrupted_count, max_attempts, timeout, priority, run_at, host,
+            submitter_uid
+        """
+
     /// The claimed rows with their new attempt ids, and (when fewer than `limit` were
     /// claimed) the earliest future `run_at`.
     func run(in db: Database) throws -> (rows: [(row: ClaimRow, attemptID: Int64)], nextRunAt: Double?) {
@@ -51,7 +63,21 @@ struct ClaimQuery: Sendable {
             // INDEXED BY: left to itself SQLite picks jobs_state plus a sort, a scan of the
             // whole queue per claim (62 ms at 100,000 queued, against 0.02 ms this way;
             // docs/benchmarks.md). jobs_queue is in claim order: the LIMIT stops the walk.
-            if !excludingKinds.isEmpty || !excludingHosts.isEmpty {
+            if fairShare == .perUID {
+                let chosen = try FairShareClaim(
+                    limit: limit, excludingKinds: excludingKinds, excludingHosts: excludingHosts, now: nowSeconds,
+                    rotation: rotation
+                ).choose(in: db)
+                if !chosen.isEmpty {
+                    let claim = try db.cachedStatement(sql: Self.claimChosenSQL)
+                    claimed = try Row.fetchAll(
+                        claim, arguments: [nowSeconds, "[" + chosen.map(String.init).joined(separator: ",") + "]"]
+                    ).map(ClaimRow.init)
+                    // RETURNING keeps no order: the rotation's order is restored here.
+                    let position = Dictionary(uniqueKeysWithValues: chosen.enumerated().map { ($1, $0) })
+                    claimed.sort { position[$0.id, default: 0] < position[$1.id, default: 0] }
+                }
+            } else if !excludingKinds.isEmpty || !excludingHosts.isEmpty {
                 let claim = try db.cachedStatement(sql: Self.claimExcludingSQL)
                 let kinds = SQLiteJobStore.jsonArray(excludingKinds.map(\.rawValue))
                 let hosts = SQLiteJobStore.jsonArray(Array(excludingHosts))
@@ -70,7 +96,9 @@ struct ClaimQuery: Sendable {
                 arguments: [nowSeconds])
         }
         guard !claimed.isEmpty else { return ([], nextRunAt) }
-        claimed.sort { ($0.priority, -$0.runAt, -$0.id) > ($1.priority, -$1.runAt, -$1.id) }
+        if fairShare == .off {
+            claimed.sort { ($0.priority, -$0.runAt, -$0.id) > ($1.priority, -$1.runAt, -$1.id) }
+        }
         // Every attempt row in one statement: the jobs and their numbers as a JSON array of
         // integer pairs. The attempt's row id is the fencing token; the job's attempt_count
         // equals the attempt's number for as long as the attempt owns the job.

@@ -20,7 +20,9 @@ public struct SQLiteEngine: StoreEngine {
     private func openBlocking(_ settings: StoreSettings) throws -> OpenedStore {
         let lock = try DatabaseLock(databasePath: settings.databasePath)
         let store = try SQLiteJobStore(
-            path: settings.databasePath, options: SQLiteStoreOptions(synchronous: SynchronousMode(settings.durability)))
+            path: settings.databasePath,
+            options: SQLiteStoreOptions(
+                synchronous: SynchronousMode(settings.durability), fairShare: settings.fairShare))
         return OpenedStore(
             store: store, hangWriterForTesting: { store.hangWriterForTesting() },
             close: {

@@ -48,19 +48,15 @@ extension SQLiteJobStore {
             outcomes.reserveCapacity(rows.count)
             var created = 0
             for (job, specJSON, host) in rows {
-                if let key = job.spec.key,
-                    let existing = try Row.fetchOne(
-                        db.cachedStatement(sql: "SELECT id, submitter_uid FROM jobs WHERE idempotency_key = ?"),
-                        arguments: [key])
-                {
+                // A holder whose window has passed gives the key up here, and this job takes it.
+                if let key = job.spec.key, let holder = try Self.keyHolder(key, now: nowSeconds, in: db) {
                     // A key names a job of its submitter only: answering another user's job
                     // would show it to someone who may not see it.
-                    let owner: Int64? = existing["submitter_uid"]
-                    guard owner == job.submitterUID.map({ Int64($0) }) else {
+                    guard holder.uid == job.submitterUID.map({ Int64($0) }) else {
                         throw StoreError(
                             .keyTaken, "the key \(key.debugDescription) belongs to a job of another user")
                     }
-                    outcomes.append(InsertOutcome(id: JobID(existing["id"] as Int64), created: false))
+                    outcomes.append(InsertOutcome(id: JobID(holder.id), created: false))
                     continue
                 }
                 let id = try Self.insertRow(job, specJSON: specJSON, host: host, now: nowSeconds, in: db)
@@ -104,27 +100,31 @@ extension SQLiteJobStore {
             arguments: [cap + 1]) ?? 0
     }
 
-    /// Inserts one job row in the caller's transaction and returns its id. A job with
-    /// `after` is stored `waiting`; `recordDependencies` then settles its state.
+    /// Inserts one job row (and its tags) in the caller's transaction and returns its id. A
+    /// job with `after` is stored `waiting`; `recordDependencies` then settles its state.
     static func insertRow(
         _ job: NewJob, specJSON: String, host: String?, now: Double, state: JobState = .queued,
         batch: (id: Int64, index: Int)? = nil, in db: Database
     ) throws -> JobID {
+        // A key's window runs from the submit: `key_window` seconds after `created_at`.
+        let keyExpiresAt = job.spec.key == nil ? nil : job.spec.keyWindow.map { now + $0 }
         try db.cachedStatement(
             sql: """
                 INSERT INTO jobs (kind, spec, state, priority, run_at, created_at, updated_at,
                     max_attempts, timeout, on_interrupt, idempotency_key, submitter_uid, host, batch_id, batch_index,
-                    on_dependency_failure)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    on_dependency_failure, key_expires_at, tags)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
             job.spec.kind.rawValue, specJSON,
             job.spec.after?.isEmpty == false ? JobState.waiting.rawValue : state.rawValue,
             job.priority, job.runAt.timeIntervalSince1970, now, now, job.maxAttempts, job.timeout,
             job.onInterrupt.rawValue, job.spec.key, job.submitterUID.map { Int64($0) }, host, batch?.id, batch?.index,
-            (job.spec.onDependencyFailure ?? .cancel).rawValue,
+            (job.spec.onDependencyFailure ?? .cancel).rawValue, keyExpiresAt, Self.tagsColumn(job.spec),
         ])
-        return JobID(db.lastInsertedRowID)
+        let id = JobID(db.lastInsertedRowID)
+        try Self.insertTags(job.spec.tags, of: id, in: db)
+        return id
     }
 
     /// Runs `work` on a global dispatch queue when `count` is above 256, else in place.

@@ -79,6 +79,7 @@ extension SQLiteJobStore {
         }
         migrator.registerMigration("v4", migrate: migrateBatches)
         migrator.registerMigration("v5", migrate: migrateDependencies)
+        migrator.registerMigration("v6", migrate: migrateSharing)
         migrator.registerMigration("v7", migrate: migrateSchedules)
         return migrator
     }

@@ -34,13 +34,20 @@ extension SQLiteJobStore {
     /// A page of jobs, newest first, without attempt lists.
     ///
     /// - Throws: `StoreError`.
+    /// With a tag, the page is read along `job_tags`' primary key (that tag's jobs, newest
+    /// first), each job by its id: a tag with few jobs costs few rows, however many jobs
+    /// there are.
     public func list(_ query: JobListQuery) async throws -> [JobRecord] {
-        let (state, kind, limit, before, submitterUID) = (
-            query.state, query.kind, query.limit, query.before, query.submitterUID
+        let (state, kind, limit, before, submitterUID, tag) = (
+            query.state, query.kind, query.limit, query.before, query.submitterUID, query.tag
         )
         return try await read("cannot list jobs") { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
+            if let tag {
+                conditions.append("t.tag = ?")
+                arguments += [tag]
+            }
             if let submitterUID {
                 conditions.append("submitter_uid = ?")
                 arguments += [Int64(submitterUID)]
@@ -54,15 +61,20 @@ extension SQLiteJobStore {
                 arguments += [kind.rawValue]
             }
             if let before {
-                conditions.append("id < ?")
+                conditions.append(tag == nil ? "id < ?" : "t.job_id < ?")
                 arguments += [before.rawValue]
             }
             arguments += [limit]
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            return try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT \(Self.jobColumns) FROM jobs \(whereClause) ORDER BY id DESC LIMIT ?"),
-                arguments: arguments
-            ).map(Self.record(from:))
+            // CROSS JOIN keeps job_tags outside: SQLite never reorders it.
+            let sql =
+                tag == nil
+                ? "SELECT \(Self.jobColumns) FROM jobs \(whereClause) ORDER BY id DESC LIMIT ?"
+                : """
+                SELECT \(Self.jobColumns) FROM job_tags t CROSS JOIN jobs ON jobs.id = t.job_id \(whereClause)
+                ORDER BY t.job_id DESC LIMIT ?
+                """
+            return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map(Self.record(from:))
         }
     }
 
@@ -209,6 +221,29 @@ extension SQLiteJobStore {
             for (sql, arguments) in [
                 (ClaimQuery.claimSQL, [0, 0, 10] as StatementArguments),
                 (ClaimQuery.claimExcludingSQL, [0, 0, "[]", "[]", 10] as StatementArguments),
+            ] {
+                let rows = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments)
+                details += rows.map { $0["detail"] as String }
+            }
+            return details
+        }
+    }
+
+    /// SQLite's plan for a fair-share claim's reads (`FairShareClaim`): the loose scan of
+    /// the submitter groups and a group's candidates, both forms; for the same test.
+    ///
+    /// - Throws: `StoreError`.
+    public func fairShareClaimPlan() async throws -> [String] {
+        try await read("cannot explain the fair-share claim") { db in
+            var details: [String] = []
+            for (sql, arguments) in [
+                (FairShareClaim.groupsSQL, [] as StatementArguments),
+                (FairShareClaim.candidatesSQL(groups: 2, excluding: false), [0, 10, 1, 0, 2, 0] as StatementArguments),
+                (
+                    FairShareClaim.candidatesSQL(groups: 2, excluding: true),
+                    [0, 10, "[]", "[]", 1, 0, 2, 0] as StatementArguments
+                ),
+                (ClaimQuery.claimChosenSQL, [0, "[1,2]"] as StatementArguments),
             ] {
                 let rows = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments)
                 details += rows.map { $0["detail"] as String }

@@ -2,13 +2,15 @@ import Foundation
 import GRDB
 import JobdModel
 import JobdStore
+import Synchronization
 
 extension SQLiteJobStore {
     /// Records finished attempts and claims due jobs, in one operation of one transaction
     /// (the group writer's), as `JobStore.settle(_:)` describes.
     ///
     /// A finish is fenced by (job id, attempt number, state `running`); the claim walks the
-    /// queue index (`ClaimQuery`). The node and lease of the claim are not used: one
+    /// queue index (`ClaimQuery`), or the submitters' groups under fair share
+    /// (`FairShareClaim`). The node and lease of the claim are not used: one
     /// process owns the file, under `DatabaseLock`.
     ///
     /// - Throws: `StoreError`.
@@ -23,7 +25,13 @@ extension SQLiteJobStore {
         }
         let claim = ClaimQuery(
             limit: claimLimit, excludingKinds: request.claim.excludingKinds,
-            excludingHosts: request.claim.excludingHosts, now: now)
+            excludingHosts: request.claim.excludingHosts, now: now, fairShare: request.claim.fairShare,
+            rotation: fairShareRotation)
+        // A claim on a store without the index its order walks builds it first (once: the
+        // flag is set after that transaction committed).
+        let fair = request.claim.fairShare == .perUID
+        let indexes = queueIndexes.withLock { $0 }
+        let buildIndex = claimLimit > 0 && (fair ? !indexes.fair : !indexes.queue)
         let context =
             finishes.count == 1 ? "cannot record the end of job \(finishes[0].jobID)" : "cannot record attempts"
         let hook: @Sendable (RawSettle) -> Void = { [weak self] raw in
@@ -35,6 +43,7 @@ extension SQLiteJobStore {
         }
         let raw = try await write(claimLimit > 0 && finishes.isEmpty ? "cannot claim jobs" : context, afterCommit: hook)
         { db in
+            if buildIndex { try db.execute(sql: fair ? Self.fairShareIndexSQL : Self.queueIndexSQL) }
             var recorded: [Bool] = []
             recorded.reserveCapacity(writes.count)
             for finish in writes {
@@ -45,6 +54,11 @@ extension SQLiteJobStore {
             let transitions = recorded.contains(true) ? try Self.propagateDependencies(db) : []
             let (rows, nextRunAt) = try claim.run(in: db)
             return RawSettle(recorded: recorded, rows: rows, nextRunAt: nextRunAt, transitions: transitions)
+        }
+        if buildIndex {
+            queueIndexes.withLock { indexes in
+                if fair { indexes.fair = true } else { indexes.queue = true }
+            }
         }
         let decoder = JSONCoding.makeDecoder()
         let kept = raw.rows.isEmpty ? [:] : recentSpecs.take(raw.rows.map(\.row.id))

@@ -117,7 +117,8 @@ extension SQLiteJobStore {
         }.0
     }
 
-    /// Deletes up to `limit` finished jobs (and their attempts) that finished before `cutoff`.
+    /// Deletes up to `limit` finished jobs (and their attempts, edges and tags) that
+    /// finished before `cutoff`.
     ///
     /// Small batches keep each transaction short, so pruning never stalls submits. The jobs
     /// of a batch go only with their batch, once the batch finished before `cutoff` (its
@@ -128,7 +129,7 @@ extension SQLiteJobStore {
     public func prune(finishedBefore cutoff: Date, limit: Int) async throws -> Int {
         let cutoffSeconds = cutoff.timeIntervalSince1970
         return try await write("cannot prune finished jobs") { db in
-            let deleted = try Int64.fetchAll(
+            let deleted = try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
                         DELETE FROM jobs WHERE id IN (
@@ -137,13 +138,16 @@ extension SQLiteJobStore {
                                 AND (batch_id IS NULL OR batch_id IN (
                                     SELECT id FROM batches WHERE finished_at IS NOT NULL AND finished_at < ?))
                             LIMIT ?)
-                        RETURNING id
+                        RETURNING id, tags
                         """), arguments: [cutoffSeconds, cutoffSeconds, limit])
             let pruned = deleted.count
-            // Their edges go with them (both ends are terminal: nothing waits on them).
-            for id in deleted {
+            // Their edges go with them (both ends are terminal: nothing waits on them), and
+            // their tags, by the tag index's own key.
+            for row in deleted {
+                let id: Int64 = row[0]
                 try db.cachedStatement(sql: "DELETE FROM job_dependencies WHERE parent_id = ?").execute(arguments: [id])
                 try db.cachedStatement(sql: "DELETE FROM job_dependencies WHERE child_id = ?").execute(arguments: [id])
+                if let tags = row[1] as String? { try Self.deleteTags(tags, of: id, in: db) }
             }
             try db.cachedStatement(
                 sql: """

@@ -17,6 +17,11 @@ public final class SQLiteJobStore: JobStore {
     let writer: GroupCommitWriter
     /// Specs of just-inserted jobs, for their claims.
     let recentSpecs = RecentSpecs()
+    /// Which submitter a fair-share claim serves first.
+    let fairShareRotation = FairShareRotation()
+    /// Which queue index exists: a claim builds the one its order walks first when it does
+    /// not (`applyQueueIndexes`).
+    let queueIndexes = Mutex(QueueIndexes(queue: true, fair: false))
     /// The change feed's handlers.
     private let subscribers = Mutex<[@Sendable (StoreChange) -> Void]>([])
 
@@ -64,6 +69,8 @@ public final class SQLiteJobStore: JobStore {
             // on the writer: set the configured mode again, or FULL would never be in effect.
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
             try Self.migrator.migrate(pool)
+            let indexes = try Self.applyQueueIndexes(options.fairShare, in: pool)
+            queueIndexes.withLock { $0 = indexes }
         } catch {
             throw StoreError(wrapping: error, context: "cannot open the database \(path)")
         }

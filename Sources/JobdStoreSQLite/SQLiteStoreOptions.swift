@@ -1,4 +1,5 @@
 import Foundation
+import JobdStore
 
 /// How hard SQLite works to make a commit durable.
 public enum SynchronousMode: String, Sendable, CaseIterable {
@@ -21,10 +22,19 @@ public struct SQLiteStoreOptions: Sendable {
     /// (one busy timeout), and a database held by a backup tool or an `sqlite3` shell does
     /// not get jobd killed as hung.
     public var busyTimeout: Duration
+    /// Which claims to keep an index for, at open: `perUID` keeps `jobs_fair` and drops
+    /// `jobs_queue`, `off` the other way round (each costs every insert and claim), nil
+    /// leaves both as they are. A claim builds the index it needs when it is missing,
+    /// whatever this says.
+    public var fairShare: FairShare?
 
-    public init(synchronous: SynchronousMode = .full, maxReaders: Int = 4, busyTimeout: Duration = .seconds(2)) {
+    public init(
+        synchronous: SynchronousMode = .full, maxReaders: Int = 4, busyTimeout: Duration = .seconds(2),
+        fairShare: FairShare? = nil
+    ) {
         self.synchronous = synchronous
         self.maxReaders = maxReaders
         self.busyTimeout = busyTimeout
+        self.fairShare = fairShare
     }
 }

@@ -22,6 +22,9 @@ struct ListCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Only jobs of this kind.", valueName: "kind"))
     var kind: KindArgument?
 
+    @Option(help: ArgumentHelp("Only jobs with this tag (looked up in the daemon's tag index).", valueName: "tag"))
+    var tag: String?
+
     @Option(help: ArgumentHelp("At most this many jobs. Default: the daemon's page size.", valueName: "n"))
     var limit: Int?
 
@@ -32,11 +35,15 @@ struct ListCommand: AsyncParsableCommand {
         if let limit, limit < 1 {
             throw ValidationError("--limit must be 1 or more, got \(limit).")
         }
+        if let tag, !JobSpec.isValidTag(tag) {
+            throw ValidationError(
+                "--tag must be 1 to \(JobSpec.maxTagLength) characters of A-Z a-z 0-9 _ . : -, got '\(tag)'.")
+        }
     }
 
     func run() async throws {
         let page = try await global.withClient { client in
-            try await client.list(state: state?.state, kind: kind?.kind, limit: limit, after: after?.id)
+            try await client.list(state: state?.state, kind: kind?.kind, tag: tag, limit: limit, after: after?.id)
         }
         if global.json {
             try Output.json(page)

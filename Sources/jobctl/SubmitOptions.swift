@@ -45,6 +45,19 @@ struct SubmitOptions: ParsableArguments {
     var key: String?
 
     @Option(
+        name: .customLong("key-window"),
+        help: ArgumentHelp(
+            "With --key: the key may be used again this long after the first job with it was submitted (30, 5m, 1h). Default: never.",
+            valueName: "seconds"))
+    var keyWindow: SecondsArgument?
+
+    @Option(
+        help: ArgumentHelp(
+            "A tag to find the job by (jobctl list --tag); repeat for several (at most 16). 1-64 characters of A-Z a-z 0-9 _ . : -.",
+            valueName: "tag"))
+    var tag: [String] = []
+
+    @Option(
         help: ArgumentHelp(
             "Start only after this job has ended (repeat for several): the job waits until then.", valueName: "id"))
     var after: [JobIDArgument] = []
@@ -93,12 +106,16 @@ struct SubmitOptions: ParsableArguments {
             onInterrupt: onInterrupt?.policy,
             key: key,
             after: after.isEmpty ? nil : after.map { .job($0.id) },
-            onDependencyFailure: onDependencyFailure.flatMap(DependencyFailurePolicy.init(rawValue:))
+            onDependencyFailure: onDependencyFailure.flatMap(DependencyFailurePolicy.init(rawValue:)),
+            tags: tag.isEmpty ? nil : tag,
+            keyWindow: keyWindow?.seconds
         )
         do throws(APIError) {
             try spec.validate()
         } catch {
-            let option = Self.optionNames[error.field ?? ""].map { "\($0): " } ?? ""
+            // `tags[2]` is the third --tag.
+            let field = (error.field ?? "").split(separator: "[").first.map(String.init) ?? ""
+            let option = Self.optionNames[field].map { "\($0): " } ?? ""
             throw ValidationError(option + error.message)
         }
         return spec
@@ -134,5 +151,7 @@ struct SubmitOptions: ParsableArguments {
         "key": "--key",
         "headers": "--header",
         "on_interrupt": "--on-interrupt",
+        "key_window": "--key-window",
+        "tags": "--tag",
     ]
 }

@@ -90,6 +90,9 @@ struct KeyCase: Sendable, CustomTestStringConvertible {
             key: "max_queued", good: "1000", rendered: "1000", bad: "0", badText: "0",
             reason: "must be 1 to 1000000000, got 0"),
         KeyCase(
+            key: "scheduling.fair_share", good: "PER_UID", rendered: "per_uid", bad: "per_user",
+            badText: "per_user", reason: "must be one of off, per_uid, got \"per_user\""),
+        KeyCase(
             key: "fetch.timeout", good: "250ms", rendered: "0.25", bad: "-5", badText: "-5",
             reason: "must not be negative, got -5"),
         KeyCase(

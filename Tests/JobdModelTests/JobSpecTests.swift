@@ -55,6 +55,29 @@ import Testing
         )
     }
 
+    @Test("tags and key_window survive a round trip and encode as snake_case, tags in their order")
+    func tagsAndWindowGoldenJSON() throws {
+        let spec = JobSpec(
+            .delay(DelaySpec(seconds: 0)), key: "nightly", tags: ["team:x", "a"], keyWindow: 3600)
+        #expect(try roundTrip(spec) == spec)
+        #expect(
+            try encodeToString(spec)
+                == #"{"key":"nightly","key_window":3600,"kind":"delay","seconds":0,"tags":["team:x","a"]}"#)
+        let decoded = try decode(
+            JobSpec.self, from: #"{"kind":"delay","seconds":0,"key":"k","key_window":1.5,"tags":["b"]}"#)
+        #expect(decoded.tags == ["b"] && decoded.keyWindow == 1.5)
+    }
+
+    @Test("isValidTag: 1 to 64 of A-Z a-z 0-9 _ . : -, nothing else")
+    func tagCharacters() {
+        for good in ["a", "Z9", "team:payments", "batch-2026.11", "v1_2", String(repeating: "x", count: 64)] {
+            #expect(JobSpec.isValidTag(good), "\(good)")
+        }
+        for bad in ["", " ", "a b", "a/b", "a,b", "ä", "a\n", "#x", String(repeating: "x", count: 65)] {
+            #expect(!JobSpec.isValidTag(bad), "\(bad.debugDescription)")
+        }
+    }
+
     @Test("a fetch spec encodes url, headers and max_body_bytes at the top level")
     func fetchGoldenJSON() throws {
         let spec = JobSpec(.fetch(FetchSpec(url: "http://127.0.0.1:8080/x", headers: ["A": "b"], maxBodyBytes: 10)))

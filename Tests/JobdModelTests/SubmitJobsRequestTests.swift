@@ -110,6 +110,43 @@ import Testing
         BadBody(
             "batch element with a bad timeout", #"{"jobs":[{"kind":"delay","seconds":1,"timeout":0}]}"#, .invalidSpec,
             field: "jobs[0].timeout"),
+        BadBody("tags not an array", #"{"kind":"delay","seconds":1,"tags":"a"}"#, .invalidSpec, field: "tags"),
+        BadBody("a tag not a string", #"{"kind":"delay","seconds":1,"tags":["a",5]}"#, .invalidSpec, field: "tags[1]"),
+        BadBody("an empty tag", #"{"kind":"delay","seconds":1,"tags":["a","b",""]}"#, .invalidSpec, field: "tags[2]"),
+        BadBody(
+            "a tag with a space", #"{"kind":"delay","seconds":1,"tags":["a","b","c d"]}"#, .invalidSpec,
+            field: "tags[2]"),
+        BadBody(
+            "a tag with a non-ASCII letter", #"{"kind":"delay","seconds":1,"tags":["é"]}"#, .invalidSpec,
+            field: "tags[0]"),
+        BadBody(
+            "a tag of 65 characters", #"{"kind":"delay","seconds":1,"tags":["\#(String(repeating: "t", count: 65))"]}"#,
+            .invalidSpec, field: "tags[0]"),
+        BadBody(
+            "a repeated tag", #"{"kind":"delay","seconds":1,"tags":["a","b","a"]}"#, .invalidSpec, field: "tags[2]"),
+        BadBody(
+            "17 tags",
+            #"{"kind":"delay","seconds":1,"tags":[\#((0..<17).map { "\"t\($0)\"" }.joined(separator: ","))]}"#,
+            .invalidSpec, field: "tags"),
+        BadBody(
+            "batch element with a bad tag",
+            #"{"jobs":[{"kind":"delay","seconds":1},{"kind":"delay","seconds":1},{"kind":"delay","seconds":1,"tags":["ok","x/y","z"]}]}"#,
+            .invalidSpec, field: "jobs[2].tags[1]"),
+        BadBody(
+            "key_window without key", #"{"kind":"delay","seconds":1,"key_window":60}"#, .invalidSpec,
+            field: "key_window"),
+        BadBody(
+            "key_window 0", #"{"kind":"delay","seconds":1,"key":"k","key_window":0}"#, .invalidSpec, field: "key_window"
+        ),
+        BadBody(
+            "key_window negative", #"{"kind":"delay","seconds":1,"key":"k","key_window":-1}"#, .invalidSpec,
+            field: "key_window"),
+        BadBody(
+            "key_window past 10 years", #"{"kind":"delay","seconds":1,"key":"k","key_window":1e10}"#, .invalidSpec,
+            field: "key_window"),
+        BadBody(
+            "key_window as a string", #"{"kind":"delay","seconds":1,"key":"k","key_window":"60"}"#, .invalidSpec,
+            field: "key_window"),
     ]
 
     @Test("a bad body is refused with a stable code naming the field", arguments: SubmitJobsRequestTests.badBodies)
@@ -170,6 +207,11 @@ import Testing
             #"{"kind":"delay","seconds":1,"key":"\#(String(repeating: "k", count: 256))"}"#,
             #"{"kind":"fetch","url":"HTTPS://EXAMPLE.COM","max_body_bytes":0}"#,
             #"{"kind":"fetch","url":"http://127.0.0.1:8080/x?y=1","headers":{"X-Token":"a b"}}"#,
+            #"{"kind":"delay","seconds":1,"tags":[]}"#,
+            #"{"kind":"delay","seconds":1,"tags":["\#(String(repeating: "t", count: 64))","A-z_0.9:x"]}"#,
+            #"{"kind":"delay","seconds":1,"tags":[\#((0..<16).map { "\"t\($0)\"" }.joined(separator: ","))]}"#,
+            #"{"kind":"delay","seconds":1,"key":"k","key_window":0.001}"#,
+            #"{"kind":"delay","seconds":1,"key":"k","key_window":315360000}"#,
         ]
         for body in bodies {
             #expect(throws: Never.self, "\(body)") { try SubmitJobsRequest.decode(Array(body.utf8), maxBatch: 1) }

@@ -10,6 +10,9 @@ import Testing
 /// The schema's migrations: nodes starting together migrate once, and a database newer
 /// than the binary is refused with a clear error.
 @Suite struct MigrationTests {
+    /// Every version this binary knows, as `jobd_migrations` lists them once migrated.
+    static let allVersions = (1...PostgresMigrations.migrations.count).map { Substring(String($0)) }
+
     @Test("three nodes opening a new database at once migrate it once, to the latest version")
     func concurrentOpenMigratesOnce() async throws {
         try await withPostgres { url in
@@ -23,7 +26,7 @@ import Testing
             let cluster = try await sharedPostgresCluster()
             let database = String(url.split(separator: "/").last?.split(separator: "?").first ?? "")
             let versions = try await cluster.psql(database, "SELECT version FROM jobd_migrations ORDER BY version")
-            #expect(versions.split(separator: "\n") == ["1", "2", "3", "4", "5", "6"])
+            #expect(versions.split(separator: "\n") == Self.allVersions)
             // Version 2: the key index is partial, and keys are still unique.
             let indexes = try await cluster.psql(
                 database, "SELECT indexdef FROM pg_indexes WHERE tablename = 'jobs' AND indexname = 'jobs_key'")
@@ -113,7 +116,7 @@ import Testing
                 """)
             let store = try await openTestStore(url: url, node: "node-a")
             let versions = try await cluster.psql(database, "SELECT version FROM jobd_migrations ORDER BY version")
-            #expect(versions.split(separator: "\n") == ["1", "2", "3", "4", "5", "6"])
+            #expect(versions.split(separator: "\n") == Self.allVersions)
             let queued = try #require(try await store.job(JobID(1)))
             #expect(queued.state == .queued && queued.batchID == nil)
             #expect(try await store.job(JobID(2))?.state == .succeeded)
@@ -200,7 +203,7 @@ import Testing
                 """)
             let store = try await openTestStore(url: url, node: "node-a")
             let versions = try await cluster.psql(database, "SELECT version FROM jobd_migrations ORDER BY version")
-            #expect(versions.split(separator: "\n") == ["1", "2", "3", "4", "5", "6"])
+            #expect(versions.split(separator: "\n") == Self.allVersions)
             let columns = try await cluster.psql(
                 database, "SELECT id, state, waiting_on, on_dependency_failure, has_children FROM jobs ORDER BY id")
             #expect(
@@ -252,6 +255,53 @@ import Testing
                 #expect(record.error == DependencyTransition.error(parent: parent, state: .cancelled), "word for word")
             }
             #expect(try await store.job(JobID(4))?.state == .waiting, "the batch's on_complete still waits")
+            await OpenStores.shared.closeAll(url: url)
+        }
+    }
+
+    @Test(
+        "version 6 migrates a version-5 database and keeps its jobs: an old key holds for ever, new jobs get tags and fair claims"
+    )
+    func versionSixAddsTagsWindowsFairShare() async throws {
+        try await withPostgres { url in
+            let cluster = try await sharedPostgresCluster()
+            let database = String(url.split(separator: "/").last?.split(separator: "?").first ?? "")
+            // A version-5 database as the previous jobd left it: two queued jobs of two users,
+            // the first holding a key.
+            try await cluster.psql(database, PostgresMigrations.migrations[0..<5].joined(separator: ";\n"))
+            try await cluster.psql(
+                database,
+                """
+                CREATE TABLE jobd_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
+                INSERT INTO jobd_migrations (version) VALUES (1), (2), (3), (4), (5);
+                INSERT INTO jobs (id, kind, spec, state, run_at, created_at, updated_at, max_attempts, submitter_uid,
+                        idempotency_key)
+                    VALUES (1, 'delay', '{"kind":"delay","seconds":0,"key":"old"}', 'queued', now(), now(), now(), 1, 7,
+                            'old'),
+                           (2, 'delay', '{"kind":"delay","seconds":0}', 'queued', now(), now(), now(), 1, 8, NULL);
+                SELECT setval('jobs_id_seq', 2);
+                """)
+            let store = try await openTestStore(url: url, node: "node-a")
+            let versions = try await cluster.psql(database, "SELECT version FROM jobd_migrations ORDER BY version")
+            #expect(versions.split(separator: "\n") == Self.allVersions)
+            // The old key has no window: it holds for ever.
+            var keyed = JobSpec(.delay(DelaySpec(seconds: 0)), key: "old")
+            keyed.keyWindow = 1
+            let again = try await store.insert(
+                [
+                    NewJob(
+                        spec: keyed, priority: 0, runAt: Date(), maxAttempts: 1, timeout: nil, onInterrupt: .retry,
+                        submitterUID: 7)
+                ], now: Date().addingTimeInterval(86_400))
+            #expect(again == [InsertOutcome(id: JobID(1), created: false)])
+            let tagged = NewJob(
+                spec: JobSpec(.delay(DelaySpec(seconds: 0)), tags: ["new"]), priority: 0, runAt: Date(),
+                maxAttempts: 1, timeout: nil, onInterrupt: .retry, submitterUID: 7)
+            let id = try #require(try await store.insert([tagged], now: Date()).first).id
+            #expect(try await store.list(limit: 10, tag: "new").map(\.id) == [id])
+            // The old jobs are in the fair-share index: uid 7, then uid 8, then uid 7 again.
+            let claimed = try await store.claim(limit: 3, now: Date().addingTimeInterval(1), fairShare: .perUID)
+            #expect(claimed.map(\.id) == [JobID(1), JobID(2), id])
             await OpenStores.shared.closeAll(url: url)
         }
     }
