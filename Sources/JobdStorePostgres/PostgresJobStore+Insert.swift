@@ -94,7 +94,7 @@ extension PostgresJobStore {
         let logger = self.logger
         let recentSpecs = self.recentSpecs
         return try await transaction("cannot store the jobs", operations: jobs.count) { connection in
-            if let maxQueued {
+            if maxQueued != nil {
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.queueCapLock))", logger: logger)
             }
             var ids: [Int64] = []

@@ -62,7 +62,7 @@ public final class PostgresJobStore: JobStore {
         let store = PostgresJobStore(client: client, settings: settings, logger: logger)
         store.track(Task { await client.run() })
         do {
-            try await store.withDeadline(.seconds(10), "cannot connect to PostgreSQL at \(settings.url.server)") {
+            _ = try await store.withDeadline(.seconds(10), "cannot connect to PostgreSQL at \(settings.url.server)") {
                 try await client.query("SELECT 1", logger: logger)
             }
             try await PostgresMigrations.migrate(client, logger: logger)
