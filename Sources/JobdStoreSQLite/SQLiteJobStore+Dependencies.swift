@@ -37,7 +37,14 @@ extension SQLiteJobStore {
     /// last unfinished parent ended well (or any end, under `on_dependency_failure: run`)
     /// is queued; a child under `cancel` whose parent failed or was cancelled is cancelled
     /// with `dependency_failed`, and its own children are settled in the next round of the
-    /// loop. Costs one statement or two per ended parent, and O(children) rows.
+    /// loop. O(children) rows per round.
+    ///
+    /// The parents that succeeded in one round are settled together: each child's count is
+    /// lowered once by the number of its parents among them. A fan-in job after 10,000
+    /// jobs thus costs one update per settle round, not one per parent (docs/benchmarks.md,
+    /// W6). Failed and cancelled parents go first, one at a time: a child they cancel is no
+    /// longer `waiting` when the successes are counted, and a child under `run` has counted
+    /// them by then too.
     ///
     /// - Returns: What happened to each child, for the change feed.
     static func propagateDependencies(_ db: Database) throws -> [DependencyTransition] {
@@ -47,6 +54,8 @@ extension SQLiteJobStore {
                 db.cachedStatement(sql: "DELETE FROM dependency_outbox RETURNING job_id")
             ).sorted()
             if parents.isEmpty { return transitions }
+            var succeeded: [Int64] = []
+            var latest = 0.0
             for parent in parents {
                 guard
                     let row = try Row.fetchOne(
@@ -54,51 +63,102 @@ extension SQLiteJobStore {
                     let state = JobState(rawValue: row["state"]), state.isTerminal
                 else { continue }
                 let at: Double = row["updated_at"]
-                let ended = state == .succeeded
-                // The children this end releases are read first, along the edge index, and
-                // then updated by one statement: SQLite's RETURNING materializes every row
-                // it returns (a quarter of a 10,000-child release, measured).
-                let children = try Row.fetchCursor(
-                    db.cachedStatement(
-                        sql: """
-                            SELECT j.id, j.waiting_on, j.submitter_uid FROM job_dependencies d
-                            JOIN jobs j ON j.id = d.child_id
-                            WHERE d.parent_id = ? AND j.state = 'waiting' AND (? OR j.on_dependency_failure = 'run')
-                            """), arguments: [parent, ended])
-                while let row = try children.next() {
-                    guard (row[1] as Int64) <= 1 else { continue }
-                    transitions.append(
-                        DependencyTransition(
-                            jobID: JobID(row[0] as Int64), kind: .released,
-                            submitterUID: (row[2] as Int64?).map { UInt32(truncatingIfNeeded: $0) }))
-                }
-                try db.cachedStatement(
-                    sql: """
-                        UPDATE jobs SET waiting_on = waiting_on - 1,
-                            state = CASE WHEN waiting_on <= 1 THEN 'queued' ELSE state END, updated_at = ?
-                        WHERE state = 'waiting' AND (? OR on_dependency_failure = 'run')
-                            AND id IN (SELECT child_id FROM job_dependencies WHERE parent_id = ?)
-                        """
-                ).execute(arguments: [at, ended, parent])
-                guard !ended else { continue }
-                let error = DependencyTransition.error(parent: JobID(parent), state: state)
-                for cancelled in try Row.fetchAll(
-                    db.cachedStatement(
-                        sql: """
-                            UPDATE jobs SET state = 'cancelled', waiting_on = 0, error_code = ?, error_message = ?,
-                                finished_at = ?, updated_at = ?
-                            WHERE state = 'waiting' AND on_dependency_failure = 'cancel'
-                                AND id IN (SELECT child_id FROM job_dependencies WHERE parent_id = ?)
-                            RETURNING id, submitter_uid
-                            """), arguments: [error.code.rawValue, error.message, at, at, parent])
-                {
-                    transitions.append(
-                        DependencyTransition(
-                            jobID: JobID(cancelled["id"] as Int64),
-                            kind: .failed(parent: JobID(parent), parentState: state),
-                            submitterUID: uid(cancelled)))
+                if state == .succeeded {
+                    succeeded.append(parent)
+                    latest = max(latest, at)
+                } else {
+                    try settleChildren(ofFailed: parent, state: state, at: at, into: &transitions, in: db)
                 }
             }
+            if !succeeded.isEmpty {
+                try releaseChildren(of: succeeded, at: latest, into: &transitions, in: db)
+            }
+        }
+    }
+
+    /// Lowers the count of every waiting child of `parents` (all succeeded) by its number of
+    /// parents among them, queuing those that reach zero.
+    private static func releaseChildren(
+        of parents: [Int64], at: Double, into transitions: inout [DependencyTransition], in db: Database
+    ) throws {
+        let list = jsonArray(parents.map(String.init))
+        // The children this round releases are read first, along the edge index, and then
+        // updated by one statement: SQLite's RETURNING materializes every row it returns (a
+        // quarter of a 10,000-child release, measured).
+        let children = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: """
+                    SELECT j.id, j.waiting_on, j.submitter_uid, e.n FROM (
+                        SELECT child_id, count(*) AS n FROM job_dependencies
+                        WHERE parent_id IN (SELECT CAST(value AS INTEGER) FROM json_each(?)) GROUP BY child_id
+                    ) e JOIN jobs j ON j.id = e.child_id
+                    WHERE j.state = 'waiting'
+                    """), arguments: [list])
+        while let row = try children.next() {
+            guard (row[1] as Int64) - (row[3] as Int64) <= 0 else { continue }
+            transitions.append(
+                DependencyTransition(
+                    jobID: JobID(row[0] as Int64), kind: .released,
+                    submitterUID: (row[2] as Int64?).map { UInt32(truncatingIfNeeded: $0) }))
+        }
+        try db.cachedStatement(
+            sql: """
+                UPDATE jobs SET waiting_on = waiting_on - e.n,
+                    state = CASE WHEN waiting_on - e.n <= 0 THEN 'queued' ELSE state END, updated_at = ?
+                FROM (
+                    SELECT child_id, count(*) AS n FROM job_dependencies
+                    WHERE parent_id IN (SELECT CAST(value AS INTEGER) FROM json_each(?)) GROUP BY child_id
+                ) e
+                WHERE jobs.id = e.child_id AND jobs.state = 'waiting'
+                """
+        ).execute(arguments: [at, list])
+    }
+
+    /// Settles the children of a parent that failed or was cancelled: those under `run`
+    /// count it as ended (and are queued when it was their last), those under `cancel` are
+    /// cancelled with `dependency_failed`.
+    private static func settleChildren(
+        ofFailed parent: Int64, state: JobState, at: Double, into transitions: inout [DependencyTransition],
+        in db: Database
+    ) throws {
+        let children = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: """
+                    SELECT j.id, j.waiting_on, j.submitter_uid FROM job_dependencies d
+                    JOIN jobs j ON j.id = d.child_id
+                    WHERE d.parent_id = ? AND j.state = 'waiting' AND j.on_dependency_failure = 'run'
+                    """), arguments: [parent])
+        while let row = try children.next() {
+            guard (row[1] as Int64) <= 1 else { continue }
+            transitions.append(
+                DependencyTransition(
+                    jobID: JobID(row[0] as Int64), kind: .released,
+                    submitterUID: (row[2] as Int64?).map { UInt32(truncatingIfNeeded: $0) }))
+        }
+        try db.cachedStatement(
+            sql: """
+                UPDATE jobs SET waiting_on = waiting_on - 1,
+                    state = CASE WHEN waiting_on <= 1 THEN 'queued' ELSE state END, updated_at = ?
+                WHERE state = 'waiting' AND on_dependency_failure = 'run'
+                    AND id IN (SELECT child_id FROM job_dependencies WHERE parent_id = ?)
+                """
+        ).execute(arguments: [at, parent])
+        let error = DependencyTransition.error(parent: JobID(parent), state: state)
+        for cancelled in try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    UPDATE jobs SET state = 'cancelled', waiting_on = 0, error_code = ?, error_message = ?,
+                        finished_at = ?, updated_at = ?
+                    WHERE state = 'waiting' AND on_dependency_failure = 'cancel'
+                        AND id IN (SELECT child_id FROM job_dependencies WHERE parent_id = ?)
+                    RETURNING id, submitter_uid
+                    """), arguments: [error.code.rawValue, error.message, at, at, parent])
+        {
+            transitions.append(
+                DependencyTransition(
+                    jobID: JobID(cancelled["id"] as Int64),
+                    kind: .failed(parent: JobID(parent), parentState: state),
+                    submitterUID: uid(cancelled)))
         }
     }
 
