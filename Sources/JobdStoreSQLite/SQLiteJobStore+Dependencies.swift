@@ -50,19 +50,26 @@ extension SQLiteJobStore {
     static func propagateDependencies(_ db: Database) throws -> [DependencyTransition] {
         var transitions: [DependencyTransition] = []
         while true {
-            let parents = try Int64.fetchAll(
-                db.cachedStatement(sql: "DELETE FROM dependency_outbox RETURNING job_id")
-            ).sorted()
-            if parents.isEmpty { return transitions }
+            // The round's parents with their ends, in one read (not one per parent), then
+            // the outbox emptied.
+            let parents = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT o.job_id, j.state, j.updated_at FROM dependency_outbox o
+                        JOIN jobs j ON j.id = o.job_id ORDER BY o.job_id
+                        """))
+            if parents.isEmpty {
+                // An outbox entry whose job is gone (pruned in the same transaction).
+                try db.cachedStatement(sql: "DELETE FROM dependency_outbox").execute()
+                return transitions
+            }
+            try db.cachedStatement(sql: "DELETE FROM dependency_outbox").execute()
             var succeeded: [Int64] = []
             var latest = 0.0
-            for parent in parents {
-                guard
-                    let row = try Row.fetchOne(
-                        db.cachedStatement(sql: "SELECT state, updated_at FROM jobs WHERE id = ?"), arguments: [parent]),
-                    let state = JobState(rawValue: row["state"]), state.isTerminal
-                else { continue }
-                let at: Double = row["updated_at"]
+            for row in parents {
+                let parent: Int64 = row[0]
+                guard let state = JobState(rawValue: row[1]), state.isTerminal else { continue }
+                let at: Double = row[2]
                 if state == .succeeded {
                     succeeded.append(parent)
                     latest = max(latest, at)
