@@ -13,6 +13,10 @@ struct ConfigurationLayer {
     /// The file's `schedules:` section (`ConfiguredSchedules`); nil for other layers and
     /// for a file without one.
     var schedules: [ScheduleSpec]?
+    /// What the layer ignored and the operator should hear of: `JOBD_*` variables that name
+    /// no key (the environment is shared with other programs, so a stranger's
+    /// `JOBD_HOME` is not worth refusing to start for).
+    var warnings: [String] = []
 
     init(schedules: [ScheduleSpec]? = nil, lookup: @escaping (ConfigurationKey) throws -> (RawSetting, String)?) {
         self.schedules = schedules
@@ -38,22 +42,24 @@ struct ConfigurationLayer {
 
     /// The `JOBD_*` variables of `environment`; an empty variable counts as unset.
     ///
-    /// - Throws: `ConfigurationError` `unknown_key` for a `JOBD_*` variable that names no key.
+    /// A `JOBD_*` variable that names no key is ignored with a warning naming the nearest
+    /// key (`warnings`): the environment is shared with wrapper scripts and test harnesses,
+    /// whose own `JOBD_HOME` must not stop the daemon, while a typo (`JOBD_WORKRS`) still
+    /// gets said. A typo in the configuration file, which is jobd's alone, stays an error.
     static func environment(_ environment: [String: String]) throws -> ConfigurationLayer {
         // Own code: EnvironmentVariablesProvider answers for the names asked about and
         // ignores the rest, so a typo (JOBD_WORKRS) would pass unnoticed.
         let known = Set(ConfigurationKey.all.flatMap { [$0.environmentName] + $0.environmentAliases })
+        var warnings: [String] = []
         for name in environment.keys.sorted() where name.hasPrefix("JOBD_") {
             guard !known.contains(name), !ConfigurationKey.otherVariables.contains(name) else { continue }
             let guess = nearest(to: name, among: known.sorted())
-            throw ConfigurationError(
-                .unknownKey, key: name,
-                reason: "no such variable" + (guess.map { " (did you mean \($0)?)" } ?? ""),
-                source: "the environment")
+            warnings.append(
+                "\(name) is not a jobd variable; ignored" + (guess.map { " (did you mean \($0)?)" } ?? ""))
         }
         let variables = environment.filter { $0.key.hasPrefix("JOBD_") && !$0.value.isEmpty }
         let provider = EnvironmentVariablesProvider(environmentVariables: variables)
-        return ConfigurationLayer { key in
+        var layer = ConfigurationLayer { key in
             // The provider maps the key `jobd.fetch.max_body_bytes` to JOBD_FETCH_MAX_BODY_BYTES.
             let configKey = AbsoluteConfigKey(["jobd"] + key.components)
             if key.isList {
@@ -71,6 +77,8 @@ struct ConfigurationLayer {
             }
             return nil
         }
+        layer.warnings = warnings
+        return layer
     }
 
     /// The YAML file at `path`.

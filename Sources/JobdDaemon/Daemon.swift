@@ -53,6 +53,9 @@ public enum Daemon {
             return error.exitStatus
         }
         if arguments.checkConfiguration {
+            for warning in loaded.warnings {
+                FileHandle.standardError.write(Data("jobd: warning: \(warning)\n".utf8))
+            }
             print(loaded.effectiveText, terminator: "")
             return .success
         }
@@ -61,6 +64,9 @@ public enum Daemon {
         let format = configuration.logFormat
         LoggingSystem.bootstrap { label in DaemonLogHandler(label: label, format: format, level: logLevel) }
         let logger = Logger(label: "jobd")
+        for warning in loaded.warnings {
+            logger.warning("\(warning)")
+        }
         if let file = loaded.file {
             logger.debug("configuration read", metadata: ["config.file": "\(file)"])
         }

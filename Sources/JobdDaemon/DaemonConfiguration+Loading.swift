@@ -20,7 +20,8 @@ extension DaemonConfiguration {
         if !inputs.flags.isEmpty {
             layers.append(ConfigurationLayer.flags(inputs.flags))
         }
-        layers.append(try ConfigurationLayer.environment(inputs.environment))
+        let environmentLayer = try ConfigurationLayer.environment(inputs.environment)
+        layers.append(environmentLayer)
         let file = try configurationFile(inputs)
         var schedules: [ScheduleSpec] = []
         if let file {
@@ -82,7 +83,8 @@ extension DaemonConfiguration {
             configuration.databasePath = path ?? defaults.database
             origins["database.path"] = path == nil ? "default" : "default, from STATE_DIRECTORY"
         }
-        return LoadedConfiguration(configuration: configuration, file: file?.path, origins: origins)
+        return LoadedConfiguration(
+            configuration: configuration, file: file?.path, origins: origins, warnings: environmentLayer.warnings)
     }
 
     /// The file to read and what named it, or nil when none is named and the default is absent.

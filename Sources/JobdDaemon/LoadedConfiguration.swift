@@ -6,4 +6,7 @@ struct LoadedConfiguration: Sendable {
     var file: String?
     /// Where each key's value came from, by key name: a flag, a variable, the file, or `default`.
     var origins: [String: String]
+    /// What was ignored with a warning (unknown `JOBD_*` variables): logged at start,
+    /// printed by `--check-config` on stderr.
+    var warnings: [String] = []
 }

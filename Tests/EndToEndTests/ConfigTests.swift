@@ -79,14 +79,16 @@ import Testing
         #expect(output.stderr.contains("(in \(path))"), "\(output)")
     }
 
-    @Test("a missing --config file is exit 78; so is an unknown JOBD_ variable and a bad one")
+    @Test("a missing --config file is exit 78, and so is a bad JOBD_ variable; an unknown one is a warning")
     func missingFileAndEnvironment() async throws {
         let missing = try await Self.checkConfig(["--config", "/nonexistent/jobd.yaml"])
         #expect(missing.status == 78)
         #expect(missing.stderr.contains("config: cannot read /nonexistent/jobd.yaml"), "\(missing)")
         let typo = try await Self.checkConfig([], environment: ["JOBD_WORKRS": "4"])
-        #expect(typo.status == 78)
-        #expect(typo.stderr.contains("JOBD_WORKRS: no such variable (did you mean JOBD_WORKERS?)"), "\(typo)")
+        #expect(typo.status == 0, "\(typo)")
+        #expect(
+            typo.stderr == "jobd: warning: JOBD_WORKRS is not a jobd variable; ignored (did you mean JOBD_WORKERS?)\n",
+            "\(typo)")
         let bad = try await Self.checkConfig([], environment: ["JOBD_FETCH_TIMEOUT": "soon"])
         #expect(bad.status == 78)
         #expect(bad.stderr.contains("fetch.timeout: \"soon\" is not a duration"), "\(bad)")
@@ -94,6 +96,23 @@ import Testing
         let flag = try await Self.checkConfig(["--workers", "many"])
         #expect(flag.status == 78)
         #expect(flag.stderr.contains("workers: \"many\" is not a whole number (in --workers)"), "\(flag)")
+    }
+
+    @Test(
+        "a stranger's JOBD_REPO does not stop jobd: it starts and logs one warning; JOBD_WORKRES suggests JOBD_WORKERS")
+    func strangerVariables() async throws {
+        let daemon = try TestDaemon()
+        defer { daemon.cleanUp() }
+        try await daemon.start([], environment: ["JOBD_REPO": "x", "JOBD_WORKRES": "3"])
+        #expect(try await daemon.jobctl(["health"]).status == 0)
+        #expect(try await daemon.stop() == 0)
+        let warnings = daemon.log().split(separator: "\n").filter { $0.contains("level=warning") }
+        #expect(warnings.filter { $0.contains("JOBD_REPO is not a jobd variable; ignored") }.count == 1, "\(warnings)")
+        #expect(
+            warnings.contains {
+                $0.contains("JOBD_WORKRES is not a jobd variable; ignored (did you mean JOBD_WORKERS?)")
+            },
+            "\(warnings)")
     }
 
     @Test("precedence: flag over JOBD_ variable over file over default; JOBD_CONFIG finds the file")
