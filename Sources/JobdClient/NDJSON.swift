@@ -36,7 +36,7 @@ public enum NDJSON {
     /// - Throws: `LineError` for the first bad line, naming its number and an
     ///   `invalid_json`, `unknown_kind`, `invalid_spec` or `invalid_url` error.
     public static func parseSpecs(_ text: String) throws(LineError) -> [JobSpec] {
-        let decoder = JSONCoding.makeDecoder()
+        let decoder = JSONCoding.makeDecoder(strict: true)
         var specs: [JobSpec] = []
         // Split on the byte 0x0A, not on Character.isNewline: "\r\n" is one Character,
         // and U+2028 may appear raw inside a JSON string.

@@ -41,7 +41,7 @@ public struct CreateBatchRequest: Codable, Hashable, Sendable {
         }
         let request: CreateBatchRequest
         do {
-            request = try JSONCoding.makeDecoder().decode(CreateBatchRequest.self, from: body)
+            request = try JSONCoding.makeDecoder(strict: true).decode(CreateBatchRequest.self, from: body)
         } catch let error as DecodingError {
             throw APIError(decoding: error)
         } catch {

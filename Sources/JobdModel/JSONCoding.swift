@@ -13,9 +13,15 @@ public enum JSONCoding {
         return encoder
     }
 
+    /// The decoder's `userInfo` key that makes job specs strict (`JobSpec+Fields.swift`).
+    public static let strictKey = CodingUserInfoKey(rawValue: "jobd.strictSpecs")!
+
     /// A new decoder: accepts RFC 3339 dates with or without fractional seconds.
-    public static func makeDecoder() -> JSONDecoder {
+    ///
+    /// - Parameter strict: True for requests: a job spec with an unknown field is refused.
+    public static func makeDecoder(strict: Bool = false) -> JSONDecoder {
         let decoder = JSONDecoder()
+        if strict { decoder.userInfo[strictKey] = true }
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)

@@ -156,7 +156,7 @@ extension SubmitJobsRequest {
         }
         let request: SubmitJobsRequest
         do {
-            request = try JSONCoding.makeDecoder().decode(SubmitJobsRequest.self, from: body)
+            request = try JSONCoding.makeDecoder(strict: true).decode(SubmitJobsRequest.self, from: body)
         } catch let error as DecodingError {
             throw APIError(decoding: error)
         } catch {
@@ -201,6 +201,10 @@ extension APIError {
         case .dataCorrupted(let context):
             if context.codingPath.isEmpty {
                 self.init(.invalidJSON, "the body is not valid JSON")
+            } else if context.debugDescription.hasPrefix(JobSpec.unknownFieldMarker) {
+                self.init(
+                    .invalidSpec, "\(path(context.codingPath)): " + context.debugDescription.dropFirst(),
+                    field: path(context.codingPath))
             } else if context.codingPath.last?.stringValue == "kind" {
                 let kinds = JobKind.allCases.map(\.rawValue).joined(separator: ", ")
                 self.init(.unknownKind, "unknown job kind; expected one of: \(kinds)", field: path(context.codingPath))

@@ -147,7 +147,7 @@ public struct JobSpec: Codable, Hashable, Sendable {
     /// The job's kind.
     public var kind: JobKind { payload.kind }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case kind
         case timeout
         case maxAttempts = "max_attempts"
@@ -164,6 +164,9 @@ public struct JobSpec: Codable, Hashable, Sendable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let kind = try container.decode(JobKind.self, forKey: .kind)
+        if decoder.userInfo[JSONCoding.strictKey] as? Bool == true {
+            try Self.refuseUnknownFields(decoder, kind: kind)
+        }
         switch kind {
         case .fetch: payload = .fetch(try FetchSpec(from: decoder))
         case .delay: payload = .delay(try DelaySpec(from: decoder))

@@ -60,7 +60,7 @@ public struct ScheduleSpec: Codable, Hashable, Sendable {
         }
         let spec: ScheduleSpec
         do {
-            spec = try JSONCoding.makeDecoder().decode(ScheduleSpec.self, from: body)
+            spec = try JSONCoding.makeDecoder(strict: true).decode(ScheduleSpec.self, from: body)
         } catch let error as DecodingError {
             throw APIError(decoding: error)
         } catch {

@@ -111,6 +111,13 @@ import Testing
             "batch element with a bad timeout", #"{"jobs":[{"kind":"delay","seconds":1,"timeout":0}]}"#, .invalidSpec,
             field: "jobs[0].timeout"),
         BadBody("tags not an array", #"{"kind":"delay","seconds":1,"tags":"a"}"#, .invalidSpec, field: "tags"),
+        BadBody("a misspelt timeout", #"{"kind":"delay","seconds":1,"timout":5}"#, .invalidSpec, field: "timout"),
+        BadBody(
+            "a field of the other kind", #"{"kind":"delay","seconds":1,"url":"http://x"}"#, .invalidSpec, field: "url"),
+        BadBody(
+            "a batch element with an unknown field",
+            #"{"jobs":[{"kind":"delay","seconds":1},{"kind":"fetch","url":"http://x","retries":3}]}"#,
+            .invalidSpec, field: "jobs[1].retries"),
         BadBody("a tag not a string", #"{"kind":"delay","seconds":1,"tags":["a",5]}"#, .invalidSpec, field: "tags[1]"),
         BadBody("an empty tag", #"{"kind":"delay","seconds":1,"tags":["a","b",""]}"#, .invalidSpec, field: "tags[2]"),
         BadBody(

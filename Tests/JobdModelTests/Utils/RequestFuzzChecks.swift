@@ -67,8 +67,23 @@ enum RequestFuzzChecks {
         for spec in specs {
             try checkSpec(spec)
         }
+        try checkKnownFields(data, specs: specs)
         try checkResubmit(request, maxBatch: maxBatch)
         return .accepted(request)
+    }
+
+    /// Strict specs: every field of an accepted spec object is one jobd knows for its kind.
+    ///
+    /// - Throws: `Violation` naming the field that got through.
+    static func checkKnownFields(_ data: Data, specs: [JobSpec]) throws(Violation) {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return }
+        let objects = (object["jobs"] as? [Any])?.compactMap { $0 as? [String: Any] } ?? [object]
+        for (spec, fields) in zip(specs, objects) {
+            let unknown = Set(fields.keys).subtracting(JobSpec.fields(of: spec.kind))
+            if !unknown.isEmpty {
+                throw Violation("an accepted \(spec.kind) spec has unknown fields \(unknown.sorted())")
+            }
+        }
     }
 
     /// Runs a body through `CreateBatchRequest.decode`, the daemon's `POST /v1/batches`
