@@ -26,6 +26,8 @@ extension JobSpec {
         let known = fields(of: kind)
         for key in container.allKeys.sorted(by: { $0.stringValue < $1.stringValue })
         where !known.contains(key.stringValue) {
+            // An empty name is named by its JSON spelling: a field must name something.
+            let key = key.stringValue.isEmpty ? FieldName(stringValue: "\"\"") : key
             var message = "unknown field \(key.stringValue) for a \(kind.rawValue) job"
             if let guess = EditDistance.nearest(to: key.stringValue, among: known.sorted()) {
                 message += " (did you mean \(guess)?)"

@@ -25,6 +25,15 @@ import Testing
         #expect(error.httpStatus == 400)
     }
 
+    /// Found by the fuzzer: an empty field name was refused with `field: ""`.
+    @Test("an empty field name is named by its JSON spelling")
+    func emptyName() throws {
+        let error = try #require(Self.refusal(#"{"kind":"delay","seconds":1,"":{"a":"b"}}"#))
+        #expect(error.code == .invalidSpec && error.field == #""""#, "\(error)")
+        let nested = try #require(Self.refusal(#"{"jobs":[{"kind":"delay","seconds":1,"":1}]}"#))
+        #expect(nested.field == #"jobs[0]."""#, "\(nested)")
+    }
+
     @Test("in a batch, in a schedule's job and in a batch request, the path is named")
     func nested() throws {
         let inBatch = try #require(Self.refusal(#"{"jobs":[{"kind":"delay","seconds":1,"priorty":2}]}"#))
