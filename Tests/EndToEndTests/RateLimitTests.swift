@@ -20,7 +20,7 @@ import Testing
             try await withTestDaemon(config: config) { daemon in
                 let submit = try await daemon.jobctl(["submit", "--file", "-"], stdin: Self.fetchLines(server, 1...2))
                 #expect(submit.status == 0, "\(submit)")
-                try await poll("job 1 fetched and job 2 waiting") {
+                try await waitUntil("job 1 fetched and job 2 waiting", deadline: .seconds(60)) {
                     let stats = try await daemon.jobctlJSON(StatsResponse.self, ["stats"])
                     return server.hits.count == 1 && stats.rateLimited == 1
                 }
@@ -40,7 +40,7 @@ import Testing
 
                 let cancel = try await daemon.jobctl(["cancel", "2"])
                 #expect(cancel.status == 0, "\(cancel)")
-                try await poll("job 2 cancelled") {
+                try await waitUntil("job 2 cancelled", deadline: .seconds(60)) {
                     try await daemon.jobctlJSON(JobRecord.self, ["status", "2"]).state == .cancelled
                 }
                 let cancelled = try await daemon.jobctlJSON(JobRecord.self, ["status", "2"])
@@ -53,14 +53,18 @@ import Testing
                 try Data("limits:\n  host_rates: {\"\(server.hostKey)\": \"100/s\"}\n".utf8).write(
                     to: daemon.directory.appendingPathComponent("jobd.yaml"))
                 kill(try #require(daemon.process).processIdentifier, SIGHUP)
-                try await poll("the reload is logged") { daemon.log().contains("configuration reloaded") }
+                try await waitUntil("the reload is logged", deadline: .seconds(60)) {
+                    daemon.log().contains("configuration reloaded")
+                }
                 #expect(
                     daemon.log().contains(
                         #"limits.host_rates: {\"\#(server.hostKey)\": \"1/m\"} -> {\"\#(server.hostKey)\": \"100/s\"}"#),
                     "\(daemon.log())")
                 let more = try await daemon.jobctl(["submit", "--file", "-"], stdin: Self.fetchLines(server, 3...7))
                 #expect(more.status == 0, "\(more)")
-                try await poll("the 5 fetches after the reload ran") { server.hits.count == 6 }
+                try await waitUntil("the 5 fetches after the reload ran", deadline: .seconds(60)) {
+                    server.hits.count == 6
+                }
             }
         }
     }
@@ -75,7 +79,7 @@ import Testing
             try await daemon.start(["--grace", "30"])
             let submit = try await daemon.jobctl(["submit", "--file", "-"], stdin: Self.fetchLines(server, 1...2))
             #expect(submit.status == 0, "\(submit)")
-            try await poll("job 2 waits") {
+            try await waitUntil("job 2 waits", deadline: .seconds(60)) {
                 try await daemon.jobctlJSON(StatsResponse.self, ["stats"]).rateLimited == 1
             }
             let stopStarted = ContinuousClock.now

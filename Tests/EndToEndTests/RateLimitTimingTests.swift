@@ -53,7 +53,7 @@ import Testing
         let baseline = try await daemon.jobctl(
             ["submit", "--file", "-"], stdin: lines(fast, 0..<200).joined(separator: "\n") + "\n")
         try #require(baseline.status == 0, "\(baseline)")
-        try await poll("the baseline's 200 fetches") { fast.hits.count == 200 }
+        try await waitUntil("the baseline's 200 fetches", deadline: .seconds(60)) { fast.hits.count == 200 }
         let baselineTook = try #require(fast.hits.last).at - baselineStart
 
         // Then both together, the rate-limited host's jobs first in the claim order.
@@ -62,7 +62,7 @@ import Testing
         let submit = try await daemon.jobctl(["submit", "--file", "-"], stdin: input)
         try #require(submit.status == 0, "\(submit)")
         var samples: [Sample] = []
-        try await poll("400 fetches reach their servers", timeout: .seconds(90)) {
+        try await waitUntil("400 fetches reach their servers", deadline: .seconds(90)) {
             let stats = try await daemon.jobctlJSON(StatsResponse.self, ["stats"])
             samples.append(
                 Sample(
@@ -70,7 +70,7 @@ import Testing
                     fastDone: fast.hits.count == 400))
             return slow.hits.count == 200 && fast.hits.count == 400
         }
-        try await poll("every job succeeded") {
+        try await waitUntil("every job succeeded", deadline: .seconds(60)) {
             try await daemon.jobctlJSON(StatsResponse.self, ["stats"]).succeeded == 600
         }
         #expect(try await daemon.jobctlJSON(StatsResponse.self, ["stats"]).rateLimited == 0)

@@ -44,6 +44,11 @@ func withLocalHTTPServer(_ body: @escaping @Sendable (LocalHTTPServer) async thr
         try await Task.sleep(for: .milliseconds(ms))
         return "slow \(ms)"
     }
+    try await serve(router) { port in try await body(LocalHTTPServer(port: port)) }
+}
+
+/// Serves `router` on 127.0.0.1 at a free port while `body` runs with that port.
+func serve(_ router: Router<BasicRequestContext>, _ body: (Int) async throws -> Void) async throws {
     let port = AsyncStream<Int>.makeStream()
     let app = Application(
         router: router,
@@ -58,7 +63,7 @@ func withLocalHTTPServer(_ body: @escaping @Sendable (LocalHTTPServer) async thr
         for await value in port.stream { bound = value }
         try #require(bound > 0)
         do {
-            try await body(LocalHTTPServer(port: bound))
+            try await body(bound)
         } catch {
             group.cancelAll()
             throw error

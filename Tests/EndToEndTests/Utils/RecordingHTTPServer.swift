@@ -48,25 +48,5 @@ func withRecordingHTTPServer(_ body: @escaping @Sendable (RecordingHTTPServer) a
         log.record(request.uri.path)
         return "hit \(context.parameters.get("n") ?? "")"
     }
-    let port = AsyncStream<Int>.makeStream()
-    let app = Application(
-        router: router,
-        configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-        onServerRunning: { channel in
-            port.continuation.yield(channel.localAddress?.port ?? 0)
-            port.continuation.finish()
-        })
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-        var bound = 0
-        for await value in port.stream { bound = value }
-        try #require(bound > 0)
-        do {
-            try await body(RecordingHTTPServer(port: bound, log: log))
-        } catch {
-            group.cancelAll()
-            throw error
-        }
-        group.cancelAll()
-    }
+    try await serve(router) { port in try await body(RecordingHTTPServer(port: port, log: log)) }
 }

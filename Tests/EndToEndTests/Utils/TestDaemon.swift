@@ -238,10 +238,16 @@ final class TestDaemon: @unchecked Sendable {
     }
 }
 
-/// Runs `body` with a started daemon; stops it with SIGTERM afterwards, expecting exit 0.
-func withTestDaemon(_ arguments: [String] = [], _ body: (TestDaemon) async throws -> Void) async throws {
+/// Runs `body` with a started daemon (whose configuration file holds `config`, when
+/// given); stops it with SIGTERM afterwards, expecting exit 0.
+func withTestDaemon(
+    config: String? = nil, _ arguments: [String] = [], _ body: (TestDaemon) async throws -> Void
+) async throws {
     let daemon = try TestDaemon()
     defer { daemon.cleanUp() }
+    if let config {
+        try Data(config.utf8).write(to: daemon.directory.appendingPathComponent("jobd.yaml"))
+    }
     try await daemon.start(arguments)
     do {
         try await body(daemon)
