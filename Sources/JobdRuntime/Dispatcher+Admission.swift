@@ -84,6 +84,7 @@ extension Dispatcher {
                 continue
             case .waits:
                 waits += 1
+                metrics.rateLimitWaits.increment()
                 logger.debug(
                     "job waits for its host's rate limit",
                     metadata: AttemptLog.metadata(job).merging(["fetch.host": "\(job.host ?? "")"]) { $1 })

@@ -45,6 +45,9 @@ public final class Dispatcher: Service, Sendable {
         public var isPaused: Bool
         /// Claimed fetches waiting for their host's rate limit, without a worker slot.
         public var rateLimited: Int = 0
+        /// Rate-limit waits begun since start (fetches that found their host's token not
+        /// yet due when claimed), a counter.
+        public var rateLimitWaits: Int = 0
     }
 
     let store: any JobStore
@@ -142,7 +145,8 @@ public final class Dispatcher: Service, Sendable {
             Statistics(
                 running: state.slotted, maxRunning: state.maxRunning, workers: state.workers,
                 submitted: state.submitted, finished: state.finished, isShuttingDown: state.isShuttingDown,
-                isPaused: state.isPaused, rateLimited: state.waiting.count)
+                isPaused: state.isPaused, rateLimited: state.waiting.count,
+                rateLimitWaits: state.rateLimitWaits)
         }
     }
 

@@ -78,6 +78,8 @@ struct DispatcherState {
     var workers: Int
     var submitted = 0
     var finished = 0
+    /// Rate-limit waits begun since start (a counter: it never goes down).
+    var rateLimitWaits = 0
     var isShuttingDown = false
     var graceArmed = false
     /// Cancels that found the job running in the database before it registered.
@@ -107,6 +109,7 @@ struct DispatcherState {
             RunningAttempt(attemptID: job.attemptID, kind: job.spec.kind, host: wait.host, stop: nil, isStarted: false))
         limits.add(host: wait.host)
         waiting[job.id] = wait
+        rateLimitWaits += 1
         waitDeadlines.insert(AttemptDeadline(deadline: wait.startsAt, jobID: job.id, attemptID: job.attemptID))
     }
 

@@ -11,6 +11,8 @@ struct RuntimeMetrics: Sendable {
     let submitted = Counter(label: "jobd_jobs_submitted_total")
     /// Time from due (`run_at`) to start (`jobd_queue_wait_seconds`).
     let queueWait = Metrics.Timer(label: "jobd_queue_wait_seconds", preferredDisplayUnit: .seconds)
+    /// Fetches that found their host's token not yet due (`jobd_rate_limit_waits_total`).
+    let rateLimitWaits = Counter(label: "jobd_rate_limit_waits_total")
     /// Jobs running now (`jobd_jobs_running`).
     let running = Gauge(label: "jobd_jobs_running")
 

@@ -37,6 +37,7 @@ import Testing
                     socketPath: daemon.socketPath,
                     "GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
                 #expect(metrics.contains("jobd_fetches_rate_limited 1"), "\(metrics)")
+                #expect(metrics.contains("jobd_rate_limit_waits_total 1"), "\(metrics)")
 
                 let cancel = try await daemon.jobctl(["cancel", "2"])
                 #expect(cancel.status == 0, "\(cancel)")
