@@ -25,15 +25,17 @@ public enum Output {
     ///
     /// - Parameter text: The line; a newline is added when it has none.
     public static func error(_ text: String) {
-        let text = text.hasSuffix("\n") ? text : text + "\n"
+        let text = Palette.standardError.errorLine(text.hasSuffix("\n") ? text : text + "\n")
         FileHandle.standardError.write(Data(text.utf8))
     }
 
     /// Writes a table to stdout, each line ending with a newline.
     ///
+    /// States are coloured when stdout is a terminal (see `Palette`).
+    ///
     /// - Parameter table: The table; an empty one writes nothing.
     public static func table(_ table: TextTable) {
-        write(Data(table.render().utf8))
+        write(Data(table.render(palette: .standardOutput).utf8))
     }
 
     /// Writes a value as the API's JSON, pretty-printed with sorted keys, and a newline.

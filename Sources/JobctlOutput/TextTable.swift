@@ -36,8 +36,12 @@ public struct TextTable: Sendable, Hashable {
 
     /// The table's lines, without line terminators.
     ///
+    /// With a palette that is on, the cells of a `STATE` column (or the value of a
+    /// `state:` row) are coloured; widths are counted on the plain text.
+    ///
+    /// - Parameter palette: The colours; off by default.
     /// - Returns: The header line (if any) followed by one line per row.
-    func lines() -> [String] {
+    func lines(palette: Palette = Palette(isEnabled: false)) -> [String] {
         let all = (header.map { [$0] } ?? []) + rows
         let columns = all.map(\.count).max() ?? 0
         guard columns > 0 else { return all.map { _ in "" } }
@@ -47,14 +51,19 @@ public struct TextTable: Sendable, Hashable {
                 widths[index] = max(widths[index], cell.count)
             }
         }
-        return all.map { row in
+        let stateColumn = header?.firstIndex(of: "STATE")
+        return all.enumerated().map { number, row in
+            let isHeader = header != nil && number == 0
             var line = ""
             for index in 0..<columns {
                 let cell = index < row.count ? row[index] : ""
+                let isState =
+                    !isHeader && (index == stateColumn || (header == nil && index == 1 && row.first == "state:"))
+                let shown = isState ? palette.state(cell) : cell
                 if index == columns - 1 {
-                    line += cell
+                    line += shown
                 } else {
-                    line += cell + String(repeating: " ", count: widths[index] - cell.count) + "  "
+                    line += shown + String(repeating: " ", count: widths[index] - cell.count) + "  "
                 }
             }
             while line.hasSuffix(" ") { line.removeLast() }
@@ -64,8 +73,9 @@ public struct TextTable: Sendable, Hashable {
 
     /// The table as text: its lines joined, each ending with a newline.
     ///
+    /// - Parameter palette: The colours; off by default.
     /// - Returns: The rendered table, empty when it has no header and no rows.
-    func render() -> String {
-        lines().map { $0 + "\n" }.joined()
+    func render(palette: Palette = Palette(isEnabled: false)) -> String {
+        lines(palette: palette).map { $0 + "\n" }.joined()
     }
 }

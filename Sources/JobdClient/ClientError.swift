@@ -29,6 +29,11 @@ public struct ClientError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let timeout = Code(rawValue: "timeout")
         /// A 2xx answer whose body is not the expected JSON (or is over the size cap).
         public static let badResponse = Code(rawValue: "bad_response")
+        /// The socket exists but the caller may not connect to it: the message names the
+        /// socket's group to join. `jobctl` exits 77 (EX_NOPERM).
+        public static let permissionDenied = Code(rawValue: "permission_denied")
+        /// `--socket` is not a path or a `unix://` URL. `jobctl` exits 2.
+        public static let invalidSocket = Code(rawValue: "invalid_socket")
     }
 
     /// The stable code.
@@ -64,6 +69,40 @@ public struct ClientError: Error, Hashable, Sendable, CustomStringConvertible {
         )
     }
 
+    /// A `permission_denied` error naming the socket's group and how to join it.
+    ///
+    /// The group is the socket's own, or its directory's when the caller may not even look
+    /// inside (`/run/jobd` is mode 0750, group `jobd`).
+    ///
+    /// - Parameter socketPath: The socket the client could not connect to.
+    /// - Returns: The error.
+    public static func permissionDenied(socketPath: String) -> ClientError {
+        let directory = (socketPath as NSString).deletingLastPathComponent
+        guard let group = groupName(of: socketPath) ?? groupName(of: directory) else {
+            return ClientError(
+                .permissionDenied,
+                "permission denied on \(socketPath): your user may not use this socket; ask its owner for access")
+        }
+        return ClientError(
+            .permissionDenied,
+            "permission denied on \(socketPath): only members of its group '\(group)' may use it. Add your user "
+                + "to the group (sudo usermod -aG \(group) $USER) and log in again: a new group takes effect at "
+                + "the next login")
+    }
+
+    /// The name of the group owning `path` (its number when the group has no name).
+    static func groupName(of path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        var group = group()
+        var result: UnsafeMutablePointer<group>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getgrgid_r(info.st_gid, &group, &buffer, buffer.count, &result) == 0, result != nil,
+            let name = group.gr_name
+        else { return "\(info.st_gid)" }
+        return String(cString: name)
+    }
+
     /// Converts a transport failure into the error the client throws.
     ///
     /// Cancellation stays `CancellationError`; a body over the cap becomes
@@ -92,6 +131,7 @@ public struct ClientError: Error, Hashable, Sendable, CustomStringConvertible {
                 return unreachable(socketPath: socketPath, reason: error.shortDescription.lowercased())
             }
         case let error as IOError:
+            if error.errnoCode == EACCES || error.errnoCode == EPERM { return permissionDenied(socketPath: socketPath) }
             return unreachable(socketPath: socketPath, reason: reason(errno: error.errnoCode))
         case let error as SocketAddressError:
             switch error {

@@ -7,12 +7,14 @@ import JobdModel
 /// jobctl's exit codes and the mapping from errors to them.
 ///
 /// 0 ok, 1 a job failed (or jobd answered with an API error), 2 usage, 69 jobd
-/// unreachable (EX_UNAVAILABLE from sysexits.h).
+/// unreachable (EX_UNAVAILABLE from sysexits.h), 77 no permission to use the socket
+/// (EX_NOPERM).
 enum ExitCodes {
     static let success: Int32 = 0
     static let failure: Int32 = 1
     static let usage: Int32 = 2
     static let unavailable: Int32 = 69
+    static let noPermission: Int32 = 77
 
     /// Exits for an error thrown while parsing the command line.
     ///
@@ -37,7 +39,12 @@ enum ExitCodes {
             Jobctl.exit(withError: ExitCode(error.exitCode))
         case let error as ClientError:
             Output.error("error: \(error)")
-            let code = error.code == .daemonUnreachable || error.code == .timeout ? unavailable : failure
+            let code: Int32 =
+                switch error.code {
+                case .daemonUnreachable, .timeout: unavailable
+                case .permissionDenied: noPermission
+                default: failure
+                }
             Jobctl.exit(withError: ExitCode(code))
         case let error as APIError:
             Output.error("error: \(error)")

@@ -12,11 +12,12 @@ struct Jobctl: AsyncParsableCommand {
         abstract: "Submit jobs to jobd, wait for them and inspect them.",
         discussion: """
             jobctl talks to the jobd daemon over its Unix socket (--socket, $JOBD_SOCKET, \
-            else the default path for your user).
+            else your own daemon's socket if it exists, else the system daemon's \
+            /run/jobd/jobd.sock).
 
             Errors print as 'error: <message> [<code>]' on stderr. Exit codes: 0 ok, \
             1 a job failed or jobd refused the request, 2 usage, 69 jobd unreachable, \
-            130 Ctrl-C during a wait with a progress line.
+            77 no permission to use the socket, 130 Ctrl-C during a wait with a progress line.
             """,
         version: jobdVersion,
         subcommands: [

@@ -247,7 +247,9 @@ struct AccessTests {
         }
     }
 
-    @Test("socket.group gives the socket its group: members connect through mode 0660, others cannot")
+    @Test(
+        "socket.group gives the socket its group: members connect through mode 0660; others get exit 77 naming the group to join"
+    )
     func socketGroup() async throws {
         let alice = try await Self.ensureUser(Self.userA)
         let bob = try await Self.ensureUser(Self.userB)
@@ -264,7 +266,12 @@ struct AccessTests {
                 jobctl, as: alice, ["health"], socket: daemon.socketPath, initGroups: true)
             #expect(member.status == 0, "\(member)")
             let other = try await Self.jobctl(jobctl, as: bob, ["health"], socket: daemon.socketPath, initGroups: true)
-            #expect(other.status == 69, "\(other)")
+            #expect(other.status == 77, "\(other)")
+            #expect(other.stderr.contains("[permission_denied]"), "\(other)")
+            // Not "is it running? start it": the socket's group, and how to join it.
+            #expect(other.stderr.contains("only members of its group '\(Self.userA)' may use it"), "\(other)")
+            #expect(other.stderr.contains("sudo usermod -aG \(Self.userA) $USER) and log in again"), "\(other)")
+            #expect(!other.stderr.contains("is it running"), "\(other)")
         }
     }
 
