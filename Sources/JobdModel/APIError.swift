@@ -38,8 +38,11 @@ public struct APIError: Error, Codable, Hashable, Sendable, CustomStringConverti
         /// The schedule name is taken by another user's schedule or by the configuration
         /// file. 409.
         public static let scheduleExists = Code(rawValue: "schedule_exists")
-        /// No route matches the method and path. 404.
+        /// No route matches the path. 404.
         public static let routeNotFound = Code(rawValue: "route_not_found")
+        /// The path exists but does not take the request's method; the `Allow` header lists
+        /// the methods it takes. 405.
+        public static let methodNotAllowed = Code(rawValue: "method_not_allowed")
         /// The job is not in a state that allows the action. 409.
         public static let invalidState = Code(rawValue: "invalid_state")
         /// The request body is over the size limit. 413.
@@ -89,6 +92,7 @@ public struct APIError: Error, Codable, Hashable, Sendable, CustomStringConverti
         case .invalidJSON, .unknownKind, .invalidSpec, .invalidURL, .invalidQuery: 400
         case .jobNotFound, .batchNotFound, .scheduleNotFound, .routeNotFound: 404
         case .forbidden: 403
+        case .methodNotAllowed: 405
         case .invalidState, .scheduleExists: 409
         case .queueFull: 429
         case .payloadTooLarge, .batchTooLarge: 413

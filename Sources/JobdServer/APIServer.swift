@@ -40,7 +40,8 @@ public enum APIServer {
         metrics: PrometheusCollectorRegistry? = nil
     ) -> Router<JobdRequestContext> {
         let router = Router(context: JobdRequestContext.self)
-        router.add(middleware: ErrorMiddleware())
+        let routes = RouteTable()
+        router.add(middleware: ErrorMiddleware(routes: routes))
         let policy = AccessPolicy(options: options, daemonUID: daemonUID, directory: UserDirectory())
         router.add(middleware: AccessMiddleware(peers: peers, policy: policy))
         JobsController(store: store, dispatcher: dispatcher, events: events, options: options).add(to: router)
@@ -52,6 +53,7 @@ public enum APIServer {
         if let metrics {
             MetricsController(registry: metrics, store: store, dispatcher: dispatcher).add(to: router)
         }
+        routes.load(router)
         return router
     }
 

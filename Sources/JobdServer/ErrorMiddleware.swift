@@ -13,6 +13,9 @@ import NIOCore
 /// 503 `database_unavailable`. Anything else is logged in full and answered as
 /// `internal` with no details, so nothing about the server leaks to clients.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The API's routes, to tell a wrong method on a known path (405) from an unknown path.
+    let routes: RouteTable
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
@@ -20,12 +23,14 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
+        } catch let error as MethodNotAllowed {
+            throw error
         } catch let error as HTTPError {
             switch error.status.code {
             case 404:
+                let allowed = routes.allowedMethods(for: request.uri.path)
+                guard allowed.isEmpty else { throw MethodNotAllowed(request: request, allowed: allowed) }
                 throw APIError(.routeNotFound, "no route for \(request.method) \(request.uri.path)")
-            case 405:
-                throw APIError(.routeNotFound, "\(request.method) is not allowed on \(request.uri.path)")
             case 413:
                 throw APIError(.payloadTooLarge, "the request body is over the size limit")
             default:

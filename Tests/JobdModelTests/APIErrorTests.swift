@@ -14,6 +14,7 @@ import Testing
         (.scheduleNotFound, "schedule_not_found", 404),
         (.scheduleExists, "schedule_exists", 409),
         (.routeNotFound, "route_not_found", 404),
+        (.methodNotAllowed, "method_not_allowed", 405),
         (.invalidState, "invalid_state", 409),
         (.payloadTooLarge, "payload_too_large", 413),
         (.batchTooLarge, "batch_too_large", 413),

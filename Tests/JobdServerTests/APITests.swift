@@ -107,6 +107,9 @@ func json(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
             ("GET", "/v1/jobs?limit=0", "", 400, "invalid_query"),
             ("GET", "/v1/jobs/1/wait?timeout=soon", "", 400, "invalid_query"),
             ("GET", "/v1/nothing", "", 404, "route_not_found"),
+            ("TRACE", "/v1/jobs", "", 405, "method_not_allowed"),
+            ("DELETE", "/v1/jobs/12", "", 405, "method_not_allowed"),
+            ("GET", "/v1/pause", "", 405, "method_not_allowed"),
         ])
     func badRequests(method: String, path: String, body: String, status: Int, code: String) async throws {
         try await withTestAPI { client, _ in
@@ -120,6 +123,25 @@ func json(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
             // The daemon keeps serving.
             try await client.execute(uri: "/v1/health", method: .get) { response in
                 #expect(response.status == .ok)
+            }
+        }
+    }
+
+    @Test("a known path with a method it does not take: 405 with Allow listing the methods it takes")
+    func methodNotAllowed() async throws {
+        try await withTestAPI { client, _ in
+            for (method, path, allow) in [
+                ("TRACE", "/v1/jobs", "GET, POST"), ("PUT", "/v1/jobs/7", "GET"),
+                ("DELETE", "/v1/workers", "GET, PUT"), ("GET", "/v1/schedules/nightly/pause", "POST"),
+                ("POST", "/v1/schedules/nightly", "GET, DELETE"),
+            ] {
+                try await client.execute(uri: path, method: .init(method)!) { response in
+                    #expect(response.status == .methodNotAllowed, "\(method) \(path)")
+                    #expect(response.headers[.allow] == allow, "\(method) \(path)")
+                    let error = try response.apiError()
+                    #expect(error.code == .methodNotAllowed)
+                    #expect(error.message == "\(method) is not allowed on \(path); it takes \(allow)")
+                }
             }
         }
     }

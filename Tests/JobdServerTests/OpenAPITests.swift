@@ -108,7 +108,8 @@ import Testing
         let codes: [APIError.Code] = [
             .invalidJSON, .unknownKind, .invalidSpec, .invalidURL, .invalidQuery, .forbidden, .jobNotFound,
             .batchNotFound, .scheduleNotFound, .scheduleExists,
-            .routeNotFound, .invalidState, .payloadTooLarge, .batchTooLarge, .queueFull, .shuttingDown, .diskFull,
+            .routeNotFound, .methodNotAllowed, .invalidState, .payloadTooLarge, .batchTooLarge, .queueFull,
+            .shuttingDown, .diskFull,
             .databaseBusy, .databaseUnavailable, .tooManyConnections, .internal,
         ]
         #expect(try Self.enumMembers("ErrorCode") == Set(codes.map(\.rawValue)))
