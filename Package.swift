@@ -238,6 +238,7 @@ let package = Package(
             dependencies: [
                 "JobdModel", "JobdClient", "JobdTestSupport", "jobd", "jobctl",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),

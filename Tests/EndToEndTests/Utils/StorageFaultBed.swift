@@ -168,39 +168,6 @@ final class StorageFaultBed: @unchecked Sendable {
     }
 }
 
-/// One HTTP answer from the daemon's socket, status and headers included.
-struct SocketAnswer: CustomStringConvertible {
-    var status: Int
-    /// Lower-cased names.
-    var headers: [String: String]
-    var body: String
-
-    var description: String { "\(status) \(headers) \(body)" }
-
-    init(raw: String) {
-        let parts = raw.components(separatedBy: "\r\n\r\n")
-        let head = parts.first?.components(separatedBy: "\r\n") ?? []
-        status = head.first.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
-        var headers: [String: String] = [:]
-        for line in head.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
-                in: .whitespaces)
-        }
-        self.headers = headers
-        body = parts.dropFirst().joined(separator: "\r\n\r\n")
-    }
-
-    /// The `{"error":{…}}` body, when it is one.
-    var apiError: APIError? {
-        try? JSONCodingForTests.decoder.decode(APIErrorResponse.self, from: Data(body.utf8)).error
-    }
-
-    func record() throws -> JobRecord {
-        try JSONCodingForTests.decoder.decode(JobRecord.self, from: Data(body.utf8))
-    }
-}
-
 extension TestDaemon {
     /// Sends one request over the socket off the cooperative pool (a submit may wait
     /// seconds for a lock) and returns the answer and how long it took.
