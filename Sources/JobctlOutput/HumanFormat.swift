@@ -180,7 +180,7 @@ public enum HumanFormat {
     /// - Parameter spec: The job's spec.
     /// - Returns: The fetch URL, or `delay <seconds>` with ` (fails)` when the delay
     ///   has a `fail` message.
-    static func summary(_ spec: JobSpec) -> String {
+    public static func summary(_ spec: JobSpec) -> String {
         switch spec.payload {
         case .fetch(let fetch):
             return fetch.url

@@ -130,11 +130,13 @@ public struct StatsResponse: Codable, Hashable, Sendable {
     /// Fetches this daemon claimed that wait for a host's rate limit without holding a
     /// worker slot; they are `running` in the database, so `running` counts them too.
     public var rateLimited: Int
+    /// The hosts this daemon fetches from now, busiest first; nil (absent) when none.
+    public var hosts: [HostFigures]?
 
     public init(
         waiting: Int = 0, queued: Int, running: Int, succeeded: Int, failed: Int, cancelled: Int, workers: Int,
         paused: Bool = false, maxRunning: Int, submitted: Int, finished: Int, commits: Int, uptimeSeconds: Double,
-        rateLimited: Int = 0
+        rateLimited: Int = 0, hosts: [HostFigures]? = nil
     ) {
         self.waiting = waiting
         self.queued = queued
@@ -150,6 +152,7 @@ public struct StatsResponse: Codable, Hashable, Sendable {
         self.commits = commits
         self.uptimeSeconds = uptimeSeconds
         self.rateLimited = rateLimited
+        self.hosts = hosts.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -167,6 +170,7 @@ public struct StatsResponse: Codable, Hashable, Sendable {
         case commits
         case uptimeSeconds = "uptime_seconds"
         case rateLimited = "rate_limited"
+        case hosts
     }
 
     /// Decodes a body; one from a daemon older than the `waiting` state, or than rate
@@ -187,6 +191,29 @@ public struct StatsResponse: Codable, Hashable, Sendable {
         commits = try container.decode(Int.self, forKey: .commits)
         uptimeSeconds = try container.decode(Double.self, forKey: .uptimeSeconds)
         rateLimited = try container.decodeIfPresent(Int.self, forKey: .rateLimited) ?? 0
+        hosts = try container.decodeIfPresent([HostFigures].self, forKey: .hosts)
+    }
+}
+
+/// One host a daemon fetches from now (`GET /v1/stats`, `hosts`).
+public struct HostFigures: Codable, Hashable, Sendable {
+    /// The `host:port`.
+    public var host: String
+    /// Its fetches running now, each holding a worker slot.
+    public var running: Int
+    /// Its claimed fetches waiting for its rate limit, holding no slot.
+    public var rateLimited: Int
+
+    public init(host: String, running: Int = 0, rateLimited: Int = 0) {
+        self.host = host
+        self.running = running
+        self.rateLimited = rateLimited
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case host
+        case running
+        case rateLimited = "rate_limited"
     }
 }
 

@@ -22,6 +22,24 @@ extension Dispatcher {
         }
     }
 
+    /// Each host this dispatcher fetches from now: started fetches (holding a worker slot)
+    /// and fetches waiting for the host's rate limit, by host, busiest first.
+    public var hostFigures: [HostFigures] {
+        state.withLock { state in
+            var figures: [String: HostFigures] = [:]
+            for attempt in state.running.values where attempt.isStarted {
+                guard let host = attempt.host else { continue }
+                figures[host, default: HostFigures(host: host)].running += 1
+            }
+            for wait in state.waiting.values {
+                figures[wait.host, default: HostFigures(host: wait.host)].rateLimited += 1
+            }
+            return figures.values.sorted {
+                ($0.running + $0.rateLimited, $1.host) > ($1.running + $1.rateLimited, $0.host)
+            }
+        }
+    }
+
     /// Replaces the hosts' rates (a reload); takes effect at the next claim.
     ///
     /// A host whose rate changed starts over with a full bucket; jobs already waiting keep

@@ -30,7 +30,7 @@ struct SystemController: Sendable {
                 cancelled: counts.cancelled, workers: dispatcher.workers, paused: dispatcher.isPaused,
                 maxRunning: dispatcher.maxRunning,
                 submitted: dispatcher.submitted, finished: dispatcher.finished, commits: writes.commits,
-                uptimeSeconds: uptime, rateLimited: dispatcher.rateLimited))
+                uptimeSeconds: uptime, rateLimited: dispatcher.rateLimited, hosts: self.dispatcher.hostFigures))
     }
 
     /// `GET /v1/health`: answers without touching the database, so it stays fast under load.

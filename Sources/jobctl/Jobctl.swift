@@ -33,6 +33,7 @@ struct Jobctl: AsyncParsableCommand {
             CancelCommand.self,
             RetryCommand.self,
             StatsCommand.self,
+            TopCommand.self,
             HealthCommand.self,
             NodesCommand.self,
             WorkersCommand.self,

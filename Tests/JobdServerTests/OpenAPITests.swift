@@ -73,7 +73,8 @@ import Testing
     func bodyKeys() throws {
         let stats = StatsResponse(
             queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, workers: 1, maxRunning: 0, submitted: 0,
-            finished: 0, commits: 0, uptimeSeconds: 0, rateLimited: 1)
+            finished: 0, commits: 0, uptimeSeconds: 0, rateLimited: 1,
+            hosts: [HostFigures(host: "example.org:443", running: 1, rateLimited: 2)])
         let statsKeys = try #require(
             JSONSerialization.jsonObject(with: JSONCoding.makeEncoder().encode(stats)) as? [String: Any]
         ).keys
