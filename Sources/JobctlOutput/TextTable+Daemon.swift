@@ -8,26 +8,29 @@ extension TextTable {
     /// - Returns: The table, without a header; `paused` is `yes` or `no` and the uptime
     ///   is in whole seconds, formatted as `HumanFormat.seconds(_:)` does.
     public static func stats(_ stats: StatsResponse) -> TextTable {
-        .keyValue(
-            [
-                ("waiting", String(stats.waiting)),
-                ("queued", String(stats.queued)),
-                ("running", String(stats.running)),
-                ("rate_limited", String(stats.rateLimited)),
-                ("succeeded", String(stats.succeeded)),
-                ("failed", String(stats.failed)),
-                ("cancelled", String(stats.cancelled)),
-                ("workers", String(stats.workers)),
-                ("paused", stats.paused ? "yes" : "no"),
-                ("max_running", String(stats.maxRunning)),
-                ("submitted", String(stats.submitted)),
-                ("finished", String(stats.finished)),
-                ("commits", String(stats.commits)),
-                ("uptime", HumanFormat.seconds(stats.uptimeSeconds.rounded(.down))),
-            ]
-                + (stats.hosts ?? []).map { host in
-                    ("host \(host.host)", "running \(host.running), rate_limited \(host.rateLimited)")
-                })
+        var pairs: [(String, String)] = [
+            ("waiting", String(stats.waiting)),
+            ("queued", String(stats.queued)),
+            ("running", String(stats.running)),
+            ("rate_limited", String(stats.rateLimited)),
+            ("succeeded", String(stats.succeeded)),
+            ("failed", String(stats.failed)),
+            ("cancelled", String(stats.cancelled)),
+            ("workers", String(stats.workers)),
+            ("paused", stats.paused ? "yes" : "no"),
+            ("max_running", String(stats.maxRunning)),
+            ("submitted", String(stats.submitted)),
+            ("finished", String(stats.finished)),
+            ("commits", String(stats.commits)),
+            ("uptime", HumanFormat.seconds(stats.uptimeSeconds.rounded(.down))),
+        ]
+        if let hosts = stats.hosts {
+            let text = hosts.map { host in
+                "\(host.host) running \(host.running) rate_limited \(host.rateLimited)"
+            }
+            pairs.append(("hosts", text.joined(separator: ", ")))
+        }
+        return .keyValue(pairs)
     }
 
     /// The key/value view `jobctl workers` prints: `workers` and `paused` (yes or no).

@@ -58,26 +58,31 @@ import Testing
     }
 
     @Test(
-        "50 concurrent submits of one key with a 2 s window make one job; once the window passed, 50 more make one more"
+        "50 concurrent submits of one key within its window make one job; once a window passed, 50 more make one more"
     )
     func keyWindow() async throws {
         try await withTestDaemon { daemon in
-            let first = try await Self.submitAtOnce(daemon, key: "report", window: "2")
+            // A window far longer than 50 launches of jobctl take on a loaded machine.
+            let first = try await Self.submitAtOnce(daemon, key: "report", window: "60")
             #expect(Set(first).count == 1, "every submit answers the one job: \(Set(first))")
             let id = try #require(first.first)
             let record = try await daemon.jobctlJSON(JobRecord.self, ["status", id])
-            #expect(record.spec.keyWindow == 2)
+            #expect(record.spec.keyWindow == 60)
 
-            // The window ends at a known instant, read from the job's own record: wait for
-            // it, then submit again.
-            let windowEnd = record.createdAt.addingTimeInterval(2)
+            // A key whose 1 s window passed: 50 concurrent submits race to take it over, and
+            // one new job wins. The window ends at a known instant, read from the job's own
+            // record: wait for it, then submit.
+            let old = try await daemon.jobctl(["submit", "delay", "0", "--key", "rollover", "--key-window", "1"])
+            let oldID = old.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let oldRecord = try await daemon.jobctlJSON(JobRecord.self, ["status", oldID])
+            let windowEnd = oldRecord.createdAt.addingTimeInterval(1)
             while Date() <= windowEnd { try await Task.sleep(for: .milliseconds(20)) }
-            let second = try await Self.submitAtOnce(daemon, key: "report", window: "2")
+            let second = try await Self.submitAtOnce(daemon, key: "rollover", window: "60")
             #expect(Set(second).count == 1, "every submit answers the one new job: \(Set(second))")
-            #expect(second.first != id, "the window passed: a new job took the key")
+            #expect(second.first != oldID, "the window passed: a new job took the key")
 
             let page = try await daemon.jobctlJSON(JobListResponse.self, ["list"])
-            #expect(page.jobs.map(\.id.description) == [try #require(second.first), id])
+            #expect(page.jobs.map(\.id.description) == [try #require(second.first), oldID, id])
 
             let noKey = try await daemon.jobctl(["submit", "delay", "0", "--key-window", "5"])
             #expect(noKey.status == 2, "\(noKey)")

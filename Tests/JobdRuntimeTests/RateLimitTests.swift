@@ -36,9 +36,9 @@ import Testing
             for id in slow + fast {
                 #expect(try await test.waitTerminal(id).state == .succeeded)
             }
-            // Counted when a claim found the token not yet due: unlike a sample of the
-            // `rateLimited` gauge, a stalled machine cannot make the test miss it.
-            #expect(test.dispatcher.statistics.rateLimitWaits > 0)
+            // Whether any fetch had to wait depends on how far apart the claims came (two
+            // workers: a loaded machine can space them past the tokens), so it is printed,
+            // not asserted; `noSlotWhileWaiting` makes a wait certain.
             let starts = executor.starts(of: "a.test:80")
             // Token i (from 2 on) is due (i - 1) x 500 ms after the first reservation, which
             // came after the submit: exact lower bounds (the starts themselves may be late).
@@ -50,7 +50,9 @@ import Testing
             // b.test is not held up (no wall-clock bound: a loaded machine may be slow to run
             // them; what matters is that none of them waited for a token, checked above).
             let lastFast = try #require(executor.starts(of: "b.test:80").last)
-            print("RateLimitTests: b.test's last fetch \(lastFast - submitted), a.test's last \(starts[7] - submitted)")
+            print(
+                "RateLimitTests: b.test's last fetch \(lastFast - submitted), a.test's last \(starts[7] - submitted), "
+                    + "\(test.dispatcher.statistics.rateLimitWaits) waits")
             #expect(test.dispatcher.statistics.rateLimited == 0)
         }
     }
@@ -66,6 +68,7 @@ import Testing
             #expect(wait.host == "a.test:80")
             #expect(wait.startsAt.timeIntervalSinceNow > 50)
             #expect(test.dispatcher.rateLimitWait(of: slow[0]) == nil)
+            #expect(test.dispatcher.statistics.rateLimitWaits == 1)
             let others = try await test.submit((0..<5).map { .fetch("http://b.test/\($0)") })
             for id in others {
                 #expect(try await test.waitTerminal(id).state == .succeeded)
