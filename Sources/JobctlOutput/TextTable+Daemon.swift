@@ -8,22 +8,30 @@ extension TextTable {
     /// - Returns: The table, without a header; `paused` is `yes` or `no` and the uptime
     ///   is in whole seconds, formatted as `HumanFormat.seconds(_:)` does.
     public static func stats(_ stats: StatsResponse) -> TextTable {
-        .keyValue([
-            ("waiting", String(stats.waiting)),
-            ("queued", String(stats.queued)),
-            ("running", String(stats.running)),
-            ("rate_limited", String(stats.rateLimited)),
-            ("succeeded", String(stats.succeeded)),
-            ("failed", String(stats.failed)),
-            ("cancelled", String(stats.cancelled)),
-            ("workers", String(stats.workers)),
-            ("paused", stats.paused ? "yes" : "no"),
-            ("max_running", String(stats.maxRunning)),
-            ("submitted", String(stats.submitted)),
-            ("finished", String(stats.finished)),
-            ("commits", String(stats.commits)),
-            ("uptime", HumanFormat.seconds(stats.uptimeSeconds.rounded(.down))),
-        ])
+        // Sizes only where the daemon tells them (an older one, or PostgreSQL's free and
+        // WAL sizes, do not).
+        let known: [(String, Int64?)] = [
+            ("database", stats.databaseBytes), ("database_free", stats.databaseFreeBytes),
+            ("database_wal", stats.databaseWALBytes),
+        ]
+        let sizes = known.compactMap { key, value in value.map { (key, HumanFormat.bytes(Int($0))) } }
+        return .keyValue(
+            [
+                ("waiting", String(stats.waiting)),
+                ("queued", String(stats.queued)),
+                ("running", String(stats.running)),
+                ("rate_limited", String(stats.rateLimited)),
+                ("succeeded", String(stats.succeeded)),
+                ("failed", String(stats.failed)),
+                ("cancelled", String(stats.cancelled)),
+                ("workers", String(stats.workers)),
+                ("paused", stats.paused ? "yes" : "no"),
+                ("max_running", String(stats.maxRunning)),
+                ("submitted", String(stats.submitted)),
+                ("finished", String(stats.finished)),
+                ("commits", String(stats.commits)),
+                ("uptime", HumanFormat.seconds(stats.uptimeSeconds.rounded(.down))),
+            ] + sizes)
     }
 
     /// The key/value view `jobctl workers` prints: `workers` and `paused` (yes or no).

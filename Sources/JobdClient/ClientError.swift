@@ -29,6 +29,9 @@ public struct ClientError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let timeout = Code(rawValue: "timeout")
         /// A 2xx answer whose body is not the expected JSON (or is over the size cap).
         public static let badResponse = Code(rawValue: "bad_response")
+        /// A local file (such as `jobctl backup`'s) could not be written; the message names
+        /// it and the system's reason.
+        public static let cannotWrite = Code(rawValue: "cannot_write")
     }
 
     /// The stable code.

@@ -38,6 +38,8 @@ struct Jobctl: AsyncParsableCommand {
             PauseCommand.self,
             ResumeCommand.self,
             PruneCommand.self,
+            BackupCommand.self,
+            VacuumCommand.self,
         ]
     )
 
