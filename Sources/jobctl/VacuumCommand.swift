@@ -10,7 +10,7 @@ struct VacuumCommand: AsyncParsableCommand {
         abstract: "Give the database's free space back to the file system.",
         discussion: """
             SQLite: rewrites the database without its free pages (VACUUM); every write \
-            (submits, claims, finishes) waits until it is done, about a second per 100 MB, \
+            (submits, claims, finishes) waits until it is done (seconds for hundreds of MB), \
             and it needs free disk space for a second copy. Worth it after a large prune \
             (see database_free in jobctl stats). PostgreSQL: VACUUM (ANALYZE) on jobd's \
             tables, which autovacuum also does on its own. Admins only. Prints the size \
