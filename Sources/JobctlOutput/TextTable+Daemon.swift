@@ -5,16 +5,22 @@ extension TextTable {
     /// The key/value view `jobctl stats` prints, keys spelled as on the wire.
     ///
     /// - Parameter stats: The daemon's counters.
-    /// - Returns: The table, without a header; `paused` is `yes` or `no` and the uptime
-    ///   is in whole seconds, formatted as `HumanFormat.seconds(_:)` does.
+    /// - Returns: The table, without a header; `paused` is `yes` or `no`, the uptime is
+    ///   in whole seconds, formatted as `HumanFormat.seconds(_:)` does, and the database's
+    ///   size, where the daemon tells it, comes last as one `database` row with its free
+    ///   pages and WAL (`2.1 MiB (4 KiB free, WAL 3.7 MiB)`; the JSON has the exact bytes).
     public static func stats(_ stats: StatsResponse) -> TextTable {
-        // Sizes only where the daemon tells them (an older one, or PostgreSQL's free and
-        // WAL sizes, do not).
-        let known: [(String, Int64?)] = [
-            ("database", stats.databaseBytes), ("database_free", stats.databaseFreeBytes),
-            ("database_wal", stats.databaseWALBytes),
-        ]
-        let sizes = known.compactMap { key, value in value.map { (key, HumanFormat.bytes(Int($0))) } }
+        // One row, so the key column keeps its width (scripts match `workers:       2`);
+        // only what the daemon tells (an older one nothing, PostgreSQL no free or WAL size).
+        var size: [(String, String)] = []
+        if let bytes = stats.databaseBytes {
+            let details = [
+                stats.databaseFreeBytes.map { "\(HumanFormat.bytes(Int($0))) free" },
+                stats.databaseWALBytes.map { "WAL \(HumanFormat.bytes(Int($0)))" },
+            ].compactMap { $0 }
+            let text = HumanFormat.bytes(Int(bytes))
+            size = [("database", details.isEmpty ? text : "\(text) (\(details.joined(separator: ", ")))")]
+        }
         return .keyValue(
             [
                 ("waiting", String(stats.waiting)),
@@ -31,7 +37,7 @@ extension TextTable {
                 ("finished", String(stats.finished)),
                 ("commits", String(stats.commits)),
                 ("uptime", HumanFormat.seconds(stats.uptimeSeconds.rounded(.down))),
-            ] + sizes)
+            ] + size)
     }
 
     /// The key/value view `jobctl workers` prints: `workers` and `paused` (yes or no).

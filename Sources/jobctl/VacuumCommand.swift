@@ -12,7 +12,7 @@ struct VacuumCommand: AsyncParsableCommand {
             SQLite: rewrites the database without its free pages (VACUUM); every write \
             (submits, claims, finishes) waits until it is done (seconds for hundreds of MB), \
             and it needs free disk space for a second copy. Worth it after a large prune \
-            (see database_free in jobctl stats). PostgreSQL: VACUUM (ANALYZE) on jobd's \
+            (see the free size in jobctl stats). PostgreSQL: VACUUM (ANALYZE) on jobd's \
             tables, which autovacuum also does on its own. Admins only. Prints the size \
             before and after. With --json, prints the API's response.
             """

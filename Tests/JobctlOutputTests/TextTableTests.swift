@@ -153,9 +153,14 @@ struct TextTableTests {
         sized.databaseBytes = 3 * 1024 * 1024
         sized.databaseFreeBytes = 512
         #expect(
-            Array(TextTable.stats(sized).lines().suffix(3)) == [
-                "uptime:         5m 3s", "database:       3 MiB", "database_free:  512 B",
+            Array(TextTable.stats(sized).lines().suffix(2)) == [
+                "uptime:        5m 3s", "database:      3 MiB (512 B free)",
             ])
+        sized.databaseWALBytes = 4096
+        #expect(TextTable.stats(sized).lines().last == "database:      3 MiB (512 B free, WAL 4 KiB)")
+        sized.databaseFreeBytes = nil
+        sized.databaseWALBytes = nil
+        #expect(TextTable.stats(sized).lines().last == "database:      3 MiB")
         #expect(
             TextTable.dispatch(DispatchResponse(workers: 4, paused: false)).lines() == [
                 "workers:  4", "paused:   no",
