@@ -154,7 +154,7 @@ public enum HumanFormat {
     ///
     /// - Parameter bytes: The size in bytes.
     /// - Returns: The text, with at most one decimal.
-    static func bytes(_ bytes: Int) -> String {
+    public static func bytes(_ bytes: Int) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(bytes)
         var unit = 0

@@ -5,8 +5,10 @@ extension TextTable {
     /// The key/value view `jobctl stats` prints, keys spelled as on the wire.
     ///
     /// - Parameter stats: The daemon's counters.
-    /// - Returns: The table, without a header; `paused` is `yes` or `no` and the uptime
-    ///   is in whole seconds, formatted as `HumanFormat.seconds(_:)` does.
+    /// - Returns: The table, without a header; `paused` is `yes` or `no`, the uptime is
+    ///   in whole seconds, formatted as `HumanFormat.seconds(_:)` does, and the database's
+    ///   size, where the daemon tells it, comes last as one `database` row with its free
+    ///   pages and WAL (`2.1 MiB (4 KiB free, WAL 3.7 MiB)`; the JSON has the exact bytes).
     public static func stats(_ stats: StatsResponse) -> TextTable {
         var pairs: [(String, String)] = [
             ("waiting", String(stats.waiting)),
@@ -24,6 +26,16 @@ extension TextTable {
             ("commits", String(stats.commits)),
             ("uptime", HumanFormat.seconds(stats.uptimeSeconds.rounded(.down))),
         ]
+        // One row each, so the key column keeps its width (scripts match `workers:       2`);
+        // only what the daemon tells (an older one nothing, PostgreSQL no free or WAL size).
+        if let bytes = stats.databaseBytes {
+            let details = [
+                stats.databaseFreeBytes.map { "\(HumanFormat.bytes(Int($0))) free" },
+                stats.databaseWALBytes.map { "WAL \(HumanFormat.bytes(Int($0)))" },
+            ].compactMap { $0 }
+            let text = HumanFormat.bytes(Int(bytes))
+            pairs.append(("database", details.isEmpty ? text : "\(text) (\(details.joined(separator: ", ")))"))
+        }
         if let hosts = stats.hosts {
             let text = hosts.map { host in
                 "\(host.host) running \(host.running) rate_limited \(host.rateLimited)"

@@ -34,6 +34,9 @@ public struct ClientError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let permissionDenied = Code(rawValue: "permission_denied")
         /// `--socket` is not a path or a `unix://` URL. `jobctl` exits 2.
         public static let invalidSocket = Code(rawValue: "invalid_socket")
+        /// A local file (such as `jobctl backup`'s) could not be written; the message names
+        /// it and the system's reason.
+        public static let cannotWrite = Code(rawValue: "cannot_write")
     }
 
     /// The stable code.

@@ -60,7 +60,11 @@ extension Daemon {
             opened = try await engine.open(settings)
         } catch {
             // A cluster's errors name the server and the reason; the file advice is SQLite's.
-            if settings.cluster != nil { throw StartFailure(message: "\(error)") }
+            if settings.cluster != nil {
+                // A schema newer than this binary is no outage: restarting cannot help.
+                let isTooNew = (error as? StoreError)?.code == .schemaTooNew
+                throw StartFailure(message: "\(error)", exitStatus: isTooNew ? .damagedDatabase : .failure)
+            }
             throw StartFailure.storage(error, path: databasePath)
         }
         let store = opened.store

@@ -22,7 +22,8 @@ public struct DaemonExitStatus: RawRepresentable, Hashable, Sendable, CustomStri
     public static let success = DaemonExitStatus(rawValue: 0)
     /// 1: could not start (socket, lock, store, notify socket) or a service failed.
     public static let failure = DaemonExitStatus(rawValue: 1)
-    /// 65, `EX_DATAERR`: the database file is damaged or is not a SQLite database.
+    /// 65, `EX_DATAERR`: the database file is damaged or is not a SQLite database, or a
+    /// newer jobd has migrated the database (`schema_too_new`).
     public static let damagedDatabase = DaemonExitStatus(rawValue: 65)
     /// 78, `EX_CONFIG`: a bad value, an unknown key or an unreadable configuration file.
     public static let badConfiguration = DaemonExitStatus(rawValue: 78)

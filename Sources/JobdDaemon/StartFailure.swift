@@ -26,6 +26,10 @@ struct StartFailure: Error {
         case .busy:
             return StartFailure(
                 message: "\(error); another process holds a lock on it: stop that process or wait for it")
+        case .schemaTooNew:
+            // The store's message says what to do; a restart cannot help (exit 65, which
+            // the units list in RestartPreventExitStatus=).
+            return StartFailure(message: "\(error)", exitStatus: .damagedDatabase)
         case .diskFull:
             return StartFailure(message: "\(error); free space on the file system that holds \(path)")
         case .ioError:

@@ -132,11 +132,20 @@ public struct StatsResponse: Codable, Hashable, Sendable {
     public var rateLimited: Int
     /// The hosts this daemon fetches from now, busiest first; nil (absent) when none.
     public var hosts: [HostFigures]?
+    /// The database's size in bytes: SQLite's pages (the main file once checkpointed),
+    /// or PostgreSQL's jobd tables with their indexes. Nil from a daemon older than it.
+    public var databaseBytes: Int64?
+    /// Bytes of free pages inside `databaseBytes` that `jobctl vacuum` gives back
+    /// (SQLite only).
+    public var databaseFreeBytes: Int64?
+    /// The size of SQLite's `-wal` file beside the database (SQLite only).
+    public var databaseWALBytes: Int64?
 
     public init(
         waiting: Int = 0, queued: Int, running: Int, succeeded: Int, failed: Int, cancelled: Int, workers: Int,
         paused: Bool = false, maxRunning: Int, submitted: Int, finished: Int, commits: Int, uptimeSeconds: Double,
-        rateLimited: Int = 0, hosts: [HostFigures]? = nil
+        rateLimited: Int = 0, hosts: [HostFigures]? = nil, databaseBytes: Int64? = nil,
+        databaseFreeBytes: Int64? = nil, databaseWALBytes: Int64? = nil
     ) {
         self.waiting = waiting
         self.queued = queued
@@ -153,6 +162,9 @@ public struct StatsResponse: Codable, Hashable, Sendable {
         self.uptimeSeconds = uptimeSeconds
         self.rateLimited = rateLimited
         self.hosts = hosts.flatMap { $0.isEmpty ? nil : $0 }
+        self.databaseBytes = databaseBytes
+        self.databaseFreeBytes = databaseFreeBytes
+        self.databaseWALBytes = databaseWALBytes
     }
 
     enum CodingKeys: String, CodingKey {
@@ -171,10 +183,13 @@ public struct StatsResponse: Codable, Hashable, Sendable {
         case uptimeSeconds = "uptime_seconds"
         case rateLimited = "rate_limited"
         case hosts
+        case databaseBytes = "database_bytes"
+        case databaseFreeBytes = "database_free_bytes"
+        case databaseWALBytes = "database_wal_bytes"
     }
 
     /// Decodes a body; one from a daemon older than the `waiting` state, or than rate
-    /// limits, counts none of them.
+    /// limits, counts none of them; one older than database sizes has none.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         waiting = try container.decodeIfPresent(Int.self, forKey: .waiting) ?? 0
@@ -191,6 +206,9 @@ public struct StatsResponse: Codable, Hashable, Sendable {
         commits = try container.decode(Int.self, forKey: .commits)
         uptimeSeconds = try container.decode(Double.self, forKey: .uptimeSeconds)
         rateLimited = try container.decodeIfPresent(Int.self, forKey: .rateLimited) ?? 0
+        databaseBytes = try container.decodeIfPresent(Int64.self, forKey: .databaseBytes)
+        databaseFreeBytes = try container.decodeIfPresent(Int64.self, forKey: .databaseFreeBytes)
+        databaseWALBytes = try container.decodeIfPresent(Int64.self, forKey: .databaseWALBytes)
         hosts = try container.decodeIfPresent([HostFigures].self, forKey: .hosts)
     }
 }
@@ -269,6 +287,10 @@ public enum APIRoutes {
     public static let resume = "/v1/resume"
     /// `POST` delete finished jobs older than a given age (`PruneRequest`).
     public static let prune = "/v1/prune"
+    /// `POST` a consistent copy of the database, answered as its bytes (admins only).
+    public static let backup = "/v1/backup"
+    /// `POST` give the database's free space back (admins only; `VacuumResponse`).
+    public static let vacuum = "/v1/vacuum"
     /// `GET` counts.
     public static let stats = "/v1/stats"
     /// `GET` liveness.

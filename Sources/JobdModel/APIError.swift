@@ -67,6 +67,9 @@ public struct APIError: Error, Codable, Hashable, Sendable, CustomStringConverti
         /// The daemon is at `server.max_connections`, or the peer's uid at
         /// `server.max_connections_per_uid`: the connection is answered and closed at once. 503.
         public static let tooManyConnections = Code(rawValue: "too_many_connections")
+        /// The daemon's storage engine does not do this; the message says what does
+        /// (a PostgreSQL database is backed up with `pg_dump`). 501.
+        public static let notSupported = Code(rawValue: "not_supported")
         /// An unexpected server-side failure; details are in the daemon's log. 500.
         public static let `internal` = Code(rawValue: "internal")
     }
@@ -98,6 +101,7 @@ public struct APIError: Error, Codable, Hashable, Sendable, CustomStringConverti
         case .payloadTooLarge, .batchTooLarge: 413
         case .shuttingDown, .databaseBusy, .databaseUnavailable, .tooManyConnections: 503
         case .diskFull: 507
+        case .notSupported: 501
         default: 500
         }
     }

@@ -50,6 +50,7 @@ public enum APIServer {
         SystemController(store: store, dispatcher: dispatcher, startedAt: startedAt).add(to: router)
         EventsController(events: events).add(to: router)
         DispatchController(dispatcher: dispatcher, options: options).add(to: router)
+        MaintenanceController(store: store).add(to: router)
         if let metrics {
             MetricsController(registry: metrics, store: store, dispatcher: dispatcher).add(to: router)
         }

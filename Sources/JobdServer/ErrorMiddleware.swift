@@ -48,6 +48,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             // A request's mistake, not a storage fault: the job it names is not there (or
             // is another user's, which reads the same).
             throw APIError(.invalidSpec, "\(error.message); after names jobs that exist", field: error.field)
+        } catch let error as StoreError where error.code == .unsupported {
+            // The engine's refusal names what to use instead (pg_dump): no fault, no log.
+            throw Self.storageError(error)
         } catch let error as StoreError {
             context.logger.error("request failed: storage fault", metadata: ["error": "\(error)"])
             throw Self.storageError(error)
@@ -97,6 +100,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             APIError(
                 .databaseUnavailable,
                 "the database file is damaged (see the jobd log); nothing was stored")
+        case .unsupported:
+            // The engine's own words: they name what to use instead and hold no internals.
+            APIError(.notSupported, error.message)
         default:
             APIError(.internal, "internal error; see the jobd log")
         }

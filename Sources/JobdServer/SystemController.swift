@@ -18,9 +18,10 @@ struct SystemController: Sendable {
         router.get("/v1/nodes", use: nodes)
     }
 
-    /// `GET /v1/stats`: jobs per state plus the dispatcher's counters.
+    /// `GET /v1/stats`: jobs per state, the database's size and the dispatcher's counters.
     @Sendable func stats(_ request: Request, context: Context) async throws -> Response {
         let counts = try await store.counts()
+        let size = try await store.size()
         let dispatcher = dispatcher.statistics
         let writes = store.statistics
         return try JSONBody.response(
@@ -30,7 +31,8 @@ struct SystemController: Sendable {
                 cancelled: counts.cancelled, workers: dispatcher.workers, paused: dispatcher.isPaused,
                 maxRunning: dispatcher.maxRunning,
                 submitted: dispatcher.submitted, finished: dispatcher.finished, commits: writes.commits,
-                uptimeSeconds: uptime, rateLimited: dispatcher.rateLimited, hosts: self.dispatcher.hostFigures))
+                uptimeSeconds: uptime, rateLimited: dispatcher.rateLimited, hosts: self.dispatcher.hostFigures,
+                databaseBytes: size.bytes, databaseFreeBytes: size.freeBytes, databaseWALBytes: size.walBytes))
     }
 
     /// `GET /v1/health`: answers without touching the database, so it stays fast under load.

@@ -28,7 +28,7 @@ import JobdModel
 ///
 /// - Important: Engine knobs (SQLite's `synchronous`, a pool size) are the engine's own
 ///   options, not part of this protocol.
-public protocol JobStore: ScheduleStore {
+public protocol JobStore: ScheduleStore, DatabaseMaintenance {
     /// Stores new jobs, all in one transaction, and returns after the commit.
     ///
     /// A job whose idempotency `key` is already taken (by a job of the same submitter) is

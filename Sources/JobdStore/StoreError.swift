@@ -41,6 +41,9 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         /// The database's schema is newer than this binary knows: an older jobd must not
         /// write to it.
         public static let schemaTooNew = Code(rawValue: "schema_too_new")
+        /// The engine does not do this; the message says what does (PostgreSQL is backed
+        /// up with `pg_dump`).
+        public static let unsupported = Code(rawValue: "unsupported")
         /// Any other failure of the PostgreSQL engine.
         public static let postgres = Code(rawValue: "postgres")
     }

@@ -154,7 +154,9 @@ enum PostgresMigrations {
             guard current <= migrations.count else {
                 throw StoreError(
                     .schemaTooNew,
-                    "the database's schema is version \(current), newer than the \(migrations.count) this jobd knows; upgrade jobd"
+                    "the database's schema is version \(current), newer than the \(migrations.count) this jobd knows: "
+                        + "a newer jobd has upgraded it. Run that newer jobd on every node, or restore a pg_dump "
+                        + "taken before the upgrade (docs/data.md); this jobd changes nothing"
                 )
             }
             for version in (current + 1)...max(current + 1, migrations.count) where version <= migrations.count {

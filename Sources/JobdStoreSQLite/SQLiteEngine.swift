@@ -19,6 +19,8 @@ public struct SQLiteEngine: StoreEngine {
 
     private func openBlocking(_ settings: StoreSettings) throws -> OpenedStore {
         let lock = try DatabaseLock(databasePath: settings.databasePath)
+        // Under the lock: no other daemon's backup can be in progress.
+        SQLiteJobStore.removeLeftoverCopies(of: settings.databasePath)
         let store = try SQLiteJobStore(
             path: settings.databasePath,
             options: SQLiteStoreOptions(

@@ -32,8 +32,9 @@ public final class SQLiteJobStore: JobStore {
     ///
     /// - Throws: `StoreError` with `corrupt` (not a database, or its quick check failed;
     ///   the message names the file), `read_only` (cannot be opened or written), `busy`
-    ///   (another process holds a lock past the busy timeout), `disk_full`, `io_error`, or
-    ///   `sqlite`. A file that fails the check is not migrated.
+    ///   (another process holds a lock past the busy timeout), `disk_full`, `io_error`,
+    ///   `schema_too_new` (a newer jobd migrated it; nothing is changed), or `sqlite`. A
+    ///   file that fails the check is not migrated.
     public init(path: String, options: SQLiteStoreOptions = SQLiteStoreOptions()) throws {
         self.path = path
         let directory = (path as NSString).deletingLastPathComponent
@@ -68,6 +69,7 @@ public final class SQLiteJobStore: JobStore {
             // GRDB's WAL set-up runs after `prepareDatabase` and sets `synchronous = NORMAL`
             // on the writer: set the configured mode again, or FULL would never be in effect.
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
+            try Self.refuseNewerSchema(in: pool, path: path)
             try Self.migrator.migrate(pool)
             let indexes = try Self.applyQueueIndexes(options.fairShare, in: pool)
             queueIndexes.withLock { $0 = indexes }
@@ -115,6 +117,24 @@ public final class SQLiteJobStore: JobStore {
         guard check == "ok" else {
             throw StoreError(
                 .corrupt, "the database \(path) is damaged: its integrity check found \(check ?? "no answer")")
+        }
+    }
+
+    /// Refuses a database that a newer jobd migrated: one whose applied migrations include
+    /// any this binary does not know. GRDB's migrator would skip them silently, and this
+    /// binary would then write rows that the newer schema does not expect.
+    ///
+    /// - Throws: `StoreError` `schema_too_new`, naming the unknown migrations and what to do.
+    private static func refuseNewerSchema(in pool: DatabasePool, path: String) throws {
+        let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
+        let unknown = applied.subtracting(migrator.migrations).sorted()
+        guard unknown.isEmpty else {
+            throw StoreError(
+                .schemaTooNew,
+                "the database \(path) has schema migrations \(unknown.joined(separator: ", ")) that this jobd "
+                    + "(\(migrator.migrations.last ?? "none") at most) does not know: a newer jobd has upgraded it. "
+                    + "Install that newer jobd again, or restore a backup taken before the upgrade "
+                    + "(docs/data.md); this jobd leaves the file as it is")
         }
     }
 

@@ -40,6 +40,8 @@ struct Jobctl: AsyncParsableCommand {
             PauseCommand.self,
             ResumeCommand.self,
             PruneCommand.self,
+            BackupCommand.self,
+            VacuumCommand.self,
         ]
     )
 

@@ -139,6 +139,9 @@ import Testing
         try await contract.call("POST", "/v1/resume", expect: 200)
         try await contract.call("POST", "/v1/prune", #"{"older_than":-1}"#, expect: 400, edge: true)
         try await contract.call("POST", "/v1/prune", #"{"older_than":86400}"#, expect: 200, edge: true)
+        let backup = try await contract.call("POST", "/v1/backup", expect: 200)
+        #expect(backup.data.starts(with: Data("SQLite format 3\u{0}".utf8)), "a SQLite file")
+        try await contract.call("POST", "/v1/vacuum", expect: 200)
     }
 
     static func jobs(_ contract: Contract, fetchURL: String) async throws {

@@ -149,6 +149,18 @@ struct TextTableTests {
                 "workers:       8", "paused:        yes", "max_running:   6", "submitted:     15", "finished:      12",
                 "commits:       9", "uptime:        5m 3s",
             ])
+        var sized = stats
+        sized.databaseBytes = 3 * 1024 * 1024
+        sized.databaseFreeBytes = 512
+        #expect(
+            Array(TextTable.stats(sized).lines().suffix(2)) == [
+                "uptime:        5m 3s", "database:      3 MiB (512 B free)",
+            ])
+        sized.databaseWALBytes = 4096
+        #expect(TextTable.stats(sized).lines().last == "database:      3 MiB (512 B free, WAL 4 KiB)")
+        sized.databaseFreeBytes = nil
+        sized.databaseWALBytes = nil
+        #expect(TextTable.stats(sized).lines().last == "database:      3 MiB")
         #expect(
             TextTable.dispatch(DispatchResponse(workers: 4, paused: false)).lines() == [
                 "workers:  4", "paused:   no",

@@ -52,6 +52,45 @@ import Testing
         )
         #expect(stats.rateLimited == 0)
         #expect(stats.running == 2)
+        #expect(stats.databaseBytes == nil && stats.databaseFreeBytes == nil && stats.databaseWALBytes == nil)
+    }
+
+    @Test("stats carry the database's size: the golden SQLite body, and PostgreSQL's without free and WAL sizes")
+    func databaseSizes() throws {
+        let stats = StatsResponse(
+            queued: 1, running: 2, succeeded: 3, failed: 4, cancelled: 5, workers: 8, maxRunning: 6, submitted: 15,
+            finished: 12, commits: 9, uptimeSeconds: 1.5, rateLimited: 7, databaseBytes: 1_048_576,
+            databaseFreeBytes: 40960, databaseWALBytes: 4152)
+        let golden = try #require(
+            JSONSerialization.jsonObject(with: fixtureData("stats-sqlite.json")) as? NSDictionary)
+        let encoded = try #require(
+            JSONSerialization.jsonObject(with: JSONCoding.makeEncoder().encode(stats)) as? NSDictionary)
+        #expect(encoded == golden)
+        #expect(
+            try JSONCoding.makeDecoder().decode(StatsResponse.self, from: fixtureData("stats-sqlite.json")) == stats)
+        var postgres = stats
+        postgres.databaseFreeBytes = nil
+        postgres.databaseWALBytes = nil
+        let text = try encodeToString(postgres)
+        #expect(text.contains(#""database_bytes":1048576"#))
+        #expect(!text.contains("database_free_bytes") && !text.contains("database_wal_bytes"))
+        #expect(try roundTrip(postgres) == postgres)
+    }
+}
+
+@Suite struct VacuumResponseTests {
+    @Test("a vacuum answer is the sizes before and after and the seconds, as the golden file")
+    func wire() throws {
+        let response = VacuumResponse(
+            bytesBefore: 1_048_576, bytesAfter: 1_007_616, freeBytesBefore: 40960, freeBytesAfter: 0, seconds: 0.25)
+        let golden = try #require(
+            JSONSerialization.jsonObject(with: fixtureData("vacuum-response.json")) as? NSDictionary)
+        let encoded = try #require(
+            JSONSerialization.jsonObject(with: JSONCoding.makeEncoder().encode(response)) as? NSDictionary)
+        #expect(encoded == golden)
+        #expect(try roundTrip(response) == response)
+        let postgres = VacuumResponse(bytesBefore: 8192, bytesAfter: 8192, seconds: 0.5)
+        #expect(try encodeToString(postgres) == #"{"bytes_after":8192,"bytes_before":8192,"seconds":0.5}"#)
     }
 }
 

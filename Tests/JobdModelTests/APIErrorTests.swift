@@ -23,6 +23,7 @@ import Testing
         (.databaseBusy, "database_busy", 503),
         (.databaseUnavailable, "database_unavailable", 503),
         (.tooManyConnections, "too_many_connections", 503),
+        (.notSupported, "not_supported", 501),
         (.internal, "internal", 500),
     ]
 

@@ -120,9 +120,10 @@ import Testing
     }
 
     @Test(
-        "pause, resume, prune and setting workers are admin-only; stats, health and reading workers are open",
+        "pause, resume, prune, backup, vacuum and setting workers are admin-only; stats, health and reading workers are open",
         arguments: [
             (HTTPRequest.Method.post, "/v1/pause", "", true), (.post, "/v1/resume", "", true),
+            (.post, "/v1/backup", "", true), (.post, "/v1/vacuum", "", true),
             (.post, "/v1/prune", #"{"older_than":0}"#, true), (.put, "/v1/workers", #"{"workers":4}"#, true),
             (.get, "/v1/workers", "", false), (.get, "/v1/stats", "", false), (.get, "/v1/health", "", false),
         ])

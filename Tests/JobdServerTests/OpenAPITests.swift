@@ -74,7 +74,8 @@ import Testing
         let stats = StatsResponse(
             queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, workers: 1, maxRunning: 0, submitted: 0,
             finished: 0, commits: 0, uptimeSeconds: 0, rateLimited: 1,
-            hosts: [HostFigures(host: "example.org:443", running: 1, rateLimited: 2)])
+            hosts: [HostFigures(host: "example.org:443", running: 1, rateLimited: 2)], databaseBytes: 4096,
+            databaseFreeBytes: 0, databaseWALBytes: 0)
         let statsKeys = try #require(
             JSONSerialization.jsonObject(with: JSONCoding.makeEncoder().encode(stats)) as? [String: Any]
         ).keys
@@ -82,6 +83,12 @@ import Testing
         let documented = try Self.schemaProperties("JobRecord")
         #expect(documented.contains("rate_limit"))
         #expect(try Self.schemaProperties("RateLimitWait") == ["host", "starts_at"])
+        let vacuum = VacuumResponse(
+            bytesBefore: 2, bytesAfter: 1, freeBytesBefore: 1, freeBytesAfter: 0, seconds: 0.5)
+        let vacuumKeys = try #require(
+            JSONSerialization.jsonObject(with: JSONCoding.makeEncoder().encode(vacuum)) as? [String: Any]
+        ).keys
+        #expect(Set(vacuumKeys) == (try Self.schemaProperties("VacuumResponse")))
     }
 
     @Test("every route the server serves is documented, and every documented route is served")
@@ -110,8 +117,8 @@ import Testing
             .invalidJSON, .unknownKind, .invalidSpec, .invalidURL, .invalidQuery, .forbidden, .jobNotFound,
             .batchNotFound, .scheduleNotFound, .scheduleExists,
             .routeNotFound, .methodNotAllowed, .invalidState, .payloadTooLarge, .batchTooLarge, .queueFull,
-            .shuttingDown, .diskFull,
-            .databaseBusy, .databaseUnavailable, .tooManyConnections, .internal,
+            .shuttingDown, .diskFull, .databaseBusy, .databaseUnavailable, .tooManyConnections, .notSupported,
+            .internal,
         ]
         #expect(try Self.enumMembers("ErrorCode") == Set(codes.map(\.rawValue)))
     }

@@ -26,4 +26,13 @@ import Testing
         #expect(error.httpStatus == status)
         #expect(!error.message.contains("/var/lib") && !error.message.contains("INSERT"), "\(error.message)")
     }
+
+    @Test("an engine's refusal is 501 not_supported with the engine's advice (PostgreSQL: pg_dump)")
+    func unsupported() {
+        let error = ErrorMiddleware<JobdRequestContext>.storageError(
+            StoreError(.unsupported, "jobd does not copy a PostgreSQL database: back it up with pg_dump"))
+        #expect(error.code == .notSupported)
+        #expect(error.httpStatus == 501)
+        #expect(error.message.contains("pg_dump"))
+    }
 }

@@ -319,7 +319,8 @@ import Testing
                 Issue.record("a schema of version 99 was accepted")
             } catch let error as StoreError {
                 #expect(error.code == .schemaTooNew, "\(error)")
-                #expect(error.message.contains("99") && error.message.contains("upgrade jobd"), "\(error.message)")
+                #expect(error.message.contains("99") && error.message.contains("newer jobd"), "\(error.message)")
+                #expect(error.message.contains("pg_dump"), "names the way back: \(error.message)")
             }
             await OpenStores.shared.closeAll(url: url)
         }
