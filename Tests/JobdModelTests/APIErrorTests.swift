@@ -15,6 +15,8 @@ import Testing
         (.scheduleExists, "schedule_exists", 409),
         (.routeNotFound, "route_not_found", 404),
         (.invalidState, "invalid_state", 409),
+        (.notFinished, "not_finished", 409),
+        (.noResult, "no_result", 409),
         (.payloadTooLarge, "payload_too_large", 413),
         (.batchTooLarge, "batch_too_large", 413),
         (.shuttingDown, "shutting_down", 503),
