@@ -84,7 +84,7 @@ public enum ResultRenderer {
     ///     newline if it has none (so a shell prompt starts on its own line); an empty
     ///     fetch body and base64-decoded bytes are printed exactly.
     /// - Returns: The bytes.
-    static func output(for result: JobResult, asLine: Bool = false) -> Data {
+    public static func output(for result: JobResult, asLine: Bool = false) -> Data {
         switch result {
         case .delay(let delay):
             return terminated(Data(text(for: delay.value).utf8), always: true)

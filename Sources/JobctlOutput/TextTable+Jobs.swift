@@ -5,7 +5,7 @@ extension TextTable {
     ///
     /// - Parameter jobs: The jobs, one row each, in the order given.
     /// - Returns: The table, with its header even when there are no jobs.
-    public static func jobList(_ jobs: [JobRecord]) -> TextTable {
+    public static func jobList(_ jobs: [JobSummary]) -> TextTable {
         TextTable(
             header: ["ID", "STATE", "KIND", "ATTEMPTS", "CREATED", "SUMMARY"],
             rows: jobs.map { job in

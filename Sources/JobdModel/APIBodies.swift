@@ -38,13 +38,15 @@ public struct SubmitBatchResponse: Codable, Hashable, Sendable {
 }
 
 /// The answer to `GET /v1/jobs`: one page, newest first.
+///
+/// The jobs are summaries: no result bodies, no attempt lists (`JobSummary`).
 public struct JobListResponse: Codable, Hashable, Sendable {
-    /// The jobs on this page, without their attempt lists.
-    public var jobs: [JobRecord]
+    /// The jobs on this page.
+    public var jobs: [JobSummary]
     /// Pass as `after` to get the next (older) page; nil on the last page.
     public var nextAfter: JobID?
 
-    public init(jobs: [JobRecord], nextAfter: JobID?) {
+    public init(jobs: [JobSummary], nextAfter: JobID?) {
         self.jobs = jobs
         self.nextAfter = nextAfter
     }
@@ -271,6 +273,8 @@ public enum APIRoutes {
     public static let jobs = "/v1/jobs"
     /// `GET` one job.
     public static func job(_ id: JobID) -> String { "/v1/jobs/\(id)" }
+    /// `GET` the result body alone, with its own content type, streamed.
+    public static func result(_ id: JobID) -> String { "/v1/jobs/\(id)/result" }
     /// `GET` long-poll until terminal.
     public static func wait(_ id: JobID) -> String { "/v1/jobs/\(id)/wait" }
     /// `POST` cancel.

@@ -45,6 +45,13 @@ public struct APIError: Error, Codable, Hashable, Sendable, CustomStringConverti
         public static let methodNotAllowed = Code(rawValue: "method_not_allowed")
         /// The job is not in a state that allows the action. 409.
         public static let invalidState = Code(rawValue: "invalid_state")
+        /// The job has not finished yet (`waiting`, `queued` or `running`), so it has no
+        /// result to answer (`GET /v1/jobs/{id}/result`). 409.
+        public static let notFinished = Code(rawValue: "not_finished")
+        /// The job finished without a result to answer (`GET /v1/jobs/{id}/result`): it
+        /// was cancelled, or failed before an answer (an `http_status` failure keeps its
+        /// response, which is answered). The message names the job's error. 409.
+        public static let noResult = Code(rawValue: "no_result")
         /// The request body is over the size limit. 413.
         public static let payloadTooLarge = Code(rawValue: "payload_too_large")
         /// A batch holds more jobs than the batch limit. 413.
@@ -96,7 +103,7 @@ public struct APIError: Error, Codable, Hashable, Sendable, CustomStringConverti
         case .jobNotFound, .batchNotFound, .scheduleNotFound, .routeNotFound: 404
         case .forbidden: 403
         case .methodNotAllowed: 405
-        case .invalidState, .scheduleExists: 409
+        case .invalidState, .scheduleExists, .notFinished, .noResult: 409
         case .queueFull: 429
         case .payloadTooLarge, .batchTooLarge: 413
         case .shuttingDown, .databaseBusy, .databaseUnavailable, .tooManyConnections: 503

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A small JSON writer for the one hot encoding path: the result written at every finish.
 ///
 /// `JSONEncoder` costs 5-6 % of the daemon's CPU under load for what is a few fields
@@ -8,7 +10,14 @@ public enum JSONText {
     /// The result as JSON text, or nil when a delay's value holds a floating-point number,
     /// whose text only `JSONEncoder` writes the way `JSONValue` reads back (the caller
     /// falls back to it).
-    public static func encode(_ result: JobResult) -> String? {
+    ///
+    /// - Parameters:
+    ///   - result: The result.
+    ///   - bodyLast: True for the stored form: a fetch's `body` is written last instead of
+    ///     first, so that its status, size and headers are in the text's first bytes and a
+    ///     job list reads them without reading the body (`ResultHead`). Either form
+    ///     decodes to the same value.
+    public static func encode(_ result: JobResult, bodyLast: Bool = false) -> String? {
         var out: [UInt8] = []
         switch result {
         case .delay(let delay):
@@ -19,9 +28,13 @@ public enum JSONText {
         case .fetch(let fetch):
             guard fetch.elapsedMs.isFinite else { return nil }
             out.reserveCapacity(fetch.body.utf8.count + 256)
-            append(#"{"body":"#, to: &out)
-            appendString(fetch.body, to: &out)
-            append(#","body_encoding":"#, to: &out)
+            if bodyLast {
+                append(#"{"body_encoding":"#, to: &out)
+            } else {
+                append(#"{"body":"#, to: &out)
+                appendString(fetch.body, to: &out)
+                append(#","body_encoding":"#, to: &out)
+            }
             appendString(fetch.bodyEncoding.rawValue, to: &out)
             append(#","elapsed_ms":"#, to: &out)
             append("\(fetch.elapsedMs)", to: &out)
@@ -38,9 +51,27 @@ public enum JSONText {
             append("\(fetch.size)", to: &out)
             append(#","status":"#, to: &out)
             append("\(fetch.status)", to: &out)
+            if bodyLast {
+                append(#","body":"#, to: &out)
+                appendString(fetch.body, to: &out)
+            }
             out.append(UInt8(ascii: "}"))
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// A JSON value as compact text with sorted keys and unescaped slashes, as
+    /// `JSONCoding.makeEncoder()` writes it.
+    ///
+    /// - Parameter value: The value.
+    /// - Returns: Its JSON text (`"Data 1"`, `{"a":[1,2]}`, `null`).
+    public static func value(_ value: JSONValue) -> String {
+        var out: [UInt8] = []
+        if append(value, to: &out) { return String(decoding: out, as: UTF8.self) }
+        // A double: only JSONEncoder writes it the way JSONValue reads it back. A
+        // non-finite one cannot be in a value that came from JSON.
+        guard let data = try? JSONCoding.makeEncoder().encode(value) else { return "null" }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// Appends a JSON value; false when it holds a `double` (see `encode`).

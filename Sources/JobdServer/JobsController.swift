@@ -6,7 +6,7 @@ import JobdStore
 import NIOCore
 import NIOPosix
 
-/// The `/v1/jobs` resource: submit, get, list, wait, cancel, retry.
+/// The `/v1/jobs` resource: submit, get, list, result, wait, cancel, retry.
 ///
 /// A job records its submitter's uid. A caller who is not an admin sees, waits on,
 /// cancels and retries only their own jobs: another user's job answers 404
@@ -23,6 +23,7 @@ struct JobsController: Sendable {
         router.post("/v1/jobs", use: submit)
         router.get("/v1/jobs", use: list)
         router.get("/v1/jobs/:id", use: get)
+        router.get("/v1/jobs/:id/result", use: result)
         router.get("/v1/jobs/:id/wait", use: wait)
         router.post("/v1/jobs/:id/cancel", use: cancel)
         router.post("/v1/jobs/:id/retry", use: retry)
@@ -87,6 +88,7 @@ struct JobsController: Sendable {
 
     /// `GET /v1/jobs?state=&kind=&tag=&limit=&after=`: newest first, cursor-paginated; the
     /// caller's own jobs unless an admin asks. `tag` is looked up in the store's tag index.
+    /// The jobs are summaries (`JobSummary`): no result bodies, whatever the jobs fetched.
     @Sendable func list(_ request: Request, context: Context) async throws -> Response {
         let caller = try context.requireCaller()
         let query = request.uri.queryParameters
@@ -169,7 +171,7 @@ struct JobsController: Sendable {
         else { throw Self.notFound(id) }
     }
 
-    private func jobID(_ context: Context) throws -> JobID {
+    func jobID(_ context: Context) throws -> JobID {
         let text = context.parameters.get("id") ?? ""
         guard let id = JobID(text) else {
             throw APIError(.jobNotFound, "no job has id \(text.debugDescription)", field: "id")

@@ -55,9 +55,10 @@ public struct FinishWrite: Sendable {
         }
     }
 
-    /// A result as stored: its JSON text.
+    /// A result as stored: its JSON text, a fetch's body last (`ResultHead` reads the
+    /// rest from the first bytes).
     public static func encode(_ result: JobResult) throws -> String {
-        if let text = JSONText.encode(result) { return text }
+        if let text = JSONText.encode(result, bodyLast: true) { return text }
         return String(decoding: try JSONCoding.makeEncoder().encode(result), as: UTF8.self)
     }
 }

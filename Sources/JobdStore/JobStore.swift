@@ -159,12 +159,16 @@ public protocol JobStore: ScheduleStore, DatabaseMaintenance {
     /// - Throws: `StoreError`.
     func job(_ id: JobID) async throws -> JobRecord?
 
-    /// A page of jobs, newest first, without attempt lists.
+    /// A page of jobs, newest first, as summaries: no result bodies, no attempts.
+    ///
+    /// - Important: The list must not read result bodies: each result is described from
+    ///   the first `ResultHead.prefixBytes` of its stored text (`ResultHead`), read whole
+    ///   only when that prefix does not say enough.
     ///
     /// - Parameters:
     ///   - query: Filters, page size and cursor.
     /// - Throws: `StoreError`.
-    func list(_ query: JobListQuery) async throws -> [JobRecord]
+    func list(_ query: JobListQuery) async throws -> [JobSummary]
 
     /// Who submitted the job with this id, or nil when no job has it.
     ///
@@ -313,7 +317,7 @@ extension JobStore {
     public func list(
         state: JobState? = nil, kind: JobKind? = nil, limit: Int, before: JobID? = nil, submitterUID: UInt32? = nil,
         tag: String? = nil
-    ) async throws -> [JobRecord] {
+    ) async throws -> [JobSummary] {
         try await list(
             JobListQuery(
                 state: state, kind: kind, limit: limit, before: before, submitterUID: submitterUID, tag: tag))

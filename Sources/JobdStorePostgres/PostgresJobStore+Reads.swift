@@ -10,7 +10,7 @@ extension PostgresJobStore {
         finished_at, submitter_uid, result, error_code, error_message, error_http_status, batch_id
         """
 
-    private typealias JobRow = (
+    typealias JobRow = (
         Int64, String, String, String, Int, Date, Int, Int, Date, Date, Date?, Int64?, String?, String?, String?, Int?,
         Int64?
     )
@@ -76,46 +76,6 @@ extension PostgresJobStore {
         }
     }
 
-    /// A page of jobs, newest first. With a tag, the page is read along `job_tags`'
-    /// primary key (that tag's jobs, newest first) and each job by its id.
-    public func list(_ query: JobListQuery) async throws -> [JobRecord] {
-        let logger = self.logger
-        return try await read("cannot list jobs") { connection in
-            // NULL filters match everything (the planner folds them away: an unnamed
-            // statement is planned with its values); finished states use jobs_ended, the
-            // rest walk the primary key backwards to the LIMIT.
-            let uid = query.submitterUID.map { Int64($0) }
-            let rows =
-                if let tag = query.tag {
-                    try await connection.query(
-                        """
-                        SELECT \(unescaped: Self.jobColumns) FROM job_tags t JOIN jobs ON jobs.id = t.job_id
-                        WHERE t.tag = \(tag)
-                            AND (\(uid)::bigint IS NULL OR submitter_uid = \(uid))
-                            AND (\(query.state?.rawValue)::text IS NULL OR state = \(query.state?.rawValue))
-                            AND (\(query.kind?.rawValue)::text IS NULL OR kind = \(query.kind?.rawValue))
-                            AND (\(query.before?.rawValue)::bigint IS NULL OR t.job_id < \(query.before?.rawValue))
-                        ORDER BY t.job_id DESC LIMIT \(query.limit)
-                        """, logger: logger)
-                } else {
-                    try await connection.query(
-                        """
-                        SELECT \(unescaped: Self.jobColumns) FROM jobs
-                        WHERE (\(uid)::bigint IS NULL OR submitter_uid = \(uid))
-                            AND (\(query.state?.rawValue)::text IS NULL OR state = \(query.state?.rawValue))
-                            AND (\(query.kind?.rawValue)::text IS NULL OR kind = \(query.kind?.rawValue))
-                            AND (\(query.before?.rawValue)::bigint IS NULL OR id < \(query.before?.rawValue))
-                        ORDER BY id DESC LIMIT \(query.limit)
-                        """, logger: logger)
-                }
-            var records: [JobRecord] = []
-            for try await row in rows.decode(JobRow.self) {
-                records.append(try Self.record(from: row))
-            }
-            return records
-        }
-    }
-
     public func owner(of id: JobID) async throws -> JobOwner? {
         let logger = self.logger
         return try await read("cannot read job \(id)") { connection in
@@ -160,7 +120,7 @@ extension PostgresJobStore {
         }
     }
 
-    private static func record(from row: JobRow) throws -> JobRecord {
+    static func record(from row: JobRow) throws -> JobRecord {
         let (
             id, kindText, specText, stateText, priority, runAt, maxAttempts, attemptCount, createdAt, updatedAt,
             finishedAt, uid, resultText, errorCode, errorMessage, errorStatus, batchID

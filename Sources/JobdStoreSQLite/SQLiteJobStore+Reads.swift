@@ -31,53 +31,6 @@ extension SQLiteJobStore {
         }
     }
 
-    /// A page of jobs, newest first, without attempt lists.
-    ///
-    /// - Throws: `StoreError`.
-    /// With a tag, the page is read along `job_tags`' primary key (that tag's jobs, newest
-    /// first), each job by its id: a tag with few jobs costs few rows, however many jobs
-    /// there are.
-    public func list(_ query: JobListQuery) async throws -> [JobRecord] {
-        let (state, kind, limit, before, submitterUID, tag) = (
-            query.state, query.kind, query.limit, query.before, query.submitterUID, query.tag
-        )
-        return try await read("cannot list jobs") { db in
-            var conditions: [String] = []
-            var arguments: StatementArguments = []
-            if let tag {
-                conditions.append("t.tag = ?")
-                arguments += [tag]
-            }
-            if let submitterUID {
-                conditions.append("submitter_uid = ?")
-                arguments += [Int64(submitterUID)]
-            }
-            if let state {
-                conditions.append("state = ?")
-                arguments += [state.rawValue]
-            }
-            if let kind {
-                conditions.append("kind = ?")
-                arguments += [kind.rawValue]
-            }
-            if let before {
-                conditions.append(tag == nil ? "id < ?" : "t.job_id < ?")
-                arguments += [before.rawValue]
-            }
-            arguments += [limit]
-            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            // CROSS JOIN keeps job_tags outside: SQLite never reorders it.
-            let sql =
-                tag == nil
-                ? "SELECT \(Self.jobColumns) FROM jobs \(whereClause) ORDER BY id DESC LIMIT ?"
-                : """
-                SELECT \(Self.jobColumns) FROM job_tags t CROSS JOIN jobs ON jobs.id = t.job_id \(whereClause)
-                ORDER BY t.job_id DESC LIMIT ?
-                """
-            return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map(Self.record(from:))
-        }
-    }
-
     /// Who submitted the job with this id, or nil when no job has it.
     ///
     /// The server checks it before acting on a job for a user who may only touch their own.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import JobctlOutput
 import JobdClient
 import JobdModel
@@ -10,7 +11,10 @@ struct ListCommand: AsyncParsableCommand {
         abstract: "List jobs, newest first.",
         discussion: """
             Shows one page. When there are more, stderr says which --after gets the next \
-            one. With --json, prints the API's response (jobs and next_after).
+            one. With --json, prints the API's response (jobs and next_after): job \
+            summaries, whose results are described by size (result_bytes, \
+            result_content_type, result_status); 'jobctl result ID' prints one. With \
+            --quiet, prints the ids alone, one per line.
             """
     )
 
@@ -31,7 +35,13 @@ struct ListCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Only jobs older than this id (the next page's cursor).", valueName: "id"))
     var after: JobIDArgument?
 
+    @Flag(name: .shortAndLong, help: "Print the job ids alone, one per line.")
+    var quiet = false
+
     func validate() throws {
+        if quiet, global.json {
+            throw ValidationError("--quiet and --json cannot be used together.")
+        }
         if let limit, limit < 1 {
             throw ValidationError("--limit must be 1 or more, got \(limit).")
         }
@@ -49,7 +59,11 @@ struct ListCommand: AsyncParsableCommand {
             try Output.json(page)
             return
         }
-        Output.table(.jobList(page.jobs))
+        if quiet {
+            Output.write(Data(page.jobs.map { "\($0.id)\n" }.joined().utf8))
+        } else {
+            Output.table(.jobList(page.jobs))
+        }
         if let next = page.nextAfter {
             Output.error("more jobs: jobctl list --after \(next)")
         }

@@ -30,9 +30,19 @@ struct SubmitCommand: AsyncParsableCommand {
         help: ArgumentHelp("Submit the jobs of this NDJSON file as one batch; - reads stdin.", valueName: "file"))
     var file: String?
 
+    @Flag(
+        name: .shortAndLong,
+        help:
+            "Print the new ids alone, one per line: with --file the default; with fetch or delay also with --wait (which then only sets the exit status)."
+    )
+    var quiet = false
+
     func run() async throws {
         guard let file else {
             throw CommandError.usage("give a job kind (jobctl submit fetch|delay …) or --file FILE")
+        }
+        if quiet, global.json {
+            throw ValidationError("--quiet and --json cannot be used together.")
         }
         let specs = try SpecFile.read(file)
         let ids = try await global.withClient { client in try await client.submit(batch: specs) }

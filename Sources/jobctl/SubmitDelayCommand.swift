@@ -15,6 +15,9 @@ struct SubmitDelayCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var options: SubmitOptions
+    /// The parent's `--quiet`: ArgumentParser hands a flag written after the subcommand
+    /// to the parent that declares it.
+    @ParentCommand var submit: SubmitCommand
 
     @Argument(help: ArgumentHelp("How long to sleep (1.5, 500ms, 2m).", valueName: "seconds"))
     var seconds: SecondsArgument
@@ -35,7 +38,7 @@ struct SubmitDelayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await options.submit(try spec(), global: global)
+        try await options.submit(try spec(), global: global, quiet: submit.quiet)
     }
 
     private func spec() throws -> JobSpec {

@@ -12,6 +12,9 @@ struct SubmitFetchCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var options: SubmitOptions
+    /// The parent's `--quiet`: ArgumentParser hands a flag written after the subcommand
+    /// to the parent that declares it.
+    @ParentCommand var submit: SubmitCommand
 
     @Argument(help: ArgumentHelp("The http:// or https:// URL to GET.", valueName: "url"))
     var url: String
@@ -26,7 +29,7 @@ struct SubmitFetchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await options.submit(try spec(), global: global)
+        try await options.submit(try spec(), global: global, quiet: submit.quiet)
     }
 
     private func spec() throws -> JobSpec {

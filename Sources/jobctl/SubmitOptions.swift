@@ -121,13 +121,24 @@ struct SubmitOptions: ParsableArguments {
         return spec
     }
 
-    /// Submits the spec and prints the id, the record (`--json`) or, with `--wait`, the result.
+    /// Submits the spec and prints the id, the record (`--json`) or, with `--wait`, the
+    /// result; with `quiet` (`jobctl submit --quiet`, a flag of the parent command, which
+    /// ArgumentParser gives the flag to wherever it is written), the id alone in every case.
     ///
     /// - Throws: `ExitCode(1)` when `--wait` finds the job failed or cancelled;
-    ///   `APIError` and `ClientError` from the client.
-    func submit(_ spec: JobSpec, global: GlobalOptions) async throws {
+    ///   `APIError` and `ClientError` from the client; `ValidationError` for `--quiet`
+    ///   with `--json`.
+    func submit(_ spec: JobSpec, global: GlobalOptions, quiet: Bool) async throws {
+        if quiet, global.json {
+            throw ValidationError("--quiet and --json cannot be used together.")
+        }
         let succeeded = try await global.withClient { client in
             let record = try await client.submit(spec)
+            if quiet {
+                Output.line(String(describing: record.id))
+                guard wait else { return true }
+                return try await client.wait(record.id).state == .succeeded
+            }
             guard wait else {
                 if global.json {
                     try Output.json(record)

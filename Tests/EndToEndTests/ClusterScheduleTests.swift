@@ -21,7 +21,7 @@ import Testing
                     ["--database-url", url, "--node-name", "node-\(index)"], environment: ["JOBD_NODE_LEASE": "3"])
             }
             // The first slot, fired by whichever node leads.
-            var fired: [JobRecord] = []
+            var fired: [JobSummary] = []
             try await ScheduleTests.sleepPastBoundary(after: startedAt)
             try await waitUntil("the first slot fired", deadline: .seconds(90)) {
                 fired = try await ScheduleTests.fired("tick", in: nodes[1])

@@ -27,6 +27,34 @@ import Testing
         }
     }
 
+    @Test("result prints a body exactly (no newline added off a terminal); an http_status failure also its error")
+    func resultCommand() async throws {
+        try await withLocalHTTPServer { server in
+            try await withTestDaemon { daemon in
+                let ok = try await daemon.jobctl(["submit", "fetch", server.base + "/ok", "-q", "--wait"])
+                #expect(ok.status == 0, "\(ok)")
+                let okResult = try await daemon.jobctl(["result", ok.stdout.trimmingCharacters(in: .newlines)])
+                #expect(okResult.status == 0, "\(okResult)")
+                #expect(okResult.stdout == "hello from the test server")
+                let failed = try await daemon.jobctl(["submit", "fetch", server.base + "/status/503", "-q", "--wait"])
+                #expect(failed.status == 1, "\(failed)")
+                let id = failed.stdout.trimmingCharacters(in: .newlines)
+                let failedResult = try await daemon.jobctl(["result", id])
+                #expect(failedResult.status == 1, "\(failedResult)")
+                #expect(failedResult.stdout == "status 503")
+                #expect(
+                    failedResult.stderr
+                        == "error: job \(id) failed: the server answered 503 Service Unavailable [http_status]\n")
+                let queued = try await daemon.jobctl(["submit", "delay", "60", "-q"])
+                let queuedID = queued.stdout.trimmingCharacters(in: .newlines)
+                let unfinished = try await daemon.jobctl(["result", queuedID])
+                #expect(unfinished.status == 1, "\(unfinished)")
+                #expect(unfinished.stderr.contains("[not_finished]"), "\(unfinished)")
+                #expect(try await daemon.jobctl(["cancel", queuedID]).status == 0)
+            }
+        }
+    }
+
     @Test("a closed port records connect_failed")
     func closedPort() async throws {
         let port = try SilentListener.closedPort()

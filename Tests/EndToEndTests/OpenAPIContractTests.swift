@@ -163,6 +163,11 @@ import Testing
             try await contract.call("GET", "/v1/jobs/\(id)/wait?timeout=30", expect: 200)
             try await contract.call("GET", "/v1/jobs/\(id)", expect: 200)
         }
+        try await contract.call("GET", "/v1/jobs/\(delayID)/result", expect: 200)
+        let page = try await contract.call("GET", "/v1/jobs/\(fetchID)/result", expect: 200)
+        #expect(page.body == "hello from the test server")
+        try await contract.call("GET", "/v1/jobs/\(failingID)/result", expect: 409)
+        try await contract.call("GET", "/v1/jobs/999999/result", expect: 404)
         try await contract.call("GET", "/v1/jobs", expect: 200)
         try await contract.call("GET", "/v1/jobs?tag=t1&state=succeeded&kind=delay&limit=5", expect: 200)
         try await contract.call("GET", "/v1/jobs/999999", expect: 404)

@@ -6,13 +6,13 @@ import Testing
 /// configuration file and through jobctl.
 @Suite(.timingSensitive) struct ScheduleTests {
     /// The jobs a schedule made (by their `schedule:NAME:` keys), oldest first.
-    static func fired(_ name: String, in daemon: TestDaemon) async throws -> [JobRecord] {
+    static func fired(_ name: String, in daemon: TestDaemon) async throws -> [JobSummary] {
         let page = try await daemon.jobctlJSON(JobListResponse.self, ["list", "--limit", "1000"])
         return page.jobs.filter { $0.spec.key?.hasPrefix("schedule:\(name):") == true }.sorted { $0.id < $1.id }
     }
 
     /// The slot a job was fired for, from its key.
-    static func slot(of job: JobRecord) -> Date? {
+    static func slot(of job: JobSummary) -> Date? {
         let parts = job.spec.key?.split(separator: ":", maxSplits: 2) ?? []
         return parts.count == 3 ? RFC3339.date(from: String(parts[2])) : nil
     }
@@ -52,7 +52,7 @@ import Testing
         try await daemon.start()
         // The first slot: the next minute boundary after the start.
         try await Self.sleepPastBoundary(after: startedAt)
-        var first: [String: JobRecord] = [:]
+        var first: [String: JobSummary] = [:]
         try await waitUntil("each schedule fired its first slot", deadline: .seconds(90)) {
             for (name, _) in names {
                 if let job = try await Self.fired("every-\(name)", in: daemon).first { first[name] = job }

@@ -45,7 +45,7 @@ struct TextTableTests {
         let jobs = [
             Fixtures.record(id: 12, state: .queued),
             Fixtures.record(id: 3, spec: JobSpec(.fetch(FetchSpec(url: "https://x/"))), state: .failed),
-        ]
+        ].map(JobSummary.init)
         #expect(
             TextTable.jobList(jobs).lines() == [
                 "ID  STATE   KIND   ATTEMPTS  CREATED\(String(repeating: " ", count: created.count - 7))  SUMMARY",

@@ -107,7 +107,7 @@ struct JobdClientTests {
 
     @Test("list sends its filters as query parameters")
     func list() async throws {
-        let page = JobListResponse(jobs: [Fixtures.record()], nextAfter: 7)
+        let page = JobListResponse(jobs: [JobSummary(Fixtures.record())], nextAfter: 7)
         try await FakeDaemon.with(answer: .json(200, page)) { daemon in
             let answers = try await JobdClient.withClient(socketPath: daemon.socketPath) { client in
                 [

@@ -16,6 +16,8 @@ import Testing
         (.routeNotFound, "route_not_found", 404),
         (.methodNotAllowed, "method_not_allowed", 405),
         (.invalidState, "invalid_state", 409),
+        (.notFinished, "not_finished", 409),
+        (.noResult, "no_result", 409),
         (.payloadTooLarge, "payload_too_large", 413),
         (.batchTooLarge, "batch_too_large", 413),
         (.shuttingDown, "shutting_down", 503),

@@ -46,3 +46,19 @@ import Testing
         #expect(JSONText.encode(.delay(DelayResult(value: .array([1, .double(0.1)])))) == nil)
     }
 }
+
+@Suite struct JSONTextBodyLastTests {
+    @Test("the stored form writes a fetch's body last and decodes to the same result")
+    func bodyLast() throws {
+        let result = JobResult.fetch(
+            FetchResult(
+                status: 200, headers: ["content-type": "text/html", "etag": "\"x\""], body: "<p>\"hi\",\"body\":</p>\n",
+                bodyEncoding: .utf8, size: 22, elapsedMs: 1.5, finalURL: "http://127.0.0.1/a"))
+        let text = try #require(JSONText.encode(result, bodyLast: true))
+        #expect(text.hasPrefix(#"{"body_encoding":"utf8","#))
+        #expect(text.hasSuffix(#","body":"<p>\"hi\",\"body\":</p>\n"}"#))
+        #expect(try decode(JobResult.self, from: text) == result)
+        let delay = JobResult.delay(DelayResult(value: "v"))
+        #expect(JSONText.encode(delay, bodyLast: true) == JSONText.encode(delay))
+    }
+}

@@ -47,9 +47,9 @@ import Testing
     }
 
     @Test(
-        "another user's job answers 404 job_not_found to get, wait, cancel and retry, as a missing job does",
+        "another user's job answers 404 job_not_found to get, wait, result, cancel and retry, as a missing job does",
         arguments: [
-            (HTTPRequest.Method.get, ""), (.get, "/wait?timeout=0"), (.get, "/wait?timeout=0.05"),
+            (HTTPRequest.Method.get, ""), (.get, "/wait?timeout=0"), (.get, "/wait?timeout=0.05"), (.get, "/result"),
             (.post, "/cancel"), (.post, "/retry"),
         ])
     func othersJobsAreHidden(method: HTTPRequest.Method, suffix: String) async throws {

@@ -91,6 +91,19 @@ import Testing
         #expect(Set(vacuumKeys) == (try Self.schemaProperties("VacuumResponse")))
     }
 
+    @Test("every key of a job summary, its result fields included, is documented, and no more")
+    func summaryKeys() throws {
+        let summary = JobSummary(
+            id: 1, kind: .fetch, spec: JobSpec(.fetch(FetchSpec(url: "http://x/"))), state: .failed, priority: 0,
+            runAt: Date(), maxAttempts: 1, attemptCount: 1, createdAt: Date(), updatedAt: Date(), finishedAt: Date(),
+            submitterUID: 1, error: JobError(.httpStatus, "x", httpStatus: 500), batchID: 2,
+            result: ResultSummary(bytes: 1, contentType: "text/plain", status: 500))
+        let keys = try #require(
+            JSONSerialization.jsonObject(with: JSONCoding.makeEncoder().encode(summary)) as? [String: Any]
+        ).keys
+        #expect(Set(keys) == (try Self.schemaProperties("JobSummary")))
+    }
+
     @Test("every route the server serves is documented, and every documented route is served")
     func routes() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -116,9 +129,9 @@ import Testing
         let codes: [APIError.Code] = [
             .invalidJSON, .unknownKind, .invalidSpec, .invalidURL, .invalidQuery, .forbidden, .jobNotFound,
             .batchNotFound, .scheduleNotFound, .scheduleExists,
-            .routeNotFound, .methodNotAllowed, .invalidState, .payloadTooLarge, .batchTooLarge, .queueFull,
-            .shuttingDown, .diskFull, .databaseBusy, .databaseUnavailable, .tooManyConnections, .notSupported,
-            .internal,
+            .routeNotFound, .methodNotAllowed, .invalidState, .notFinished, .noResult, .payloadTooLarge,
+            .batchTooLarge, .queueFull, .shuttingDown, .diskFull, .databaseBusy, .databaseUnavailable,
+            .tooManyConnections, .notSupported, .internal,
         ]
         #expect(try Self.enumMembers("ErrorCode") == Set(codes.map(\.rawValue)))
     }

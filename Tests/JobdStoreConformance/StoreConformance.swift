@@ -72,7 +72,7 @@ public enum StoreConformance {
             ConformanceCase(name: "prune deletes only finished jobs older than the cutoff", run: prune),
             ConformanceCase(
                 name: "the change feed reports inserts, recorded finishes, cancels and retries", run: changeFeed),
-        ] + batchCases + dependencyCases + sharingCases + scheduleCases + maintenanceCases
+        ] + batchCases + dependencyCases + sharingCases + scheduleCases + maintenanceCases + summaryCases
 
     static func delay(
         _ value: Int64 = 0, priority: Int = 0, runAt: Date = t0, maxAttempts: Int = 3, key: String? = nil,

@@ -73,6 +73,7 @@ struct OpenAPIDocument {
             return body.isEmpty ? [] : ["\(operation.key) \(status): a body where none is documented"]
         }
         let mediaType = contentType?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        if contents[mediaType] == nil, contents["*/*"] != nil { return [] }
         guard case .object(let media) = contents[mediaType] else {
             return [
                 "\(operation.key) \(status): content type \(mediaType) is not documented (\(contents.keys.sorted()))"
