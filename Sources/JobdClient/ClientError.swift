@@ -81,7 +81,16 @@ public struct ClientError: Error, Hashable, Sendable, CustomStringConvertible {
     /// - Returns: The error.
     public static func permissionDenied(socketPath: String) -> ClientError {
         let directory = (socketPath as NSString).deletingLastPathComponent
-        guard let group = groupName(of: socketPath) ?? groupName(of: directory) else {
+        let group = groupName(of: socketPath) ?? groupName(of: directory)
+        if group == "root" {
+            // A daemon root started by hand: joining root's group is no advice to give.
+            return ClientError(
+                .permissionDenied,
+                "permission denied on \(socketPath): it belongs to a jobd that root started by hand (group root). "
+                    + "Shared use goes through the system service, whose socket has group jobd: ask an "
+                    + "administrator to run it (systemctl enable --now jobd) and to add you (usermod -aG jobd)")
+        }
+        guard let group else {
             return ClientError(
                 .permissionDenied,
                 "permission denied on \(socketPath): your user may not use this socket; ask its owner for access")

@@ -9,7 +9,7 @@ struct GlobalOptions: ParsableArguments {
         name: .long,
         help: ArgumentHelp(
             "The daemon's socket, a path or a unix:// URL. Default: $JOBD_SOCKET, else "
-                + "\(GlobalOptions.defaultSocketPath) if it exists, else \(SocketLocator.systemSocket).",
+                + SocketLocator().candidates.joined(separator: " if it exists, else ") + ".",
             valueName: "path"
         )
     )
