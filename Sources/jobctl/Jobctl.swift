@@ -38,6 +38,7 @@ struct Jobctl: AsyncParsableCommand {
             PauseCommand.self,
             ResumeCommand.self,
             PruneCommand.self,
+            CompletionsCommand.self,
         ]
     )
 
