@@ -24,6 +24,7 @@ struct CompletionsCommand: ParsableCommand {
 
     func run() {
         // The root command's script: completions start at `jobctl`, not at this subcommand.
-        print(Jobctl.completionScript(for: shell.shell), terminator: "")
+        // With the newline the hidden flag's output ends in, so the two are the same bytes.
+        print(Jobctl.completionScript(for: shell.shell))
     }
 }

@@ -13,8 +13,7 @@ import Testing
         #expect(subcommand.status == 0, "\(subcommand)")
         #expect(flag.status == 0, "\(flag)")
         #expect(!subcommand.stdout.isEmpty)
-        #expect(
-            subcommand.stdout.trimmingCharacters(in: .newlines) == flag.stdout.trimmingCharacters(in: .newlines))
+        #expect(subcommand.stdout == flag.stdout)
     }
 
     @Test("the bash script completes jobctl's subcommands, completions among them")
