@@ -15,6 +15,10 @@
 #   ${PREFIX}/lib/systemd/user/jobd.service             the user unit (systemctl --user)
 #   /etc/jobd/jobd.yaml                                 the configuration, never overwritten
 #   ${PREFIX}/share/doc/jobd/{README.md,jobd.yaml}      the docs and the default configuration
+#   ${PREFIX}/share/man/man1/{jobd.1,jobctl.1}          the man pages (or MANDIR=DIR/man1)
+#   ${PREFIX}/share/bash-completion/completions/jobctl  completions for bash (BASH_COMPLETIONS_DIR),
+#   ${PREFIX}/share/zsh/site-functions/_jobctl          zsh (ZSH_COMPLETIONS_DIR) and fish
+#   ${PREFIX}/share/fish/vendor_completions.d/jobctl.fish  (FISH_COMPLETIONS_DIR)
 # The binaries need the C libraries libsqlite3, libstdc++ and zlib (Debian: libsqlite3-0,
 # libstdc++6, zlib1g), nothing from the Swift toolchain; the script checks with ldd.
 set -euo pipefail
@@ -27,7 +31,7 @@ for argument in "$@"; do
     --no-build) build=no ;;
     --build-only) install=no ;;
     -h | --help)
-        sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -60,6 +64,41 @@ if [ "$build" = yes ]; then
     say "building release binaries with the Swift standard library linked in ($SCRATCH)"
     swift build -c release --static-swift-stdlib --scratch-path "$SCRATCH" --product jobd
     swift build -c release --static-swift-stdlib --scratch-path "$SCRATCH" --product jobctl
+fi
+
+# ---- Man pages (issue 14, packaging) ----------------------------------------------------
+# jobd.1 and jobctl.1 come from argument-parser's generate-manual plugin, made from the
+# commands' own help at build time and never committed (docs/decisions.md). The plugin
+# would first rebuild the whole package in release mode without --static-swift-stdlib,
+# which is a compile flag too: every module again, over these products. So only the
+# plugin's tool is built (`plugin generate-manual --help` builds it and builds nothing
+# else) and run as the plugin runs it, on the static binaries above. The date is the
+# commit's, so one commit always makes the same pages.
+manpages="$SCRATCH/man"
+if [ "$build" = yes ]; then
+    say "generating man pages (argument-parser's generate-manual)"
+    swift package --scratch-path "$SCRATCH" plugin generate-manual --help >/dev/null
+    generate_manual=""
+    for candidate in "$SCRATCH"/debug/generate-manual-tool "$SCRATCH"/debug/generate-manual; do
+        if [ -x "$candidate" ]; then
+            generate_manual=$candidate
+            break
+        fi
+    done
+    if [ -z "$generate_manual" ]; then
+        echo "install: the generate-manual plugin's tool is not in $SCRATCH/debug" >&2
+        exit 1
+    fi
+    page_date=$(git log -1 --format=%cs 2>/dev/null || date -u +%Y-%m-%d)
+    rm -rf "$manpages"
+    mkdir -p "$manpages"
+    for binary in jobd jobctl; do
+        "$generate_manual" "$products/$binary" --date "$page_date" --output-directory "$manpages"
+        # A blank line in a discussion is an empty mdoc input line, which man warns
+        # about; .Pp is the paragraph break it stands for.
+        sed -i 's/^$/.Pp/' "$manpages/$binary.1"
+    done
+    say "man pages: $manpages/jobd.1, $manpages/jobctl.1"
 fi
 [ "$install" = yes ] || exit 0
 
@@ -113,6 +152,28 @@ else
     install -m 0644 Config/jobd.yaml "$confdir/jobd.yaml"
     say "installed $confdir/jobd.yaml (every key at its default)"
 fi
+
+# ---- Man pages and shell completions (issue 14, packaging) -----------------------------
+# The pages come from the build (above); the completion scripts from the jobctl just
+# installed (`jobctl completions SHELL`, which needs no daemon).
+mandir="$DESTDIR${MANDIR:-$PREFIX/share/man}/man1"
+bashdir="$DESTDIR${BASH_COMPLETIONS_DIR:-$PREFIX/share/bash-completion/completions}"
+zshdir="$DESTDIR${ZSH_COMPLETIONS_DIR:-$PREFIX/share/zsh/site-functions}"
+fishdir="$DESTDIR${FISH_COMPLETIONS_DIR:-$PREFIX/share/fish/vendor_completions.d}"
+for binary in jobd jobctl; do
+    if [ ! -f "$manpages/$binary.1" ]; then
+        echo "install: $manpages/$binary.1 is missing; run without --no-build" >&2
+        exit 1
+    fi
+done
+install -d -m 0755 "$mandir" "$bashdir" "$zshdir" "$fishdir"
+install -m 0644 "$manpages/jobd.1" "$manpages/jobctl.1" "$mandir/"
+say "installed $mandir/jobd.1 and $mandir/jobctl.1"
+"$bindir/jobctl" completions bash >"$bashdir/jobctl"
+"$bindir/jobctl" completions zsh >"$zshdir/_jobctl"
+"$bindir/jobctl" completions fish >"$fishdir/jobctl.fish"
+chmod 0644 "$bashdir/jobctl" "$zshdir/_jobctl" "$fishdir/jobctl.fish"
+say "installed completions: $bashdir/jobctl, $zshdir/_jobctl, $fishdir/jobctl.fish"
 
 if [ -n "$DESTDIR" ]; then
     say "DESTDIR install: no user created; on the target run: useradd --system --user-group --no-create-home --home-dir /var/lib/jobd --shell /usr/sbin/nologin jobd"

@@ -4,6 +4,8 @@
 # an administrator would use it. Prints one line per check; exits non-zero on a failure.
 #
 #   sudo scripts/systemd-test.sh            (root; about 30 s after the build)
+#   sudo scripts/systemd-test.sh --deb      the Debian package instead (scripts/package-deb.sh):
+#                                           apt-get install, use, remove, install, purge
 #
 # The sandbox touches nothing on the host: systemd's root is an overlay of / whose
 # writes go to a tmpfs (scripts/install.sh runs in there, creating the jobd user in the
@@ -44,8 +46,11 @@ if [ "${1:-}" = "--inside" ]; then
     if [ -n "$toolchain" ] && [ -d "$root$toolchain" ]; then
         mount -t tmpfs -o mode=0755 tmpfs "$root$toolchain"
     fi
+    # --deb (packaging, issue 14): the test installs the .deb after the boot instead.
+    install_command="scripts/install.sh --no-build"
+    [ "${5:-}" = yes ] && install_command=true
     # Install as an administrator would (binaries, units, config, the jobd user).
-    chroot "$root" /bin/bash -c "cd '$repo' && scripts/install.sh --no-build" >"$root/run/install.log" 2>&1 || {
+    chroot "$root" /bin/bash -c "cd '$repo' && $install_command" >"$root/run/install.log" 2>&1 || {
         cat "$root/run/install.log" >&2
         exit 1
     }
@@ -92,6 +97,14 @@ die() {
     echo "FAIL - $*"
     exit 1
 }
+
+# ---- Packaging (issue 14): --deb -----------------------------------------------------
+deb_mode=no
+case "${1:-}" in
+"") ;;
+--deb) deb_mode=yes ;;
+*) die "unknown option $1 (usage: scripts/systemd-test.sh [--deb])" ;;
+esac
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (it mounts and boots systemd in namespaces)"
 for tool in unshare nsenter pivot_root chroot; do
@@ -172,11 +185,42 @@ else
     fail "jobd links the toolchain: $(ldd "$scratch_root/usr/local/bin/jobd" | grep "$toolchain")"
 fi
 
+# ---- Packaging (issue 14): --deb builds the package from the build above -------------
+if [ "$deb_mode" = yes ]; then
+    # man must be there to render the page (the sandbox's root is the host's /).
+    if ! command -v man >/dev/null 2>&1; then
+        echo "systemd-test: man is missing; installing Debian's man-db package"
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends man-db >/dev/null
+    fi
+    deb=$(scripts/package-deb.sh --no-build --output "$work/deb" 2>"$work/package.log" | tail -1) || {
+        cat "$work/package.log"
+        die "scripts/package-deb.sh failed"
+    }
+    deb_version=$(dpkg-deb -f "$deb" Version)
+    listing=$(dpkg-deb -c "$deb" | awk '{print $1, $6}')
+    missing=""
+    for path in ./usr/bin/jobd ./usr/bin/jobctl ./usr/lib/systemd/system/jobd.service \
+        ./usr/lib/systemd/user/jobd.service ./usr/lib/sysusers.d/jobd.conf ./etc/jobd/jobd.yaml \
+        ./usr/share/man/man1/jobd.1.gz ./usr/share/man/man1/jobctl.1.gz \
+        ./usr/share/bash-completion/completions/jobctl ./usr/share/zsh/vendor-completions/_jobctl \
+        ./usr/share/fish/vendor_completions.d/jobctl.fish ./usr/share/doc/jobd/copyright \
+        ./usr/share/doc/jobd/changelog.gz; do
+        echo "$listing" | grep -q " $path\$" || missing="$missing $path"
+    done
+    if [ -z "$missing" ] && [ "$(dpkg-deb -I "$deb" conffiles)" = /etc/jobd/jobd.yaml ] &&
+        ! echo "$listing" | grep -v '^-rw-r--r--\|^drwxr-xr-x\|^-rwxr-xr-x' | grep -q .; then
+        pass "scripts/package-deb.sh: $(basename "$deb"), $(du -h "$deb" | cut -f1), $(echo "$listing" | grep -c '^-') files, conffile /etc/jobd/jobd.yaml; Depends: $(dpkg-deb -f "$deb" Depends)"
+    else
+        fail "the package lacks:$missing; odd modes: $(echo "$listing" | grep -v '^-rw-r--r--\|^drwxr-xr-x\|^-rwxr-xr-x' | tr '\n' ' ')"
+    fi
+fi
+
 mkdir "$cgroup"
 (
     echo "$BASHPID" >"$cgroup/cgroup.procs"
     exec unshare --pid --fork --mount --uts --ipc --cgroup --propagation private \
-        "$repo/scripts/systemd-test.sh" --inside "$repo" "$stage" "$toolchain"
+        "$repo/scripts/systemd-test.sh" --inside "$repo" "$stage" "$toolchain" "$deb_mode"
 ) >"$work/console.log" 2>&1 &
 sandbox_pid=$!
 
@@ -211,6 +255,125 @@ fi
 
 show() { in_sandbox systemctl show -p "$1" --value jobd; }
 journal() { in_sandbox journalctl -u jobd --no-pager -o cat; }
+
+# ---- Packaging (issue 14): --deb, the Debian package under this systemd ----------------
+# The sandbox booted without scripts/install.sh; the .deb goes in as an administrator
+# would put it: apt-get install, use, apt-get remove (the database stays), install again
+# (the job and the edited conffile are back), apt-get purge (both gone).
+if [ "$deb_mode" = yes ]; then
+    in_sandbox sh -c 'cat >/root/jobd.deb' <"$deb"
+    # Debian's container images forbid service starts in maintainer scripts (policy-rc.d
+    # exits 101); a machine does not, and jobd's postinst must start it there.
+    in_sandbox rm -f /usr/sbin/policy-rc.d
+    apt_sandbox() { in_sandbox env DEBIAN_FRONTEND=noninteractive apt-get -y -q "$@" >>"$work/apt.log" 2>&1; }
+    installed_version() { in_sandbox dpkg-query -W -f='${db:Status-Abbrev}${Version}' jobd 2>/dev/null || true; }
+    if apt_sandbox install /root/jobd.deb && [ "$(installed_version)" = "ii $deb_version" ]; then
+        pass "apt-get install ./$(basename "$deb"): jobd $deb_version installed (dpkg: ii)"
+    else
+        tail -20 "$work/apt.log"
+        die "apt-get install of the .deb failed ($(installed_version))"
+    fi
+    if [ "$(show ActiveState)/$(show SubState)" = active/running ] &&
+        [ "$(in_sandbox systemctl is-enabled jobd 2>&1)" = enabled ]; then
+        pass "postinst enabled and started jobd.service (active/running, main pid $(show MainPID))"
+    else
+        fail "after install jobd is $(show ActiveState)/$(show SubState), $(in_sandbox systemctl is-enabled jobd 2>&1)"
+        journal | tail -10
+    fi
+    account=$(in_sandbox getent passwd jobd || true)
+    user=$(in_sandbox ps -o user= -p "$(show MainPID)" | tr -d ' ')
+    if [ "$user" = jobd ] && [ "$(echo "$account" | cut -d: -f6,7)" = /var/lib/jobd:/usr/sbin/nologin ]; then
+        pass "systemd-sysusers made the jobd user ($account); jobd runs as it"
+    else
+        fail "jobd runs as '$user'; passwd entry '$account'"
+    fi
+    verify_err=$(in_sandbox systemd-analyze verify /usr/lib/systemd/system/jobd.service 2>&1 >/dev/null || true)
+    if [ -z "$verify_err" ]; then
+        pass "systemd-analyze verify /usr/lib/systemd/system/jobd.service: nothing on stderr"
+    else
+        fail "systemd-analyze verify: $verify_err"
+    fi
+    output=$(in_sandbox jobctl health 2>&1 || true)
+    case "$output" in
+    "ok: jobd "*) pass "jobctl health: $output" ;;
+    *) fail "jobctl health printed: $output" ;;
+    esac
+    job=$(in_sandbox jobctl submit delay 0 --value '"kept"' 2>&1 || true)
+    output=$(in_sandbox jobctl wait "$job" >/dev/null 2>&1 && in_sandbox jobctl result "$job" 2>&1 || true)
+    if [ "$output" = kept ]; then
+        pass "jobctl submit delay 0 --value '\"kept\"' made job $job; jobctl result $job printed kept"
+    else
+        fail "jobctl submit printed '$job', jobctl result '$output'"
+    fi
+    page=$(in_sandbox man -P cat jobctl 2>&1 || true)
+    if echo "$page" | grep -q '^NAME' && echo "$page" | grep -q 'completions' &&
+        in_sandbox man -w jobd | grep -q '^/usr/share/man/man1/jobd.1.gz$'; then
+        pass "man jobctl renders ($(echo "$page" | wc -l) lines, completions among its commands); man -w jobd: /usr/share/man/man1/jobd.1.gz"
+    else
+        fail "man jobctl: $(echo "$page" | head -5)"
+    fi
+    completion=$(in_sandbox bash -c 'source /usr/share/bash-completion/completions/jobctl && complete -p jobctl' 2>&1 || true)
+    if [ -n "$completion" ] && [[ "$completion" == complete* ]] &&
+        in_sandbox test -s /usr/share/zsh/vendor-completions/_jobctl &&
+        in_sandbox test -s /usr/share/fish/vendor_completions.d/jobctl.fish; then
+        pass "completions: bash ($completion), zsh vendor-completions/_jobctl, fish vendor_completions.d/jobctl.fish"
+    else
+        fail "completions: bash '$completion'; $(in_sandbox ls -l /usr/share/zsh/vendor-completions /usr/share/fish/vendor_completions.d 2>&1)"
+    fi
+
+    # A local edit of the conffile, which remove and install again must keep.
+    in_sandbox sed -i 's/^workers: 16/workers: 4/' /etc/jobd/jobd.yaml
+    if apt_sandbox remove jobd && [ "$(installed_version)" = "rc $deb_version" ]; then
+        pass "apt-get remove jobd: dpkg status rc (config files remain)"
+    else
+        fail "apt-get remove jobd: dpkg says '$(installed_version)'; $(tail -3 "$work/apt.log")"
+    fi
+    if [ "$(show ActiveState)" = inactive ] && ! in_sandbox pgrep -x jobd >/dev/null &&
+        ! in_sandbox test -e /usr/bin/jobd && ! in_sandbox test -e /usr/lib/systemd/system/jobd.service; then
+        pass "after remove: jobd stopped (ActiveState inactive, no process), binaries and unit gone"
+    else
+        fail "after remove: ActiveState $(show ActiveState), pids '$(in_sandbox pgrep -x jobd | tr '\n' ' ')'"
+    fi
+    if in_sandbox test -s /var/lib/jobd/jobd.sqlite && in_sandbox grep -q '^workers: 4' /etc/jobd/jobd.yaml; then
+        pass "after remove: /var/lib/jobd/jobd.sqlite and the edited /etc/jobd/jobd.yaml remain"
+    else
+        fail "after remove: $(in_sandbox ls -la /var/lib/jobd /etc/jobd 2>&1 | tr '\n' ' ')"
+    fi
+    apt_sandbox install /root/jobd.deb || fail "apt-get install again: $(tail -3 "$work/apt.log")"
+    output=$(in_sandbox jobctl result "$job" 2>&1 || true)
+    if [ "$output" = kept ] && [ "$(show StatusText)" = "running 0/4, queued 0" ]; then
+        pass "installed again: job $job is still there (result kept), the edited conffile is in force ($(show StatusText))"
+    else
+        fail "installed again: jobctl result $job printed '$output'; StatusText '$(show StatusText)'"
+    fi
+    if apt_sandbox purge jobd; then purged=yes; else purged=no; fi
+    status=$(in_sandbox dpkg-query -W -f='${db:Status-Abbrev}' jobd 2>/dev/null | tr -d ' ' || true)
+    if [ "$purged" = yes ] && { [ -z "$status" ] || [ "$status" = un ]; }; then
+        pass "apt-get purge jobd: dpkg no longer knows it"
+    else
+        fail "apt-get purge jobd: dpkg says '$status'; $(tail -3 "$work/apt.log")"
+    fi
+    if ! in_sandbox test -e /var/lib/jobd && ! in_sandbox test -e /etc/jobd &&
+        ! in_sandbox test -e /etc/systemd/system/multi-user.target.wants/jobd.service &&
+        ! in_sandbox pgrep -x jobd >/dev/null; then
+        pass "after purge: /var/lib/jobd, /etc/jobd and the enablement link are gone (the user jobd stays: $(in_sandbox id jobd))"
+    else
+        fail "after purge: $(in_sandbox ls -d /var/lib/jobd /etc/jobd /etc/systemd/system/multi-user.target.wants/jobd.service 2>/dev/null | tr '\n' ' ')"
+    fi
+
+    in_sandbox systemctl poweroff >/dev/null 2>&1 || true
+    deadline=$(($(date +%s) + 20))
+    while kill -0 "$sandbox_pid" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.2; done
+    if kill -0 "$sandbox_pid" 2>/dev/null; then
+        fail "the sandbox did not power off within 20 s (killed)"
+    else
+        pass "the sandbox powered off"
+    fi
+    echo "systemd-test --deb took $(($(date +%s) - started)) s"
+    echo "systemd-test --deb: $passes passed, $failures failed"
+    [ "$failures" -eq 0 ]
+    exit
+fi
 
 verify_err=$(in_sandbox systemd-analyze verify /etc/systemd/system/jobd.service 2>&1 >/dev/null || true)
 if [ -z "$verify_err" ]; then

@@ -42,6 +42,7 @@ struct Jobctl: AsyncParsableCommand {
             PruneCommand.self,
             BackupCommand.self,
             VacuumCommand.self,
+            CompletionsCommand.self,
         ]
     )
 
