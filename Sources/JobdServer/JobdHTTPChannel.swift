@@ -19,12 +19,18 @@ struct JobdHTTPChannel: ServerChildChannel {
     let http1: HTTP1Channel
     let admission: ConnectionAdmission
     let peers: PeerCredentialsCache
+    /// False on the dashboard's TCP listener: a TCP socket has no peer credentials (Linux
+    /// answers `SO_PEERCRED` there with uid and gid -1, which must never be taken for a
+    /// peer).
+    var readsCredentials = true
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Connection> {
         let admission = self.admission
         let http1 = self.http1
         let peers = self.peers
-        return PeerCredentials.read(from: channel).flatMap { peer -> EventLoopFuture<Connection> in
+        let credentials =
+            readsCredentials ? PeerCredentials.read(from: channel) : channel.eventLoop.makeSucceededFuture(nil)
+        return credentials.flatMap { peer -> EventLoopFuture<Connection> in
             let uid = peer?.uid
             if let refusal = admission.admit(uid: uid) {
                 return channel.eventLoop.makeCompletedFuture {

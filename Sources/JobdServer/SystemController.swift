@@ -11,9 +11,11 @@ struct SystemController: Sendable {
     let store: any JobStore
     let dispatcher: Dispatcher
     let startedAt: ContinuousClock.Instant
+    let history: StatsHistory
 
     func add(to router: Router<Context>) {
         router.get("/v1/stats", use: stats)
+        router.get("/v1/stats/history", use: statsHistory)
         router.get("/v1/health", use: health)
         router.get("/v1/nodes", use: nodes)
     }
@@ -31,6 +33,12 @@ struct SystemController: Sendable {
                 maxRunning: dispatcher.maxRunning,
                 submitted: dispatcher.submitted, finished: dispatcher.finished, commits: writes.commits,
                 uptimeSeconds: uptime, rateLimited: dispatcher.rateLimited, hosts: self.dispatcher.hostFigures))
+    }
+
+    /// `GET /v1/stats/history`: the last hour, a sample a minute (daemon-wide figures,
+    /// like `/v1/stats`'s counts).
+    @Sendable func statsHistory(_ request: Request, context: Context) async throws -> Response {
+        try JSONBody.response(history.response)
     }
 
     /// `GET /v1/health`: answers without touching the database, so it stays fast under load.
