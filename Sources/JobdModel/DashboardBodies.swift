@@ -67,14 +67,19 @@ public struct StatsHistoryResponse: Codable, Hashable, Sendable {
     public var intervalSeconds: Double
     /// The samples, oldest first, at most 60.
     public var samples: [StatsSample]
+    /// The minute in progress: what happened since the last sample, and the queued and
+    /// running counts now; nil (absent) before the first sample.
+    public var current: StatsSample?
 
-    public init(intervalSeconds: Double, samples: [StatsSample]) {
+    public init(intervalSeconds: Double, samples: [StatsSample], current: StatsSample? = nil) {
         self.intervalSeconds = intervalSeconds
         self.samples = samples
+        self.current = current
     }
 
     enum CodingKeys: String, CodingKey {
         case intervalSeconds = "interval_seconds"
         case samples
+        case current
     }
 }

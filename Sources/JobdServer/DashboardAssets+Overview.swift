@@ -12,8 +12,8 @@ extension DashboardAssets {
             view.append(el('h1', null, 'Overview'));
             const body = el('div');
             view.append(body);
-            // Finished attempts and submits seen live since the last history sample: the
-            // current, still open minute of the charts.
+            // Finished attempts and failures seen live since the history was read: added to
+            // its minute in progress (`current`), the last bar of the charts.
             let live = { finished: 0, failed: 0, submitted: 0 };
             let history = null;
 
@@ -22,6 +22,7 @@ extension DashboardAssets {
                 JD.api('/v1/stats'), history ? Promise.resolve(history) : JD.api('/v1/stats/history'),
                 JD.api('/v1/nodes'), JD.api('/v1/jobs?state=running&limit=100'),
               ]);
+              if (past !== history) live = { finished: 0, failed: 0, submitted: 0 };
               history = past;
               if (!context.isCurrent()) return;
               body.replaceChildren(...render(stats, history, nodes, running, live));
@@ -39,7 +40,6 @@ extension DashboardAssets {
             // while the queue is idle).
             const minute = setInterval(() => {
               history = null;
-              live = { finished: 0, failed: 0, submitted: 0 };
               refresh();
             }, 60e3);
             return () => { unsubscribe(); refresh.cancel(); clearInterval(minute); };
@@ -54,8 +54,11 @@ extension DashboardAssets {
                 el('div', { class: 'label' }, state), el('div', { class: 'value' }, JD.number(stats[state]))));
             }
             const samples = history.samples || [];
-            const finishedHour = samples.reduce((sum, s) => sum + s.finished, 0) + live.finished;
-            const failedHour = samples.reduce((sum, s) => sum + s.failed, 0) + live.failed;
+            const current = history.current || { finished: 0, failed: 0 };
+            const nowFinished = current.finished + live.finished;
+            const nowFailed = current.failed + live.failed;
+            const finishedHour = samples.reduce((sum, s) => sum + s.finished, 0) + nowFinished;
+            const failedHour = samples.reduce((sum, s) => sum + s.failed, 0) + nowFailed;
             cards.append(
               el('div', { class: 'card' }, el('div', { class: 'label' }, 'failure rate, 1 h'),
                 el('div', { class: 'value' }, JD.percent(failedHour, finishedHour))),
@@ -72,8 +75,8 @@ extension DashboardAssets {
             const finished = samples.map((s) => ({ t: at(s), v: s.finished }));
             const failed = samples.map((s) => ({ t: at(s), v: s.failed }));
             const depth = samples.map((s) => ({ t: at(s), v: s.queued }));
-            finished.push({ t: now, v: live.finished });
-            failed.push({ t: now, v: live.failed });
+            finished.push({ t: now, v: nowFinished });
+            failed.push({ t: now, v: nowFailed });
             depth.push({ t: now, v: stats.queued });
             parts.push(el('div', { class: 'charts' },
               JD.chart('Throughput: attempts finished per minute', finished, { kind: 'bars' }),

@@ -25,19 +25,19 @@ public struct StatsHistoryRecorder: Service {
     }
 
     public func run() async throws {
-        var previous: (submitted: Int, finished: Int, failed: Int)?
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             do {
                 let counts = try await store.counts()
                 let statistics = dispatcher.statistics
-                let now = (submitted: statistics.submitted, finished: statistics.finished, failed: counts.failed)
-                let last = previous ?? now
+                let now = StatsHistory.Totals(
+                    submitted: statistics.submitted, finished: statistics.finished, failed: counts.failed)
+                let last = history.totals ?? now
                 history.record(
                     StatsSample(
                         time: Date(), submitted: max(0, now.submitted - last.submitted),
                         finished: max(0, now.finished - last.finished), failed: max(0, now.failed - last.failed),
-                        queued: counts.queued, running: counts.running))
-                previous = now
+                        queued: counts.queued, running: counts.running),
+                    totals: now)
             } catch {
                 logger.warning("cannot sample the stats history", metadata: ["error": "\(error)"])
             }

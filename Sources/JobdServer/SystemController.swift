@@ -35,10 +35,15 @@ struct SystemController: Sendable {
                 uptimeSeconds: uptime, rateLimited: dispatcher.rateLimited, hosts: self.dispatcher.hostFigures))
     }
 
-    /// `GET /v1/stats/history`: the last hour, a sample a minute (daemon-wide figures,
-    /// like `/v1/stats`'s counts).
+    /// `GET /v1/stats/history`: the last hour, a sample a minute, and the minute in
+    /// progress (one count query, as `/v1/stats`).
     @Sendable func statsHistory(_ request: Request, context: Context) async throws -> Response {
-        try JSONBody.response(history.response)
+        guard history.totals != nil else { return try JSONBody.response(history.response(now: nil)) }
+        let counts = try await store.counts()
+        let statistics = dispatcher.statistics
+        let totals = StatsHistory.Totals(
+            submitted: statistics.submitted, finished: statistics.finished, failed: counts.failed)
+        return try JSONBody.response(history.response(now: (totals, counts.queued, counts.running)))
     }
 
     /// `GET /v1/health`: answers without touching the database, so it stays fast under load.

@@ -165,12 +165,19 @@ import Testing
             let missing = try await client.executeRequest(uri: "/ui/nothing.js", method: .get, headers: [:], body: nil)
             #expect(missing.status == .notFound)
 
-            history.record(StatsSample(time: Date(), submitted: 5, finished: 4, failed: 1, queued: 2, running: 1))
+            let empty = try await client.executeRequest(uri: "/v1/stats/history", method: .get, headers: [:], body: nil)
+            #expect(try empty.decode(StatsHistoryResponse.self).current == nil)
+            history.record(
+                StatsSample(time: Date(), submitted: 5, finished: 4, failed: 1, queued: 2, running: 1),
+                totals: StatsHistory.Totals(submitted: 0, finished: 0, failed: 0))
             let answer = try await client.executeRequest(
                 uri: "/v1/stats/history", method: .get, headers: [:], body: nil)
             let decoded = try answer.decode(StatsHistoryResponse.self)
             #expect(decoded.intervalSeconds == 60)
             #expect(decoded.samples.map(\.finished) == [4])
+            // The minute in progress: nothing happened since the sample; counts are now's.
+            let current = try #require(decoded.current)
+            #expect(current.submitted == 0 && current.finished == 0 && current.queued == 0)
         }
     }
 
