@@ -80,6 +80,22 @@ import Testing
             #expect(try await daemon.jobctl(["stats"]).status == 0)
         }
     }
+
+    @Test("jobd stopping ends the dashboard session: jobd exits 0 at once, jobctl dashboard exits 69")
+    func daemonStops() async throws {
+        let daemon = try TestDaemon()
+        defer { daemon.cleanUp() }
+        try await daemon.start()
+        let dashboard = try await DashboardProcess.start(socketPath: daemon.socketPath)
+        defer { kill(dashboard.process.processIdentifier, SIGKILL) }
+        let started = ContinuousClock.now
+        #expect(try await daemon.stop() == 0, "\(daemon.log())")
+        let stopping = ContinuousClock.now - started
+        print("DashboardTests: jobd stopped in \(stopping) with a dashboard session open")
+        #expect(stopping < TimingBound.duration(strict: .seconds(5), loose: .seconds(20)))
+        try await waitUntil("jobctl dashboard exits", deadline: .seconds(30)) { !dashboard.process.isRunning }
+        #expect(dashboard.process.terminationStatus == 69)
+    }
 }
 
 private func canSwitchUsers() -> Bool {
