@@ -23,20 +23,15 @@ struct AccessMiddleware: RouterMiddleware {
         async throws -> Response
     {
         var context = context
-        var socketPeer: PeerCredentials?
-        if context.transport == .unixSocket {
-            guard let peer = await peers.peer(of: request, channel: context.channel) else {
-                context.logger.notice("request refused: the peer's credentials cannot be read")
-                throw APIError(.forbidden, "jobd cannot read the credentials of this connection's peer")
-            }
-            socketPeer = peer
+        // On the dashboard's TCP listener the server left the connecting uid (from
+        // /proc/net/tcp) where the socket's credentials would be.
+        guard let socketPeer = await peers.peer(of: request, channel: context.channel) else {
+            context.logger.notice("request refused: the peer's credentials cannot be read")
+            throw APIError(.forbidden, "jobd cannot read the credentials of this connection's peer")
         }
         let peer: PeerCredentials
         switch try gate.verdict(for: request, transport: context.transport, peer: socketPeer) {
         case .direct:
-            guard let socketPeer else {
-                throw APIError(.forbidden, "jobd cannot read the credentials of this connection's peer")
-            }
             peer = socketPeer
         case .dashboard(let owner):
             peer = owner

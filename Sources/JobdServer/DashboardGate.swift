@@ -20,8 +20,8 @@ import JobdModel
 ///   (`HttpOnly; SameSite=Strict; Path=/`);
 /// - otherwise needs the cookie of an open session.
 /// No or an unknown (or ended) secret is 401 `unauthorized`; a session of another uid
-/// than the forwarding peer is 403 `forbidden`. An accepted request acts as the session's
-/// peer: over TCP this is the only identity there is.
+/// than the forwarding peer (on TCP: than the connecting uid, which `LoopbackOwner` found;
+/// root may use any) is 403 `forbidden`. An accepted request acts as the session's peer.
 struct DashboardGate: Sendable {
     /// What to do with a request.
     enum Verdict {
@@ -71,18 +71,18 @@ struct DashboardGate: Sendable {
         return nil
     }
 
-    /// The verdict on `request`, which arrived over `transport` from `peer` (nil over TCP).
+    /// The verdict on `request`, which arrived over `transport` from `peer` (over TCP: the
+    /// connecting uid only).
     ///
     /// - Throws: `APIError` `unauthorized` or `forbidden`.
-    func verdict(for request: Request, transport: ServerTransport, peer: PeerCredentials?) throws -> Verdict {
-        let forwarder: PeerCredentials?
+    func verdict(for request: Request, transport: ServerTransport, peer: PeerCredentials) throws -> Verdict {
         switch transport {
         case .unixSocket:
-            guard let peer, sessions.isSessionProcess(peer) else { return .direct }
-            forwarder = peer
+            guard sessions.isSessionProcess(peer) else { return .direct }
         case .loopbackTCP:
-            forwarder = nil
+            break
         }
+        let forwarder = peer
         guard request.method == .get else {
             throw APIError(.forbidden, "the dashboard is read-only: \(request.method) is not allowed through it")
         }
@@ -98,7 +98,7 @@ struct DashboardGate: Sendable {
             // stays good for its own user.
             guard
                 let (cookie, _) = try sessions.exchange(
-                    token: token, isAllowed: { try Self.check($0, against: forwarder) })
+                    token: token, isAllowed: { try Self.check($0, against: forwarder, transport: transport) })
             else {
                 throw APIError(
                     .unauthorized,
@@ -115,15 +115,19 @@ struct DashboardGate: Sendable {
                 .unauthorized, "this dashboard session ended (its jobctl dashboard stopped); run jobctl dashboard again"
             )
         }
-        try Self.check(owner, against: forwarder)
+        try Self.check(owner, against: forwarder, transport: transport)
         return .dashboard(owner)
     }
 
-    /// A session may be used only through its own user's forwarder.
-    private static func check(_ owner: PeerCredentials, against forwarder: PeerCredentials?) throws {
-        if let forwarder, forwarder.uid != owner.uid {
+    /// A session may be used only by its own user: through that user's forwarder on the
+    /// socket, or from that user's (or root's) processes on the TCP listener.
+    private static func check(
+        _ owner: PeerCredentials, against connecting: PeerCredentials, transport: ServerTransport
+    ) throws {
+        let isOwn = connecting.uid == owner.uid || (transport == .loopbackTCP && connecting.uid == 0)
+        guard isOwn else {
             throw APIError(
-                .forbidden, "this dashboard session is uid \(owner.uid)'s; this forwarder is uid \(forwarder.uid)'s")
+                .forbidden, "this dashboard session is uid \(owner.uid)'s; this connection is uid \(connecting.uid)'s")
         }
     }
 

@@ -110,7 +110,8 @@ struct DashboardUserTests {
     func twoUsers() async throws {
         let alice = try await AccessTests.ensureUser(AccessTests.userA)
         let bob = try await AccessTests.ensureUser(AccessTests.userB)
-        try await AccessTests.withSharedDaemon(config: "socket:\n  mode: \"0666\"\n") { daemon, jobctl in
+        let config = "socket:\n  mode: \"0666\"\ndashboard:\n  listen: 127.0.0.1:0\n"
+        try await AccessTests.withSharedDaemon(config: config) { daemon, jobctl in
             let submitted = try await AccessTests.jobctl(
                 jobctl, as: alice, ["submit", "delay", "60"], socket: daemon.socketPath)
             let aliceJob = try #require(Int(submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -156,6 +157,22 @@ struct DashboardUserTests {
                     "http://127.0.0.1:\(aliceDashboard.port)/v1/jobs",
                 ])
             #expect(bobTries.stdout == "000", "\(bobTries)")
+            // On jobd's own listener the connecting uid is checked too: Alice's cookie works
+            // from Alice's (and root's) processes, not from Bob's.
+            let listen = try await DashboardTests.listenPort(daemon)
+            let listenCookie = "Cookie: jobd_dashboard_\(listen)=\(secret)"
+            for (user, expected) in [(alice, "200"), (bob, "403")] {
+                let answer = try await run(
+                    URL(fileURLWithPath: AccessTests.setpriv),
+                    Array(setpriv(user).dropFirst()) + [
+                        "/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", listenCookie,
+                        "http://127.0.0.1:\(listen)/v1/jobs",
+                    ])
+                #expect(answer.stdout == expected, "\(user.name): \(answer)")
+            }
+            #expect(
+                try await LoopbackHTTP.request(port: listen, "/v1/jobs", cookie: String(listenCookie.dropFirst(8)))
+                    .status == 200)
             try await aliceDashboard.end()
             try await bobDashboard.end()
         }
