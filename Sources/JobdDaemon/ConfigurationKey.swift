@@ -199,6 +199,12 @@ struct ConfigurationKey: Sendable {
             },
             render: { $0.fairShare.rawValue }),
         ConfigurationKey(
+            "dashboard.listen",
+            apply: { configuration, raw in
+                configuration.dashboardListen = try ConfigurationParser.loopbackListen(raw)
+            },
+            render: { ConfigurationParser.renderOptional($0.dashboardListen.map(\.description)) }),
+        ConfigurationKey(
             "fetch.timeout",
             apply: { configuration, raw in
                 configuration.fetchTimeout = try ConfigurationParser.duration(

@@ -122,8 +122,10 @@ extension Daemon {
                 watchdogInterval: SystemdNotifier.watchdogInterval(environment: environment), logger: logger)
         }
         let serverOptions = configuration.serverOptions
+        let history = StatsHistory()
         let router = APIServer.makeRouter(
-            store: store, dispatcher: dispatcher, events: events, options: serverOptions, metrics: registry)
+            store: store, dispatcher: dispatcher, events: events, options: serverOptions, metrics: registry,
+            history: history)
         let application = APIServer.makeApplication(router: router, options: serverOptions, logger: logger) {
             logger.info(
                 "jobd ready",
@@ -154,6 +156,15 @@ extension Daemon {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let notify { services.append(.init(service: notify)) }
         services.append(.init(service: application))
+        if let listen = configuration.dashboardListen {
+            services.append(
+                .init(
+                    service: APIServer.makeDashboardListener(
+                        router: router, host: listen.host, port: listen.port, options: serverOptions, logger: logger)))
+        }
+        services.append(
+            .init(service: StatsHistoryRecorder(history: history, store: store, dispatcher: dispatcher, logger: logger))
+        )
         services.append(.init(service: dispatcher))
         services.append(.init(service: scheduleRunner))
         services.append(.init(service: reload))

@@ -65,6 +65,9 @@ struct DaemonConfiguration: Sendable, Equatable {
     var maxQueued: Int?
     /// `scheduling.fair_share`: queue order, or the submitting uids in turn.
     var fairShare: FairShare = .off
+    /// `dashboard.listen`: a loopback address where jobd serves the dashboard over TCP
+    /// (dashboard tokens only); nil: the socket only.
+    var dashboardListen: ListenAddress? = nil
     /// `fetch.timeout`: the timeout of a fetch attempt whose spec has none.
     var fetchTimeout: Duration
     /// `fetch.max_body_bytes`: the body cap.

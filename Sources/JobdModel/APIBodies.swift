@@ -301,6 +301,12 @@ public enum APIRoutes {
     public static let health = "/v1/health"
     /// The cluster's nodes.
     public static let nodes = "/v1/nodes"
+    /// `GET` per-minute samples of the last hour (`StatsHistoryResponse`).
+    public static let statsHistory = "/v1/stats/history"
+    /// `POST` open a dashboard session (`DashboardSessionResponse`, then held open).
+    public static let dashboardSessions = "/v1/dashboard/sessions"
+    /// The dashboard's pages.
+    public static let dashboard = "/ui/"
     /// `POST` create a batch, `GET` list batches.
     public static let batches = "/v1/batches"
     /// `GET` one batch.

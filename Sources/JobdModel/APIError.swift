@@ -58,6 +58,9 @@ public struct APIError: Error, Codable, Hashable, Sendable, CustomStringConverti
         public static let batchTooLarge = Code(rawValue: "batch_too_large")
         /// The peer's uid or gid is not allowed to use jobd. 403.
         public static let forbidden = Code(rawValue: "forbidden")
+        /// A dashboard request without a valid dashboard token or cookie (none, unknown, or
+        /// its `jobctl dashboard` session ended). 401.
+        public static let unauthorized = Code(rawValue: "unauthorized")
         /// The backlog is at `max_queued`; try again after `Retry-After`. Nothing was stored. 429.
         public static let queueFull = Code(rawValue: "queue_full")
         /// The daemon is stopping and takes no new work. 503.
@@ -101,6 +104,7 @@ public struct APIError: Error, Codable, Hashable, Sendable, CustomStringConverti
         switch code {
         case .invalidJSON, .unknownKind, .invalidSpec, .invalidURL, .invalidQuery: 400
         case .jobNotFound, .batchNotFound, .scheduleNotFound, .routeNotFound: 404
+        case .unauthorized: 401
         case .forbidden: 403
         case .methodNotAllowed: 405
         case .invalidState, .scheduleExists, .notFinished, .noResult: 409

@@ -29,6 +29,9 @@ public enum APIServer {
     ///   - startedAt: When the daemon started (for the uptime).
     ///   - peers: Where peer credentials come from: the socket, unless testing.
     ///   - daemonUID: The daemon's own uid, always allowed and an admin like root.
+    ///   - metrics: The registry `/metrics` renders; nil serves no `/metrics`.
+    ///   - dashboard: The dashboard sessions (shared with the loopback listener, if any).
+    ///   - history: The per-minute history `GET /v1/stats/history` reads.
     public static func makeRouter(
         store: any JobStore,
         dispatcher: Dispatcher,
@@ -37,17 +40,20 @@ public enum APIServer {
         startedAt: ContinuousClock.Instant = .now,
         peers: PeerSource = .socket,
         daemonUID: UInt32 = geteuid(),
-        metrics: PrometheusCollectorRegistry? = nil
+        metrics: PrometheusCollectorRegistry? = nil,
+        dashboard: DashboardSessions = DashboardSessions(),
+        history: StatsHistory = StatsHistory()
     ) -> Router<JobdRequestContext> {
         let router = Router(context: JobdRequestContext.self)
         let routes = RouteTable()
         router.add(middleware: ErrorMiddleware(routes: routes))
         let policy = AccessPolicy(options: options, daemonUID: daemonUID, directory: UserDirectory())
-        router.add(middleware: AccessMiddleware(peers: peers, policy: policy))
+        router.add(middleware: AccessMiddleware(peers: peers, policy: policy, gate: DashboardGate(sessions: dashboard)))
         JobsController(store: store, dispatcher: dispatcher, events: events, options: options).add(to: router)
         BatchesController(store: store, dispatcher: dispatcher, events: events, options: options).add(to: router)
         SchedulesController(store: store, options: options).add(to: router)
-        SystemController(store: store, dispatcher: dispatcher, startedAt: startedAt).add(to: router)
+        SystemController(store: store, dispatcher: dispatcher, startedAt: startedAt, history: history).add(to: router)
+        DashboardController(sessions: dashboard).add(to: router)
         EventsController(events: events).add(to: router)
         DispatchController(dispatcher: dispatcher, options: options).add(to: router)
         MaintenanceController(store: store).add(to: router)
@@ -96,5 +102,30 @@ public enum APIServer {
                 }
                 await onReady()
             })
+    }
+
+    /// The dashboard's loopback TCP listener (`dashboard.listen`) serving `router`.
+    ///
+    /// Requests there have no peer: every one is a dashboard request, let in only with a
+    /// token or cookie of an open dashboard session, and acting as that session's uid.
+    ///
+    /// - Parameters:
+    ///   - router: The router the socket serves too (so the sessions are shared).
+    ///   - host: A loopback address (`127.0.0.1`, `::1`).
+    ///   - port: The port; 0 picks a free one.
+    ///   - options: The server limits.
+    ///   - logger: The daemon's logger.
+    public static func makeDashboardListener(
+        router: Router<JobdRequestContext>, host: String, port: Int, options: ServerOptions, logger: Logger
+    ) -> some Service {
+        var server = SocketServer(
+            router: router, path: options.socketPath, options: options, logger: logger,
+            onServerRunning: { channel in
+                logger.info(
+                    "dashboard listening",
+                    metadata: ["dashboard.listen": "\(host):\(channel.localAddress?.port ?? port)"])
+            })
+        server.listen = (host, port)
+        return server
     }
 }

@@ -19,12 +19,25 @@ struct JobdHTTPChannel: ServerChildChannel {
     let http1: HTTP1Channel
     let admission: ConnectionAdmission
     let peers: PeerCredentialsCache
+    /// False on the dashboard's TCP listener: a TCP socket has no peer credentials (Linux
+    /// answers `SO_PEERCRED` there with uid and gid -1, which must never be taken for a
+    /// peer); the connecting uid is looked up instead (`LoopbackOwner`), and a connection
+    /// whose owner cannot be found is closed at once.
+    var readsCredentials = true
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Connection> {
         let admission = self.admission
         let http1 = self.http1
         let peers = self.peers
-        return PeerCredentials.read(from: channel).flatMap { peer -> EventLoopFuture<Connection> in
+        let readsCredentials = self.readsCredentials
+        let credentials =
+            readsCredentials ? PeerCredentials.read(from: channel) : LoopbackOwner.credentials(of: channel)
+        return credentials.flatMap { peer -> EventLoopFuture<Connection> in
+            if !readsCredentials, peer == nil {
+                logger.notice("dashboard connection closed: its owner is not in /proc/net/tcp")
+                return channel.close().map { Connection(channel: channel, http: nil) }
+                    .recover { _ in Connection(channel: channel, http: nil) }
+            }
             let uid = peer?.uid
             if let refusal = admission.admit(uid: uid) {
                 return channel.eventLoop.makeCompletedFuture {

@@ -16,6 +16,10 @@ public struct JobdRequestContext: RequestContext {
     public var peer: PeerCredentials?
     /// The peer with its rights, once `AccessMiddleware` allowed it.
     public var caller: Caller?
+    /// How the request arrived: the socket, unless the server says otherwise.
+    public var transport: ServerTransport = .unixSocket
+    /// True for a dashboard request (see `DashboardGate`), once `AccessMiddleware` saw it.
+    public var isDashboard = false
 
     /// Makes the context of a request that arrived on `source.channel`.
     public init(source: ApplicationRequestContextSource) {

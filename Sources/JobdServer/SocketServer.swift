@@ -27,9 +27,15 @@ import Synchronization
 /// closing after a 413 (`RequestGuardHandler`). Header limits are Hummingbird's (NIO's
 /// decoder: 80 KiB per field and in all, 1000 fields): past them the answer is 400 and
 /// the connection is closed.
+///
+/// The same server also runs the dashboard's loopback TCP listener (`listen` set): there
+/// no peer credentials exist, requests are marked `.loopbackTCP`, and only a dashboard
+/// token or cookie lets them in (`DashboardGate`).
 struct SocketServer: Service {
     let responder: RouterResponder<JobdRequestContext>
     let path: String
+    /// A loopback TCP address to listen on instead of the socket.
+    var listen: (host: String, port: Int)?
     let options: ServerOptions
     let logger: Logger
     let onServerRunning: @Sendable (any Channel) async -> Void
@@ -81,12 +87,14 @@ struct SocketServer: Service {
         let configuration = HTTP1Channel.Configuration(
             additionalChannelHandlers: [RequestGuardHandler(headTimeout: headTimeout, logger: logger)],
             idleTimeout: options.idleTimeout.map(TimeAmount.init))
+        let transport: ServerTransport = listen == nil ? .unixSocket : .loopbackTCP
         let http1 = HTTP1Channel(
             responder: { request, responseWriter, channel in
                 // Every log line of a request carries its id, as under Hummingbird's Application.
                 var requestLogger = logger
                 requestLogger[metadataKey: "hb.request.id"] = .stringConvertible(RequestID())
-                let context = JobdRequestContext(source: .init(channel: channel, logger: requestLogger))
+                var context = JobdRequestContext(source: .init(channel: channel, logger: requestLogger))
+                context.transport = transport
                 var response: Response
                 do {
                     response = try await responder.respond(to: request, context: context)
@@ -115,9 +123,13 @@ struct SocketServer: Service {
                 }
             },
             configuration: configuration)
-        let server = JobdHTTPChannel(http1: http1, admission: admission, peers: .shared).server(
+        let address: BindAddress =
+            if let listen { .hostname(listen.host, port: listen.port) } else { .unixDomainSocket(path: path) }
+        let server = JobdHTTPChannel(
+            http1: http1, admission: admission, peers: .shared, readsCredentials: listen == nil
+        ).server(
             configuration: ServerConfiguration(
-                address: .unixDomainSocket(path: path), serverName: "jobd",
+                address: address, serverName: "jobd",
                 // Connects past the backlog fail at once (EAGAIN) for non-blocking clients
                 // (NIO, so jobctl); connects in it wait their turn, about backlog / accept
                 // rate (1024 / ~20,000 a second in release: ~50 ms) in a connect storm.

@@ -11,9 +11,11 @@ struct SystemController: Sendable {
     let store: any JobStore
     let dispatcher: Dispatcher
     let startedAt: ContinuousClock.Instant
+    let history: StatsHistory
 
     func add(to router: Router<Context>) {
         router.get("/v1/stats", use: stats)
+        router.get("/v1/stats/history", use: statsHistory)
         router.get("/v1/health", use: health)
         router.get("/v1/nodes", use: nodes)
     }
@@ -33,6 +35,17 @@ struct SystemController: Sendable {
                 submitted: dispatcher.submitted, finished: dispatcher.finished, commits: writes.commits,
                 uptimeSeconds: uptime, rateLimited: dispatcher.rateLimited, hosts: self.dispatcher.hostFigures,
                 databaseBytes: size.bytes, databaseFreeBytes: size.freeBytes, databaseWALBytes: size.walBytes))
+    }
+
+    /// `GET /v1/stats/history`: the last hour, a sample a minute, and the minute in
+    /// progress (one count query, as `/v1/stats`).
+    @Sendable func statsHistory(_ request: Request, context: Context) async throws -> Response {
+        guard history.totals != nil else { return try JSONBody.response(history.response(now: nil)) }
+        let counts = try await store.counts()
+        let statistics = dispatcher.statistics
+        let totals = StatsHistory.Totals(
+            submitted: statistics.submitted, finished: statistics.finished, failed: counts.failed)
+        return try JSONBody.response(history.response(now: (totals, counts.queued, counts.running)))
     }
 
     /// `GET /v1/health`: answers without touching the database, so it stays fast under load.

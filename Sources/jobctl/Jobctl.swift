@@ -34,6 +34,7 @@ struct Jobctl: AsyncParsableCommand {
             RetryCommand.self,
             StatsCommand.self,
             TopCommand.self,
+            DashboardCommand.self,
             HealthCommand.self,
             NodesCommand.self,
             WorkersCommand.self,

@@ -66,6 +66,8 @@ import Testing
             ("retry:\n  base: 10\n  cap: 5\n", "retry.cap"),
             ("access:\n  admin_group: no-such-group-here\n", "access.admin_group"),
             ("log:\n  format: xml\n", "log.format"),
+            ("dashboard:\n  listen: 0.0.0.0:8080\n", "dashboard.listen"),
+            ("dashboard:\n  listen: 127.0.0.1\n", "dashboard.listen"),
             ("workers: [1, 2]\n", "workers"),
             ("log: debug\n", "log"),
             ("workers: 4\n  bad indentation: [\n", "config"),

@@ -113,6 +113,7 @@ import Testing
                 try await Self.schedules(contract)
                 try await Self.events(contract, daemon: daemon)
                 try await Self.wrongMethods(contract)
+                try await Self.dashboard(contract)
                 // Every documented operation was called and checked at least once.
                 let seen = contract.seen.withLock { $0 }
                 let missing = document.operations.map(\.key).filter { seen[$0] == nil }
@@ -129,6 +130,12 @@ import Testing
         try await contract.call("GET", "/v1/stats", expect: 200)
         try await contract.call("GET", "/metrics", expect: 200)
         try await contract.call("GET", "/v1/nodes", expect: 200)
+        try await contract.call("GET", "/v1/stats/history", expect: 200)
+        try await contract.call("GET", "/ui", expect: 200)
+        try await contract.call("GET", "/ui/", expect: 200)
+        try await contract.call("GET", "/ui/app.js", expect: 200)
+        try await contract.call("GET", "/ui/style.css", expect: 200)
+        try await contract.call("GET", "/ui/nothing.js", expect: 404)
         try await contract.call("GET", "/v1/workers", expect: 200)
         try await contract.call("PUT", "/v1/workers", #"{"workers":4}"#, expect: 200, edge: true)
         try await contract.call("PUT", "/v1/workers", #"{"workers":0}"#, expect: 400, edge: true)
@@ -264,6 +271,44 @@ import Testing
 
     /// The event stream: each event is an item of the documented `itemSchema`, whose
     /// `data` is a `JobEvent`.
+    /// A dashboard session: its opening line, and while it is open this process's own
+    /// requests (it is the session's process, as `jobctl dashboard` would be) need its
+    /// cookie: 401 without, 303 with the token, 200 with the cookie.
+    static func dashboard(_ contract: Contract) async throws {
+        let operation = try #require(contract.document.operation("POST", "/v1/dashboard/sessions"))
+        var line = ""
+        do {
+            let session = try SocketConnection(path: contract.socketPath)
+            session.send(Array("POST /v1/dashboard/sessions HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))
+            let opened = await session.read(until: .now + .seconds(30)) { bytes in
+                String(decoding: bytes, as: UTF8.self).contains("}\n")
+            }
+            try #require(opened, "the session's line did not arrive")
+            let answer = try SocketAnswer(parsing: session.received)
+            _ = contract.seen.withLock { $0[operation.key, default: []].insert(answer.status) }
+            #expect(answer.status == 201)
+            line = String(answer.body.prefix { $0 != "\n" })
+            let errors = contract.document.answerErrors(
+                operation, status: answer.status, contentType: answer.headers["content-type"], body: Data(line.utf8))
+            #expect(errors.isEmpty, "POST /v1/dashboard/sessions: \(errors)")
+            let token = try #require(
+                (try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["token"] as? String)
+            try await contract.call("GET", "/v1/stats", expect: 401)
+            try await contract.call("GET", "/ui/app.js", expect: 401)
+            try await contract.call("POST", "/v1/jobs", #"{"kind":"delay","seconds":0}"#, expect: 403)
+            let exchanged = try await contract.call("GET", "/ui?token=\(token)", expect: 303)
+            let cookie = try #require(exchanged.headers["set-cookie"])
+            #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/"))
+            try await contract.call("GET", "/ui?token=\(token)", expect: 401)
+            withExtendedLifetime(session) {}
+        }
+        // The session's connection is closed: this process is an ordinary peer again.
+        try await waitUntil("the session ends", deadline: .seconds(10)) {
+            (try? await SocketConnection.exchange(path: contract.socketPath, method: "GET", target: "/v1/stats").status)
+                == 200
+        }
+    }
+
     static func events(_ contract: Contract, daemon: TestDaemon) async throws {
         let connection = try SocketConnection(path: contract.socketPath)
         connection.send(Array("GET /v1/events HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))

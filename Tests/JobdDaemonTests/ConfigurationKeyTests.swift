@@ -93,6 +93,10 @@ struct KeyCase: Sendable, CustomTestStringConvertible {
             key: "scheduling.fair_share", good: "PER_UID", rendered: "per_uid", bad: "per_user",
             badText: "per_user", reason: "must be one of off, per_uid, got \"per_user\""),
         KeyCase(
+            key: "dashboard.listen", good: "localhost:8765", rendered: "\"127.0.0.1:8765\"", bad: "0.0.0.0:8765",
+            badText: "0.0.0.0:8765",
+            reason: "\"0.0.0.0:8765\": the dashboard listens on loopback only (127.0.0.1, [::1] or localhost)"),
+        KeyCase(
             key: "fetch.timeout", good: "250ms", rendered: "0.25", bad: "-5", badText: "-5",
             reason: "must not be negative, got -5"),
         KeyCase(

@@ -127,7 +127,8 @@ import Testing
     @Test("the documented error codes are exactly the API's codes")
     func errorCodes() throws {
         let codes: [APIError.Code] = [
-            .invalidJSON, .unknownKind, .invalidSpec, .invalidURL, .invalidQuery, .forbidden, .jobNotFound,
+            .invalidJSON, .unknownKind, .invalidSpec, .invalidURL, .invalidQuery, .forbidden, .unauthorized,
+            .jobNotFound,
             .batchNotFound, .scheduleNotFound, .scheduleExists,
             .routeNotFound, .methodNotAllowed, .invalidState, .notFinished, .noResult, .payloadTooLarge,
             .batchTooLarge, .queueFull, .shuttingDown, .diskFull, .databaseBusy, .databaseUnavailable,
