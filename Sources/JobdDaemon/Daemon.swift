@@ -62,7 +62,11 @@ public enum Daemon {
         let configuration = loaded.configuration
         let logLevel = LogLevelSwitch(configuration.logLevel)
         let format = configuration.logFormat
-        LoggingSystem.bootstrap { label in DaemonLogHandler(label: label, format: format, level: logLevel) }
+        // Under systemd stderr is the journal: each line then carries its priority.
+        let isJournal = JournalStream.isStandardError(environment: ProcessInfo.processInfo.environment)
+        LoggingSystem.bootstrap { label in
+            DaemonLogHandler(label: label, format: format, level: logLevel, isJournal: isJournal)
+        }
         let logger = Logger(label: "jobd")
         for warning in loaded.warnings {
             logger.warning("\(warning)")
