@@ -30,6 +30,7 @@ import Synchronization
 struct SocketServer: Service {
     let responder: RouterResponder<JobdRequestContext>
     let path: String
+    let listener: SocketListener
     let options: ServerOptions
     let logger: Logger
     let onServerRunning: @Sendable (any Channel) async -> Void
@@ -38,12 +39,19 @@ struct SocketServer: Service {
     /// client's sockets, the log; at least this many, or an eighth of the limit.
     static let reservedDescriptors = 256
 
+    /// The listen backlog. Connects past it fail at once (EAGAIN) for non-blocking clients
+    /// (NIO, so jobctl); connects in it wait their turn, about backlog / accept rate
+    /// (1024 / ~20,000 a second in release: ~50 ms) in a connect storm. The kernel caps
+    /// it at net.core.somaxconn. systemd/jobd.socket sets the same.
+    static let backlog = 1024
+
     init(
-        router: Router<JobdRequestContext>, path: String, options: ServerOptions, logger: Logger,
-        onServerRunning: @escaping @Sendable (any Channel) async -> Void
+        router: Router<JobdRequestContext>, path: String, listener: SocketListener = .bind, options: ServerOptions,
+        logger: Logger, onServerRunning: @escaping @Sendable (any Channel) async -> Void
     ) {
         self.responder = router.buildResponder()
         self.path = path
+        self.listener = listener
         self.options = options
         self.logger = logger
         self.onServerRunning = onServerRunning
@@ -77,6 +85,8 @@ struct SocketServer: Service {
                 maxConnections: maxConnections, maxPerUID: options.maxConnectionsPerUID,
                 reserve: ServerOptions.reservedConnections, privilegedUIDs: [0, geteuid()]),
             logger: logger)
+        let handoff: ListenerHandoff?
+        if case .inherited(_, let inheritedHandoff) = listener { handoff = inheritedHandoff } else { handoff = nil }
         let headTimeout = options.requestHeadTimeout.map(TimeAmount.init)
         let configuration = HTTP1Channel.Configuration(
             additionalChannelHandlers: [RequestGuardHandler(headTimeout: headTimeout, logger: logger)],
@@ -87,6 +97,10 @@ struct SocketServer: Service {
                 var requestLogger = logger
                 requestLogger[metadataKey: "hb.request.id"] = .stringConvertible(RequestID())
                 let context = JobdRequestContext(source: .init(channel: channel, logger: requestLogger))
+                // A hand-off to the next jobd waits for writes (submits) to be answered.
+                let isWrite = request.method != .get && request.method != .head
+                handoff?.requestBegan(on: channel, isWrite: isWrite)
+                defer { handoff?.requestEnded(isWrite: isWrite) }
                 var response: Response
                 do {
                     response = try await responder.respond(to: request, context: context)
@@ -115,14 +129,17 @@ struct SocketServer: Service {
                 }
             },
             configuration: configuration)
-        let server = JobdHTTPChannel(http1: http1, admission: admission, peers: .shared).server(
+        let channel = JobdHTTPChannel(http1: http1, admission: admission, peers: .shared)
+        if case .inherited(let descriptor, let handoff) = listener {
+            try await InheritedSocketServer(
+                descriptor: descriptor, backlog: Int32(Self.backlog), childChannel: channel, handoff: handoff,
+                logger: logger, onServerRunning: onServerRunning
+            ).run()
+            return
+        }
+        let server = channel.server(
             configuration: ServerConfiguration(
-                address: .unixDomainSocket(path: path), serverName: "jobd",
-                // Connects past the backlog fail at once (EAGAIN) for non-blocking clients
-                // (NIO, so jobctl); connects in it wait their turn, about backlog / accept
-                // rate (1024 / ~20,000 a second in release: ~50 ms) in a connect storm.
-                // The kernel caps it at net.core.somaxconn.
-                backlog: 1024,
+                address: .unixDomainSocket(path: path), serverName: "jobd", backlog: Self.backlog,
                 // A last stop should refusals churn faster than they close.
                 availableConnectionsDelegate: MaximumAvailableConnections(
                     maxConnections + 2 * ServerOptions.reservedConnections, logger: logger)),
