@@ -3,6 +3,11 @@ import Foundation
 #if canImport(Glibc)
     import Glibc
 #endif
+// With the static Swift standard library, `struct stat` is owned by libdispatch's C
+// module: member import visibility wants it imported to read `st_dev` and `st_ino`.
+#if canImport(CDispatch)
+    import CDispatch
+#endif
 
 /// Whether stderr is connected to the journal, as systemd tells a service it started.
 ///
