@@ -33,7 +33,7 @@ struct InheritedSocketServer<ChildChannel: ServerChildChannel> {
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(AcceptObserver(handoff: handoff))
+                    try channel.pipeline.syncOperations.addHandler(AcceptGate(handoff: handoff))
                 }
             }
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
@@ -68,10 +68,15 @@ struct InheritedSocketServer<ChildChannel: ServerChildChannel> {
 }
 
 /// Registers each accepted connection with the hand-off, on the listener's event loop,
-/// before NIO sets the connection up.
-private final class AcceptObserver: ChannelInboundHandler {
+/// before NIO sets the connection up; once the hand-off stopped accepting, drops the
+/// listener's reads, so the kernel keeps new connections in the socket's backlog.
+///
+/// It sits at the head end of the listener's pipeline, so it sees every read: autoRead's
+/// and those of NIOAsyncChannel's back-pressure.
+private final class AcceptGate: ChannelDuplexHandler {
     typealias InboundIn = any Channel
     typealias InboundOut = any Channel
+    typealias OutboundIn = Never
 
     let handoff: ListenerHandoff
 
@@ -82,5 +87,10 @@ private final class AcceptObserver: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         handoff.accepted(unwrapInboundIn(data))
         context.fireChannelRead(data)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        guard handoff.isAccepting else { return }
+        context.read()
     }
 }

@@ -18,11 +18,14 @@ import Synchronization
 /// `/v1/events`) are GETs and do not hold the hand-off up; they end with the server.
 ///
 /// As a `Service`, put it last in the `ServiceGroup` (it is told to stop first). On
-/// graceful shutdown it closes the listener (jobd's descriptor: systemd's stays open and
-/// the socket file stays) and waits until no connection is busy, at most `timeout`.
+/// graceful shutdown it stops accepting (the listener's reads are dropped; the descriptor
+/// closes with the server, and systemd's stays open with the socket file) and waits until
+/// no connection is busy, at most `timeout`.
 public final class ListenerHandoff: Service, Sendable {
     private struct State {
         var listener: (any Channel)?
+        /// Set on SIGTERM: the listener's read gate drops reads, so nothing more is accepted.
+        var isStopped = false
         /// Open connections; true while one still awaits its first request.
         var connections: [ObjectIdentifier: (channel: any Channel, awaitingRequest: Bool)] = [:]
         var writesInFlight = 0
@@ -47,10 +50,16 @@ public final class ListenerHandoff: Service, Sendable {
     public func run() async throws {
         try await gracefulShutdown()
         let start = ContinuousClock.now
-        let listener = state.withLock { $0.listener }
-        // Connections accepted before the close are registered (same event loop, in order):
-        // after it, the set is complete.
-        try? await listener?.close()
+        let listener = state.withLock { state in
+            state.isStopped = true
+            return state.listener
+        }
+        // Not a close: children NIO accepted but had not yet handed to the accept loop would
+        // be dropped with the listener. Reads stop instead: autoRead off takes the listener
+        // out of epoll's readable set at once, and `AcceptGate` drops any later read. The
+        // option is set on the listener's event loop, after the read cycle under way, which
+        // has registered every connection it accepted: the set is complete.
+        _ = try? await listener?.setOption(ChannelOptions.autoRead, value: false).get()
         let (connections, busy) = state.withLock { state in
             (state.connections.count, state.connections.values.filter(\.awaitingRequest).count + state.writesInFlight)
         }
@@ -67,8 +76,8 @@ public final class ListenerHandoff: Service, Sendable {
         }
     }
 
-    /// True while the listener is open (for tests and logs).
-    var isAccepting: Bool { state.withLock { $0.listener?.isActive ?? false } }
+    /// True until the hand-off stops accepting.
+    var isAccepting: Bool { state.withLock { !$0.isStopped } }
 
     /// The connections open now.
     var connectionCount: Int { state.withLock { $0.connections.count } }

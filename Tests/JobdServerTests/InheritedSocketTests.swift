@@ -119,7 +119,7 @@ import Testing
             let early = try UnixConnection(path: socketPath)
             try await Self.waitUntil("the server accepted the connection") { handoff.connectionCount == 1 }
             await group.triggerGracefulShutdown()
-            try await Self.waitUntil("the listener closed") { !handoff.isAccepting }
+            try await Self.waitUntil("the server stopped accepting") { !handoff.isAccepting }
             // The socket is still open (the test's descriptor): this one waits in its backlog.
             let late = try UnixConnection(path: socketPath)
             let body = #"{"kind":"delay","seconds":60}"#
