@@ -144,6 +144,14 @@ sed "s|/usr/local/bin/jobd|$PREFIX/bin/jobd|g" systemd/jobd-user.service >"$user
 chmod 0644 "$userunitdir/jobd.service"
 say "installed $userunitdir/jobd.service (user unit: systemctl --user enable --now jobd)"
 
+# Socket activation (optional, off until enabled): /etc/systemd/system/jobd.socket and
+# ${PREFIX}/lib/systemd/user/jobd.socket; systemctl enable --now jobd.socket.
+for socket_unit in "systemd/jobd.socket:$unitdir/jobd.socket" "systemd/jobd-user.socket:$userunitdir/jobd.socket"; do
+    sed "s|file:///usr/local/share/doc/jobd|file://$PREFIX/share/doc/jobd|g" "${socket_unit%%:*}" >"${socket_unit#*:}"
+    chmod 0644 "${socket_unit#*:}"
+    say "installed ${socket_unit#*:} (socket activation: systemctl [--user] enable --now jobd.socket)"
+done
+
 install -m 0644 README.md Config/jobd.yaml "$docdir/"
 say "installed $docdir/README.md and $docdir/jobd.yaml"
 if [ -e "$confdir/jobd.yaml" ]; then

@@ -456,6 +456,27 @@ else
     fail "jobd restarted: main pid $(show MainPID), NRestarts=$(show NRestarts)"
 fi
 
+# ---- journald priorities: an error jobd logs is an error in the journal ---------------
+# A configuration an administrator broke: the reload is refused and logged at error.
+in_sandbox cp /etc/jobd/jobd.yaml /run/jobd.yaml.good
+in_sandbox sed -i 's/^workers: 4$/workers: lots/' /etc/jobd/jobd.yaml
+errors_logged() {
+    local deadline=$(($(date +%s) + 10))
+    while [ "$(date +%s)" -lt "$deadline" ]; do
+        in_sandbox journalctl -u jobd -p err --no-pager -o cat | grep -q 'reload refused' && return 0
+        sleep 0.2
+    done
+    return 1
+}
+if in_sandbox systemctl reload jobd && errors_logged &&
+    ! in_sandbox journalctl -u jobd -p err --no-pager -o cat | grep -q 'jobd ready' &&
+    in_sandbox journalctl -u jobd -p info --no-pager -o cat | grep -q 'jobd ready'; then
+    pass "journalctl -p err -u jobd: $(in_sandbox journalctl -u jobd -p err --no-pager -o cat | grep 'reload refused' | tail -1 | cut -c1-90)…; info lines stay out"
+else
+    fail "no error priority in the journal: $(in_sandbox journalctl -u jobd -p err --no-pager -o cat | tail -2)"
+fi
+in_sandbox cp /run/jobd.yaml.good /etc/jobd/jobd.yaml
+
 in_sandbox systemctl stop jobd || true
 result=$(show Result)
 if [ "$result" = success ] && [ "$(show ExecMainStatus)" = 0 ]; then
@@ -469,6 +490,54 @@ if journal | grep -q "jobd stopped" && ! in_sandbox test -e /run/jobd/jobd.sock;
 else
     fail "no clean stop in the journal: $(journal | tail -3)"
 fi
+
+# ---- Socket activation: jobd.socket keeps the socket open across a restart ------------
+# 20 clients (as alice, group jobd) submit on a new connection per request while
+# `systemctl restart jobd` runs: none may be refused or get a 503, and every 201 is stored.
+activated() { journal | grep -c 'serving on the socket systemd passed' || true; }
+in_sandbox systemctl enable --now jobd.socket >/dev/null 2>&1 || true
+in_sandbox systemctl start jobd || true
+if [ "$(in_sandbox systemctl is-active jobd.socket)" = active ] && [ "$(activated)" = 1 ] &&
+    journal | grep -q 'jobd ready.*socket.from=systemd'; then
+    pass "with jobd.socket enabled, jobd serves on systemd's socket ($(in_sandbox stat -c '%a %U:%G' /run/jobd/jobd.sock))"
+else
+    fail "jobd did not take systemd's socket: $(journal | tail -3)"
+fi
+socket_inode=$(in_sandbox stat -c %i /run/jobd/jobd.sock)
+old_pid=$(show MainPID)
+in_sandbox rm -f /tmp/restart-load.mark
+in_sandbox setpriv --reuid alice --regid alice --init-groups \
+    /usr/bin/python3 "$repo/scripts/lib/restart_load.py" /run/jobd/jobd.sock 20 /tmp/restart-load.mark >"$work/load.log" 2>&1 &
+load_pid=$!
+deadline=$(($(date +%s) + 20))
+until grep -q flowing "$work/load.log" || [ "$(date +%s)" -ge "$deadline" ]; do sleep 0.1; done
+restart_started=$(date +%s%N)
+in_sandbox systemctl restart jobd || true
+restart_ms=$((($(date +%s%N) - restart_started) / 1000000))
+in_sandbox touch /tmp/restart-load.mark
+wait "$load_pid" || true
+load=$(tail -1 "$work/load.log")
+figure() { echo "$load" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+if [ "$(figure errors)" = 0 ] && [ "$(figure status503)" = 0 ] && [ "$(figure other)" = 0 ] &&
+    [ "$(figure missing)" = 0 ] && [ "$(figure after_mark)" -ge 200 ] 2>/dev/null &&
+    [ "$(show MainPID)" != "$old_pid" ] && [ "$(activated)" = 2 ]; then
+    pass "systemctl restart jobd under load took ${restart_ms} ms: $load"
+else
+    fail "restart under load (${restart_ms} ms, pid $old_pid -> $(show MainPID)): $(tail -3 "$work/load.log" | tr '\n' ' ') | $(journal | grep -E 'stopped accepting|accepted requests|still busy' | tail -2 | tr '\n' ' ')"
+fi
+if [ "$(in_sandbox stat -c %i /run/jobd/jobd.sock)" = "$socket_inode" ] &&
+    [ "$(in_sandbox systemctl is-active jobd.socket)" = active ]; then
+    pass "the restart left jobd.socket active and its socket file in place (inode $socket_inode)"
+else
+    fail "the socket changed across the restart: $(in_sandbox stat -c %i /run/jobd/jobd.sock 2>&1)"
+fi
+in_sandbox systemctl stop jobd 2>/dev/null || true
+if [ "$(show Result)" = success ] && in_sandbox test -S /run/jobd/jobd.sock; then
+    pass "systemctl stop jobd: exit 0, and systemd's socket file stays (jobd never unlinks it)"
+else
+    fail "stop under activation: Result=$(show Result), socket: $(in_sandbox ls -l /run/jobd 2>&1)"
+fi
+in_sandbox systemctl disable --now jobd.socket >/dev/null 2>&1 || true
 
 # A hung store writer: the pings stop and systemd's watchdog ends and restarts jobd.
 # (A runtime drop-in arms jobd's test hook and shortens WatchdogSec to 2 s.)

@@ -21,6 +21,7 @@ extension Daemon {
     ///   - loaded: The configuration to start with.
     ///   - settings: The store's settings.
     ///   - engine: The store's engine.
+    ///   - activation: The listening socket systemd passed, or nil to bind the configured path.
     ///   - load: Loads it again, for SIGHUP (blocking: run on the NIO thread pool).
     ///   - logLevel: The shared level that a reload changes.
     ///   - logger: The daemon's logger.
@@ -29,7 +30,7 @@ extension Daemon {
     ///   `JOBD_TEST_HANG_WRITER`; an error of the last clean-up after a clean stop.
     static func serve(
         _ loaded: LoadedConfiguration, settings: StoreSettings, engine: any StoreEngine,
-        load: @escaping @Sendable () throws -> LoadedConfiguration,
+        activation: SocketActivation?, load: @escaping @Sendable () throws -> LoadedConfiguration,
         logLevel: LogLevelSwitch, logger: Logger
     ) async throws -> DaemonExitStatus {
         let configuration = loaded.configuration
@@ -50,11 +51,38 @@ extension Daemon {
         // recovers "crashed" attempts that are in fact that daemon's running jobs.
         let socketPath = configuration.resolvedSocketPath
         let databasePath = configuration.resolvedDatabasePath
-        do {
-            try await SocketFile.prepare(path: socketPath)
-        } catch {
-            throw StartFailure(message: "\(error)")
+        let listener: SocketListener
+        let handoff: ListenerHandoff?
+        if let activation {
+            // systemd owns the socket and starts one jobd for it: nothing to prepare, and
+            // nothing another daemon could be serving on.
+            let inheritedHandoff = ListenerHandoff(logger: logger)
+            handoff = inheritedHandoff
+            listener = .inherited(descriptor: activation.descriptor, handoff: inheritedHandoff)
+            logger.notice(
+                "serving on the socket systemd passed (socket activation); its mode and group are the socket unit's",
+                metadata: [
+                    "socket.path": "\(activation.path)", "socket.fd": "\(activation.descriptor)",
+                    "socket.name": "\(activation.name ?? "none")",
+                ])
+            if activation.path != socketPath {
+                logger.warning(
+                    "systemd's socket is not at server.socket; clients must be given its path",
+                    metadata: ["socket.path": "\(activation.path)", "server.socket": "\(socketPath)"])
+            }
+            for ignored in activation.ignored {
+                logger.warning("ignored a file descriptor systemd passed", metadata: ["socket.ignored": "\(ignored)"])
+            }
+        } else {
+            handoff = nil
+            listener = .bind
+            do {
+                try await SocketFile.prepare(path: socketPath)
+            } catch {
+                throw StartFailure(message: "\(error)")
+            }
         }
+        let servedPath = activation?.path ?? socketPath
         let opened: OpenedStore
         do {
             opened = try await engine.open(settings)
@@ -126,11 +154,14 @@ extension Daemon {
         let router = APIServer.makeRouter(
             store: store, dispatcher: dispatcher, events: events, options: serverOptions, metrics: registry,
             history: history)
-        let application = APIServer.makeApplication(router: router, options: serverOptions, logger: logger) {
+        let application = APIServer.makeApplication(
+            router: router, options: serverOptions, listener: listener, logger: logger
+        ) {
             logger.info(
                 "jobd ready",
                 metadata: [
-                    "socket.path": "\(socketPath)", "database": "\(store.location)",
+                    "socket.path": "\(servedPath)", "socket.from": "\(activation == nil ? "jobd" : "systemd")",
+                    "database": "\(store.location)",
                     "workers": "\(configuration.workers)", "version": "\(jobdVersion)",
                     "config.file": "\(loaded.file ?? "none")",
                 ])
@@ -170,6 +201,9 @@ extension Daemon {
         services.append(.init(service: reload))
         if let hook { services.append(.init(service: hook)) }
         if let notifier { services.append(.init(service: StoppingNotifier(notifier: notifier))) }
+        // Told to stop first: under socket activation the listener closes at once, so new
+        // connections wait in systemd's backlog for the next jobd instead of getting 503s.
+        if let handoff { services.append(.init(service: handoff)) }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services,
@@ -180,11 +214,12 @@ extension Daemon {
             try await group.run()
         } catch {
             logger.error("stopped with an error", metadata: ["error": "\(error)"])
-            SocketFile.remove(path: socketPath)
+            // systemd's socket stays: it outlives this process.
+            if activation == nil { SocketFile.remove(path: socketPath) }
             try? await httpClient.shutdown()
             return .failure
         }
-        SocketFile.remove(path: socketPath)
+        if activation == nil { SocketFile.remove(path: socketPath) }
         try await httpClient.shutdown()
         try await opened.close()
         withExtendedLifetime(hangups) {}

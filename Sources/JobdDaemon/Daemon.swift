@@ -37,6 +37,13 @@ public enum Daemon {
         // The database holds job specs (headers may carry tokens): owner only. The socket
         // gets its mode explicitly after binding.
         umask(0o077)
+        // Socket activation: read and unset LISTEN_* first, before other threads read the
+        // environment (unsetenv is not thread-safe); which socket to serve on is decided
+        // once the configuration names the socket path.
+        let listenEnvironment = ProcessInfo.processInfo.environment.filter {
+            SocketActivation.variables.contains($0.key)
+        }
+        SocketActivation.unsetEnvironment()
         let flags = arguments.flags
         let configPath = arguments.configPath
         let uid = getuid()
@@ -52,17 +59,33 @@ public enum Daemon {
             FileHandle.standardError.write(Data((error.errorLine + "\n").utf8))
             return error.exitStatus
         }
+        let activation = Result {
+            try SocketActivation.take(
+                environment: listenEnvironment, pid: getpid(), preferredPath: loaded.configuration.resolvedSocketPath)
+        }
         if arguments.checkConfiguration {
             for warning in loaded.warnings {
                 FileHandle.standardError.write(Data("jobd: warning: \(warning)\n".utf8))
             }
             print(loaded.effectiveText, terminator: "")
+            switch activation {
+            case .success(let socket?):
+                print("# socket: from systemd (socket activation: \(socket.summary)); server.socket is not bound")
+            case .success(nil):
+                break
+            case .failure(let error):
+                print("# socket: \(error)")
+            }
             return .success
         }
         let configuration = loaded.configuration
         let logLevel = LogLevelSwitch(configuration.logLevel)
         let format = configuration.logFormat
-        LoggingSystem.bootstrap { label in DaemonLogHandler(label: label, format: format, level: logLevel) }
+        // Under systemd stderr is the journal: each line then carries its priority.
+        let isJournal = JournalStream.isStandardError(environment: ProcessInfo.processInfo.environment)
+        LoggingSystem.bootstrap { label in
+            DaemonLogHandler(label: label, format: format, level: logLevel, isJournal: isJournal)
+        }
         let logger = Logger(label: "jobd")
         for warning in loaded.warnings {
             logger.warning("\(warning)")
@@ -87,9 +110,15 @@ public enum Daemon {
                 FileHandle.standardError.write(Data("jobd: database.password_file: \(error.reason)\n".utf8))
                 return .badConfiguration
             }
+            let socket: SocketActivation?
+            do {
+                socket = try activation.get()
+            } catch {
+                throw StartFailure(message: "socket activation: \(error)")
+            }
             return try await serve(
-                loaded, settings: settings, engine: engine(settings, logger), load: load, logLevel: logLevel,
-                logger: logger)
+                loaded, settings: settings, engine: engine(settings, logger), activation: socket, load: load,
+                logLevel: logLevel, logger: logger)
         } catch let error as StartFailure {
             logger.critical("cannot start: \(error.message)")
             return error.exitStatus

@@ -71,20 +71,31 @@ public enum APIServer {
     /// or mode that cannot be set is logged as a warning and the daemon serves anyway:
     /// the socket then keeps the daemon's group, which is the safer side.
     ///
-    /// - Important: Run `SocketFile.prepare(path:)` first: binding fails if a file exists
-    ///   at the path.
+    /// With an `.inherited` listener (socket activation) jobd binds nothing and sets
+    /// neither group nor mode: the socket is systemd's, and `onReady` runs once jobd serves
+    /// on it.
+    ///
+    /// - Important: With `.bind`, run `SocketFile.prepare(path:)` first: binding fails if a
+    ///   file exists at the path.
     public static func makeApplication(
         router: Router<JobdRequestContext>,
         options: ServerOptions,
+        listener: SocketListener = .bind,
         logger: Logger,
         onReady: @escaping @Sendable () async -> Void = {}
     ) -> some Service {
         let mode = options.socketMode
         let path = options.socketPath
         let group = options.socketGroup
+        let isInherited: Bool
+        if case .inherited = listener { isInherited = true } else { isInherited = false }
         return SocketServer(
-            router: router, path: path, options: options, logger: logger,
+            router: router, path: path, listener: listener, options: options, logger: logger,
             onServerRunning: { _ in
+                if isInherited {
+                    await onReady()
+                    return
+                }
                 if let group {
                     do {
                         try await SocketFile.setGroup(path: path, group: group)

@@ -36,6 +36,7 @@ struct SocketServer: Service {
     let path: String
     /// A loopback TCP address to listen on instead of the socket.
     var listen: (host: String, port: Int)?
+    let listener: SocketListener
     let options: ServerOptions
     let logger: Logger
     let onServerRunning: @Sendable (any Channel) async -> Void
@@ -44,12 +45,19 @@ struct SocketServer: Service {
     /// client's sockets, the log; at least this many, or an eighth of the limit.
     static let reservedDescriptors = 256
 
+    /// The listen backlog. Connects past it fail at once (EAGAIN) for non-blocking clients
+    /// (NIO, so jobctl); connects in it wait their turn, about backlog / accept rate
+    /// (1024 / ~20,000 a second in release: ~50 ms) in a connect storm. The kernel caps
+    /// it at net.core.somaxconn. systemd/jobd.socket sets the same.
+    static let backlog = 1024
+
     init(
-        router: Router<JobdRequestContext>, path: String, options: ServerOptions, logger: Logger,
-        onServerRunning: @escaping @Sendable (any Channel) async -> Void
+        router: Router<JobdRequestContext>, path: String, listener: SocketListener = .bind, options: ServerOptions,
+        logger: Logger, onServerRunning: @escaping @Sendable (any Channel) async -> Void
     ) {
         self.responder = router.buildResponder()
         self.path = path
+        self.listener = listener
         self.options = options
         self.logger = logger
         self.onServerRunning = onServerRunning
@@ -83,6 +91,8 @@ struct SocketServer: Service {
                 maxConnections: maxConnections, maxPerUID: options.maxConnectionsPerUID,
                 reserve: ServerOptions.reservedConnections, privilegedUIDs: [0, geteuid()]),
             logger: logger)
+        let handoff: ListenerHandoff?
+        if case .inherited(_, let inheritedHandoff) = listener { handoff = inheritedHandoff } else { handoff = nil }
         let headTimeout = options.requestHeadTimeout.map(TimeAmount.init)
         let configuration = HTTP1Channel.Configuration(
             additionalChannelHandlers: [RequestGuardHandler(headTimeout: headTimeout, logger: logger)],
@@ -95,6 +105,10 @@ struct SocketServer: Service {
                 requestLogger[metadataKey: "hb.request.id"] = .stringConvertible(RequestID())
                 var context = JobdRequestContext(source: .init(channel: channel, logger: requestLogger))
                 context.transport = transport
+                // A hand-off to the next jobd waits for writes (submits) to be answered.
+                let isWrite = request.method != .get && request.method != .head
+                handoff?.requestBegan(on: channel, isWrite: isWrite)
+                defer { handoff?.requestEnded(isWrite: isWrite) }
                 var response: Response
                 do {
                     response = try await responder.respond(to: request, context: context)
@@ -123,18 +137,20 @@ struct SocketServer: Service {
                 }
             },
             configuration: configuration)
+        let channel = JobdHTTPChannel(
+            http1: http1, admission: admission, peers: .shared, readsCredentials: listen == nil)
+        if listen == nil, case .inherited(let descriptor, let handoff) = listener {
+            try await InheritedSocketServer(
+                descriptor: descriptor, backlog: Int32(Self.backlog), childChannel: channel, handoff: handoff,
+                logger: logger, onServerRunning: onServerRunning
+            ).run()
+            return
+        }
         let address: BindAddress =
             if let listen { .hostname(listen.host, port: listen.port) } else { .unixDomainSocket(path: path) }
-        let server = JobdHTTPChannel(
-            http1: http1, admission: admission, peers: .shared, readsCredentials: listen == nil
-        ).server(
+        let server = channel.server(
             configuration: ServerConfiguration(
-                address: address, serverName: "jobd",
-                // Connects past the backlog fail at once (EAGAIN) for non-blocking clients
-                // (NIO, so jobctl); connects in it wait their turn, about backlog / accept
-                // rate (1024 / ~20,000 a second in release: ~50 ms) in a connect storm.
-                // The kernel caps it at net.core.somaxconn.
-                backlog: 1024,
+                address: address, serverName: "jobd", backlog: Self.backlog,
                 // A last stop should refusals churn faster than they close.
                 availableConnectionsDelegate: MaximumAvailableConnections(
                     maxConnections + 2 * ServerOptions.reservedConnections, logger: logger)),
