@@ -92,7 +92,7 @@ import Testing
             """
             rate limit 20/s: \(slowTimes.count) requests to \(slow.hostKey) spanned \(span) \
             (first \(first - submitted) after the submit, last \(slowTimes[199] - submitted)); \
-            burst \(burst) within 25 ms of the first; \
+            burst \(burst) within 25 ms of the first, 20 within \(slowTimes[19] - first); \
             200 fetches to \(fast.hostKey) done \(fastTook) after the submit (alone: \(baselineTook)); \
             at most \(mostWaiting) fetches waiting; slots held while they waited: \
             max \(slotted.max() ?? -1) of 16 over \(slotted.count) samples \
@@ -108,8 +108,14 @@ import Testing
         }
         // The burst: 20 at once, and the 21st token is 50 ms after them.
         #expect(burst <= 20, "\(burst) requests within 25 ms of the first")
-        // On a quiet machine all 20 arrive within 25 ms; a loaded one may spread them.
-        #expect(burst >= (TimingBound.isStrict ? 20 : 10), "the first 20 did not come as a burst: \(burst)")
+        // On a quiet machine all 20 arrive within 25 ms. A loaded one may spread them, but
+        // they still come well inside the 950 ms that 20 requests at 20/s without a burst
+        // would take (a CI run saw 8 within 25 ms and the rest soon after).
+        if TimingBound.isStrict {
+            #expect(burst >= 20, "the first 20 did not come as a burst: \(burst)")
+        }
+        let burstSpan = slowTimes[19] - first
+        #expect(burstSpan < .milliseconds(600), "the first 20 spanned \(burstSpan): no burst")
         // 9 s ± 0.5 s from first to last.
         #expect(span >= .milliseconds(8500), "span \(span)")
         #expect(
