@@ -46,9 +46,15 @@ let package = Package(
             dependencies: ["JobdModel"],
             swiftSettings: swiftSettings
         ),
+        // sqlite3_config, which Swift cannot call (variadic): process-wide SQLite settings.
+        .target(
+            name: "CSQLiteSetup",
+            linkerSettings: [.linkedLibrary("sqlite3")]
+        ),
         .target(
             name: "JobdStoreSQLite",
             dependencies: [
+                "CSQLiteSetup",
                 "JobdModel",
                 "JobdStore",
                 .product(name: "GRDB", package: "GRDB.swift"),

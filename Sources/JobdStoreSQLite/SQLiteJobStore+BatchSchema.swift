@@ -45,30 +45,64 @@ extension SQLiteJobStore {
                 CREATE TRIGGER jobs_batch_ended AFTER UPDATE OF state ON jobs
                 WHEN NEW.batch_id IS NOT NULL AND OLD.state IN ('waiting', 'queued', 'running')
                     AND NEW.state IN ('succeeded', 'failed', 'cancelled')
-                BEGIN
-                    UPDATE batches SET pending = pending - 1, failed = failed + (NEW.state <> 'succeeded'),
-                        state = CASE WHEN pending > 1 THEN state
-                            WHEN failed + (NEW.state <> 'succeeded') > 0 THEN 'failed' ELSE 'succeeded' END,
-                        finished_at = CASE WHEN pending > 1 THEN finished_at ELSE NEW.updated_at END
-                    WHERE id = NEW.batch_id;
-                    -- Before the release, so it names the on_complete job only when this end
-                    -- queues it.
-                    INSERT INTO batch_outbox (batch_id, state, on_complete_id, submitter_uid)
-                        SELECT b.id, b.state,
-                            (SELECT j.id FROM jobs j WHERE j.id = b.on_complete_id AND j.state = 'waiting'),
-                            b.submitter_uid
-                        FROM batches b WHERE b.id = NEW.batch_id AND b.pending = 0;
-                    UPDATE jobs SET state = 'queued', updated_at = NEW.updated_at
-                    WHERE state = 'waiting'
-                        AND id = (SELECT on_complete_id FROM batches WHERE id = NEW.batch_id AND pending = 0);
+                \(batchEndedActions)
                 END;
                 CREATE TRIGGER jobs_batch_reopened AFTER UPDATE OF state ON jobs
                 WHEN NEW.batch_id IS NOT NULL AND OLD.state IN ('succeeded', 'failed', 'cancelled')
                     AND NEW.state IN ('waiting', 'queued', 'running')
-                BEGIN
-                    UPDATE batches SET pending = pending + 1, failed = failed - (OLD.state <> 'succeeded'),
-                        state = 'running', finished_at = NULL
-                    WHERE id = NEW.batch_id;
+                \(batchReopenedActions)
+                END;
+                """)
+    }
+
+    /// What `jobs_batch_ended` does (v4; its `WHEN` changed in v8): counts the end in
+    /// its batch, and at the batch's last end records it in the outbox and queues its
+    /// `on_complete` job.
+    static let batchEndedActions = """
+        BEGIN
+            UPDATE batches SET pending = pending - 1, failed = failed + (NEW.state <> 'succeeded'),
+                state = CASE WHEN pending > 1 THEN state
+                    WHEN failed + (NEW.state <> 'succeeded') > 0 THEN 'failed' ELSE 'succeeded' END,
+                finished_at = CASE WHEN pending > 1 THEN finished_at ELSE NEW.updated_at END
+            WHERE id = NEW.batch_id;
+            -- Before the release, so it names the on_complete job only when this end
+            -- queues it.
+            INSERT INTO batch_outbox (batch_id, state, on_complete_id, submitter_uid)
+                SELECT b.id, b.state,
+                    (SELECT j.id FROM jobs j WHERE j.id = b.on_complete_id AND j.state = 'waiting'),
+                    b.submitter_uid
+                FROM batches b WHERE b.id = NEW.batch_id AND b.pending = 0;
+            UPDATE jobs SET state = 'queued', updated_at = NEW.updated_at
+            WHERE state = 'waiting'
+                AND id = (SELECT on_complete_id FROM batches WHERE id = NEW.batch_id AND pending = 0);
+        """
+
+    /// What `jobs_batch_reopened` does: a batch job run again (a retry) opens its batch again.
+    static let batchReopenedActions = """
+        BEGIN
+            UPDATE batches SET pending = pending + 1, failed = failed - (OLD.state <> 'succeeded'),
+                state = 'running', finished_at = NULL
+            WHERE id = NEW.batch_id;
+        """
+
+    /// Schema v8, batches' part: the batch triggers' `WHEN` without `IN` lists, as
+    /// `migrateParentEndedTrigger` says why (an ephemeral table per row and list).
+    static func migrateBatchTriggers(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                DROP TRIGGER jobs_batch_ended;
+                DROP TRIGGER jobs_batch_reopened;
+                CREATE TRIGGER jobs_batch_ended AFTER UPDATE OF state ON jobs
+                WHEN NEW.batch_id IS NOT NULL
+                    AND (NEW.state = 'succeeded' OR NEW.state = 'failed' OR NEW.state = 'cancelled')
+                    AND (OLD.state = 'running' OR OLD.state = 'queued' OR OLD.state = 'waiting')
+                \(batchEndedActions)
+                END;
+                CREATE TRIGGER jobs_batch_reopened AFTER UPDATE OF state ON jobs
+                WHEN NEW.batch_id IS NOT NULL
+                    AND (OLD.state = 'succeeded' OR OLD.state = 'failed' OR OLD.state = 'cancelled')
+                    AND (NEW.state = 'running' OR NEW.state = 'queued' OR NEW.state = 'waiting')
+                \(batchReopenedActions)
                 END;
                 """)
     }

@@ -81,6 +81,11 @@ extension SQLiteJobStore {
         migrator.registerMigration("v5", migrate: migrateDependencies)
         migrator.registerMigration("v6", migrate: migrateSharing)
         migrator.registerMigration("v7", migrate: migrateSchedules)
+        migrator.registerMigration("v8") { db in
+            // The triggers' WHEN clauses without IN lists (one ephemeral table per row).
+            try migrateParentEndedTrigger(db)
+            try migrateBatchTriggers(db)
+        }
         return migrator
     }
 }

@@ -44,11 +44,7 @@ extension SQLiteJobStore {
         let raw = try await write(claimLimit > 0 && finishes.isEmpty ? "cannot claim jobs" : context, afterCommit: hook)
         { db in
             if buildIndex { try db.execute(sql: fair ? Self.fairShareIndexSQL : Self.queueIndexSQL) }
-            var recorded: [Bool] = []
-            recorded.reserveCapacity(writes.count)
-            for finish in writes {
-                recorded.append(try Self.finish(finish.attempt, write: finish.write, in: db))
-            }
+            let recorded = try FinishStatements(finishes: writes).run(in: db)
             // The children these ends release are claimable in this same round: a chain of
             // jobs costs one round per link.
             let transitions = recorded.contains(true) ? try Self.propagateDependencies(db) : []
@@ -82,35 +78,6 @@ extension SQLiteJobStore {
         }
         return SettleOutcome(
             recorded: raw.recorded, claimed: claimed, nextRunAt: raw.nextRunAt.map(Date.init(timeIntervalSince1970:)))
-    }
-
-    /// One fenced finish inside the caller's transaction: the job row changes only while it
-    /// is `running` this attempt's number.
-    private static func finish(_ attempt: AttemptRef, write: FinishWrite, in db: Database) throws -> Bool {
-        let updateJob = try db.cachedStatement(
-            sql: """
-                UPDATE jobs SET state = ?, result = ?, error_code = ?, error_message = ?,
-                    error_http_status = ?, finished_at = ?, updated_at = ?, run_at = coalesce(?, run_at),
-                    interrupted_count = interrupted_count + ?
-                WHERE id = ? AND state = 'running' AND attempt_count = ?
-                """)
-        try updateJob.execute(arguments: [
-            write.state.rawValue, write.resultJSON, write.jobError?.code.rawValue, write.jobError?.message,
-            write.jobError?.httpStatus, write.finishedAt, write.now, write.runAt, write.interrupted ? 1 : 0,
-            attempt.jobID.rawValue, attempt.number,
-        ])
-        guard db.changesCount == 1 else { return false }
-        let updateAttempt = try db.cachedStatement(
-            sql: """
-                UPDATE attempts SET finished_at = ?, outcome = ?, error_code = ?, error_message = ?,
-                    error_http_status = ?
-                WHERE id = ?
-                """)
-        try updateAttempt.execute(arguments: [
-            write.now, write.outcome.rawValue, write.attemptError?.code.rawValue, write.attemptError?.message,
-            write.attemptError?.httpStatus, attempt.attemptID,
-        ])
-        return true
     }
 }
 

@@ -1,3 +1,4 @@
+import CSQLiteSetup
 import Foundation
 import GRDB
 import JobdModel
@@ -25,6 +26,12 @@ public final class SQLiteJobStore: JobStore {
     /// The change feed's handlers.
     private let subscribers = Mutex<[@Sendable (StoreChange) -> Void]>([])
 
+    /// SQLite's process-wide settings (`jobd_sqlite_setup`: no memory statistics, whose
+    /// mutex every allocation took), made once, before the first connection opens. When
+    /// something in the process opened SQLite earlier, they are not made, and nothing
+    /// else changes.
+    static let processSetup: Int32 = jobd_sqlite_setup()
+
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     ///
     /// Creates the parent directory (mode 0700) when it is missing. Opening is blocking file
@@ -36,6 +43,7 @@ public final class SQLiteJobStore: JobStore {
     ///   `schema_too_new` (a newer jobd migrated it; nothing is changed), or `sqlite`. A
     ///   file that fails the check is not migrated.
     public init(path: String, options: SQLiteStoreOptions = SQLiteStoreOptions()) throws {
+        _ = Self.processSetup
         self.path = path
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
@@ -62,6 +70,12 @@ public final class SQLiteJobStore: JobStore {
             // own code. A transaction's dirty pages stay in memory: at most a few times the
             // size of the request bodies it stores.
             try db.execute(sql: "PRAGMA cache_spill = OFF")
+            // Statement journals in memory: every group operation runs in a savepoint, and
+            // SQLite keeps the original of each page a savepoint changes in a sub-journal,
+            // a temporary file once it passes 64 KiB. Those pwrites were a fifth of W1's
+            // CPU (docs/benchmarks.md); in memory they are memcpys of pages the transaction
+            // holds anyway, freed at its end, and a full disk cannot fail them.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         do {
             try Self.check(path: path, busyMode: configuration.busyMode)

@@ -52,6 +52,61 @@ import Testing
         }
     }
 
+    @Test("150 finishes in one round (three statements' worth): each is fenced alone and stores its own columns")
+    func manyFinishes() async throws {
+        try await withTemporaryStore { store in
+            var claims: [ClaimedJob] = []
+            for _ in 0..<150 { claims.append(try await store.insertAndClaim(.delay(), now: t0)) }
+            let later = t0.addingTimeInterval(60)
+            // Every third finish names an attempt that does not own its job; the others
+            // cycle through a success, a retry, a final failure with a status, a cancel.
+            let finishes = claims.enumerated().map { index, claim in
+                var attempt = claim.attempt
+                if index % 3 == 0 { attempt.number += 1 }
+                let end: AttemptEnd =
+                    switch index % 4 {
+                    case 0: .succeeded(.delay(DelayResult(value: .int(Int64(index)))))
+                    case 1: .failed(JobError(.jobFailed, "again \(index)"), result: nil, retryAt: later)
+                    case 2:
+                        .failed(
+                            JobError(.httpStatus, "status \(index)", httpStatus: 500 + index), result: nil, retryAt: nil
+                        )
+                    default: .cancelled(JobError(.cancelled, "cancelled \(index)"))
+                    }
+                return AttemptFinish(attempt: attempt, end: end)
+            }
+            let outcome = try await store.settle(
+                SettleRequest(finishes: finishes, claim: ClaimRequest(limit: 0, now: t0)))
+            #expect(outcome.recorded == (0..<150).map { $0 % 3 != 0 })
+            for (index, claim) in claims.enumerated() {
+                let job = try await store.requireJob(claim.id)
+                let attempt = try #require(job.attempts?.last)
+                if index % 3 == 0 {
+                    #expect(job.state == .running, "job \(index)")
+                    #expect(attempt.outcome == .running, "job \(index)")
+                    continue
+                }
+                switch index % 4 {
+                case 0:
+                    #expect(job.state == .succeeded, "job \(index)")
+                    #expect(job.result == .delay(DelayResult(value: .int(Int64(index)))), "job \(index)")
+                    #expect(attempt.outcome == .succeeded, "job \(index)")
+                case 1:
+                    #expect(job.state == .queued, "job \(index)")
+                    #expect(job.runAt == later, "job \(index)")
+                    #expect(attempt.error?.message == "again \(index)", "job \(index)")
+                case 2:
+                    #expect(job.state == .failed, "job \(index)")
+                    #expect(job.error?.httpStatus == 500 + index, "job \(index)")
+                    #expect(attempt.error?.httpStatus == 500 + index, "job \(index)")
+                default:
+                    #expect(job.state == .cancelled, "job \(index)")
+                    #expect(attempt.outcome == .cancelled, "job \(index)")
+                }
+            }
+        }
+    }
+
     @Test("a short claim reports the earliest future run_at from the same transaction")
     func nextRunAt() async throws {
         try await withTemporaryStore { store in

@@ -18,7 +18,7 @@ import Testing
             try FileManager.default.copyItem(atPath: fixture.path, toPath: path)
             let store = try SQLiteJobStore(path: path)
             defer { try? store.close() }
-            #expect(try await store.migrationIdentifiers() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7"])
+            #expect(try await store.migrationIdentifiers() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8"])
             #expect(try await store.list(limit: 10).map(\.id) == [3, 2, 1])
             #expect(try await store.requireJob(3).result == .delay(DelayResult(value: "v5 value")))
             // The key of job 1 was stored without a window: it holds for ever.
