@@ -45,6 +45,15 @@ struct ClaimQuery: Sendable {
             submitter_uid
         """
 
+    /// Attempt rows per insert statement: 3 bound values each.
+    static let attemptChunk = 128
+
+    /// The insert of `rows` running attempts (arguments: per attempt, job id, number, start).
+    static func attemptsSQL(rows: Int) -> String {
+        "INSERT INTO attempts (job_id, number, started_at, outcome) VALUES "
+            + Array(repeating: "(?, ?, ?, 'running')", count: rows).joined(separator: ", ")
+    }
+
     /// The claimed rows with their new attempt ids, and (when fewer than `limit` were
     /// claimed) the earliest future `run_at`.
     func run(in db: Database) throws -> (rows: [(row: ClaimRow, attemptID: Int64)], nextRunAt: Double?) {
@@ -99,28 +108,30 @@ struct ClaimQuery: Sendable {
         if fairShare == .off {
             claimed.sort { ($0.priority, -$0.runAt, -$0.id) > ($1.priority, -$1.runAt, -$1.id) }
         }
-        // Every attempt row in one statement: the jobs and their numbers as a JSON array of
-        // integer pairs. The attempt's row id is the fencing token; the job's attempt_count
-        // equals the attempt's number for as long as the attempt owns the job.
-        var pairs = "["
-        pairs.reserveCapacity(claimed.count * 16)
-        for (index, row) in claimed.enumerated() {
-            if index > 0 { pairs += "," }
-            pairs += "[\(row.id),\(row.attemptCount)]"
-        }
-        pairs += "]"
-        let insertAttempts = try db.cachedStatement(
-            sql: """
-                INSERT INTO attempts (job_id, number, started_at, outcome)
-                SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?, 'running'
-                FROM json_each(?) ORDER BY key
-                RETURNING id, job_id
-                """)
+        // The attempt rows, by multi-row inserts of bound values. The attempt's row id is
+        // the fencing token; the job's attempt_count equals the attempt's number for as long
+        // as the attempt owns the job. `attempts.id` is AUTOINCREMENT and nothing else
+        // inserts attempts meanwhile, so a statement's rows take consecutive ids in VALUES
+        // order, ending at lastInsertedRowID (as `JobRowBatch` does for jobs).
         var attemptIDs: [Int64: Int64] = [:]
         attemptIDs.reserveCapacity(claimed.count)
-        let inserted = try Row.fetchCursor(insertAttempts, arguments: [nowSeconds, pairs])
-        while let row = try inserted.next() {
-            attemptIDs[row[1]] = row[0]
+        var start = 0
+        while start < claimed.count {
+            let end = min(start + Self.attemptChunk, claimed.count)
+            var arguments: [(any DatabaseValueConvertible)?] = []
+            arguments.reserveCapacity((end - start) * 3)
+            for row in claimed[start..<end] { arguments += [row.id, row.attemptCount, nowSeconds] }
+            try db.cachedStatement(sql: Self.attemptsSQL(rows: end - start))
+                .execute(arguments: StatementArguments(arguments))
+            guard db.changesCount == end - start else {
+                throw StoreError(.badData, "a claim stored \(db.changesCount) of \(end - start) attempt rows")
+            }
+            var attemptID = db.lastInsertedRowID - Int64(end - start)
+            for row in claimed[start..<end] {
+                attemptID += 1
+                attemptIDs[row.id] = attemptID
+            }
+            start = end
         }
         var rows: [(row: ClaimRow, attemptID: Int64)] = []
         rows.reserveCapacity(claimed.count)

@@ -41,10 +41,22 @@ extension SQLiteJobStore {
             let batchID = db.lastInsertedRowID
             var jobIDs: [JobID] = []
             jobIDs.reserveCapacity(rows.count)
-            for (index, (job, specJSON, host)) in rows.enumerated() {
+            var index = 0
+            while index < rows.count {
+                // A run of plain jobs goes in multi-row inserts.
+                var plainEnd = index
+                while plainEnd < rows.count && JobRowBatch.isPlain(rows[plainEnd].0) { plainEnd += 1 }
+                if plainEnd > index {
+                    jobIDs += try JobRowBatch.insert(
+                        rows[index..<plainEnd], now: nowSeconds, batch: (batchID, index), in: db)
+                    index = plainEnd
+                    continue
+                }
+                let (job, specJSON, host) = rows[index]
                 jobIDs.append(
                     try Self.insertRow(
                         job, specJSON: specJSON, host: host, now: nowSeconds, batch: (batchID, index), in: db))
+                index += 1
             }
             var onCompleteID: JobID?
             if var onComplete {

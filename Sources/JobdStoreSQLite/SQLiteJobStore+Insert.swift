@@ -47,7 +47,20 @@ extension SQLiteJobStore {
             var outcomes: [InsertOutcome] = []
             outcomes.reserveCapacity(rows.count)
             var created = 0
-            for (job, specJSON, host) in rows {
+            var position = 0
+            while position < rows.count {
+                // A run of plain jobs goes in multi-row inserts.
+                var plainEnd = position
+                while plainEnd < rows.count && JobRowBatch.isPlain(rows[plainEnd].0) { plainEnd += 1 }
+                if plainEnd > position {
+                    let ids = try JobRowBatch.insert(rows[position..<plainEnd], now: nowSeconds, in: db)
+                    outcomes += ids.map { InsertOutcome(id: $0, created: true) }
+                    created += ids.count
+                    position = plainEnd
+                    continue
+                }
+                let (job, specJSON, host) = rows[position]
+                position += 1
                 // A holder whose window has passed gives the key up here, and this job takes it.
                 if let key = job.spec.key, let holder = try Self.keyHolder(key, now: nowSeconds, in: db) {
                     // A key names a job of its submitter only: answering another user's job

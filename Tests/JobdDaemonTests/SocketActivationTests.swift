@@ -82,10 +82,15 @@ import Testing
     func prefersConfiguredPath() throws {
         try Self.withSocket { first, _ in
             try Self.withSocket { second, secondPath in
-                // Two descriptors in a row, as systemd passes them: copy both above the others.
-                // The kernel hands out the lowest free numbers: high free ones stay free.
+                // Two descriptors in a row, as systemd passes them: copy both above the others,
+                // just under the descriptor limit (raised to the hard limit first: the suite's
+                // other tests may hold hundreds of descriptors at once, which once left no
+                // free pair between 900 and 1000). The kernel hands out the lowest free
+                // numbers: high free ones stay free.
                 let base = try #require(
-                    (Int32(900)..<1000).first { fcntl($0, F_GETFD) < 0 && fcntl($0 + 1, F_GETFD) < 0 })
+                    stride(from: Self.raisedDescriptorLimit() - 3, to: 64, by: -1).first {
+                        fcntl($0, F_GETFD) < 0 && fcntl($0 + 1, F_GETFD) < 0
+                    })
                 try #require(dup2(first, base) == base && dup2(second, base + 1) == base + 1)
                 defer {
                     close(base)
@@ -99,5 +104,19 @@ import Testing
                 #expect(taken.ignored.count == 1)
             }
         }
+    }
+
+    /// Raises the soft limit on descriptors to the hard one (at most 65,536) and returns it.
+    static func raisedDescriptorLimit() -> Int32 {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        let wanted = min(limit.rlim_max, 65_536)
+        if limit.rlim_cur < wanted {
+            limit.rlim_cur = wanted
+            if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) != 0 {
+                _ = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+            }
+        }
+        return Int32(min(limit.rlim_cur, 65_536))
     }
 }

@@ -1,0 +1,74 @@
+import Foundation
+import GRDB
+import JobdModel
+import JobdStore
+
+/// New job rows stored by one multi-row `INSERT` per `chunk` jobs, instead of one
+/// statement per job.
+///
+/// Only plain jobs go this way: no idempotency key (its holder is looked up first), no
+/// tags (their index rows follow the job's), no `after` (its edges and state follow). The
+/// others take `SQLiteJobStore.insertRow`. Per job this saves the statement overheads
+/// (binding through GRDB, the reset, the halt) that were a third of an insert
+/// (docs/benchmarks.md).
+///
+/// The ids: `jobs.id` is `AUTOINCREMENT`, so each row of the statement takes one more than
+/// the largest id the table ever had, in `VALUES` order, and nothing else inserts into
+/// `jobs` while the statement runs (no trigger does): the chunk's ids are the
+/// `rows` ids that end at `lastInsertedRowID`.
+struct JobRowBatch {
+    /// Jobs per statement: 15 bound values each.
+    static let chunk = 32
+
+    /// Whether `job` may go in a multi-row insert.
+    static func isPlain(_ job: NewJob) -> Bool {
+        job.spec.key == nil && job.spec.tags?.isEmpty != false && job.spec.after?.isEmpty != false
+    }
+
+    /// Inserts `rows` (plain jobs, with their spec JSON and host) in the caller's
+    /// transaction, `queued`; with `batch`, the first row is at `batch.index` of it.
+    ///
+    /// - Returns: The new ids, in order.
+    static func insert(
+        _ rows: ArraySlice<(NewJob, String, String?)>, now: Double, batch: (id: Int64, index: Int)? = nil,
+        in db: Database
+    ) throws -> [JobID] {
+        var ids: [JobID] = []
+        ids.reserveCapacity(rows.count)
+        var start = rows.startIndex
+        while start < rows.endIndex {
+            let end = min(start + chunk, rows.endIndex)
+            var arguments: [(any DatabaseValueConvertible)?] = []
+            arguments.reserveCapacity((end - start) * 15)
+            for position in start..<end {
+                let (job, specJSON, host) = rows[position]
+                arguments += [
+                    job.spec.kind.rawValue, specJSON, JobState.queued.rawValue, job.priority,
+                    job.runAt.timeIntervalSince1970, now, now, job.maxAttempts, job.timeout,
+                    job.onInterrupt.rawValue, job.submitterUID.map { Int64($0) }, host, batch?.id,
+                    batch.map { $0.index + (position - rows.startIndex) },
+                    (job.spec.onDependencyFailure ?? .cancel).rawValue,
+                ]
+            }
+            let count = end - start
+            try db.cachedStatement(sql: sql(rows: count)).execute(arguments: StatementArguments(arguments))
+            guard db.changesCount == count else {
+                throw StoreError(.badData, "a multi-row insert stored \(db.changesCount) of \(count) jobs")
+            }
+            let last = db.lastInsertedRowID
+            ids += (last - Int64(count) + 1...last).map(JobID.init)
+            start = end
+        }
+        return ids
+    }
+
+    /// The insert of `rows` jobs (arguments: per job, the 15 bound columns).
+    static func sql(rows: Int) -> String {
+        let row = "(" + Array(repeating: "?", count: 15).joined(separator: ", ") + ")"
+        return """
+            INSERT INTO jobs (kind, spec, state, priority, run_at, created_at, updated_at, max_attempts, timeout,
+                on_interrupt, submitter_uid, host, batch_id, batch_index, on_dependency_failure)
+            VALUES \(Array(repeating: row, count: rows).joined(separator: ", "))
+            """
+    }
+}
