@@ -48,6 +48,9 @@ struct ClaimQuery: Sendable {
     /// Attempt rows per insert statement: 3 bound values each.
     static let attemptChunk = 128
 
+    /// `attemptsSQL` for 0 to `attemptChunk` rows, made once (the statement cache's keys).
+    static let attemptsSQLs = (0...attemptChunk).map { attemptsSQL(rows: $0) }
+
     /// The insert of `rows` running attempts (arguments: per attempt, job id, number, start).
     static func attemptsSQL(rows: Int) -> String {
         "INSERT INTO attempts (job_id, number, started_at, outcome) VALUES "
@@ -79,9 +82,8 @@ struct ClaimQuery: Sendable {
                 ).choose(in: db)
                 if !chosen.isEmpty {
                     let claim = try db.cachedStatement(sql: Self.claimChosenSQL)
-                    claimed = try Row.fetchAll(
-                        claim, arguments: [nowSeconds, "[" + chosen.map(String.init).joined(separator: ",") + "]"]
-                    ).map(ClaimRow.init)
+                    claimed = try ClaimRow.fetchAll(
+                        claim, arguments: [nowSeconds, "[" + chosen.map(String.init).joined(separator: ",") + "]"])
                     // RETURNING keeps no order: the rotation's order is restored here.
                     let position = Dictionary(uniqueKeysWithValues: chosen.enumerated().map { ($1, $0) })
                     claimed.sort { position[$0.id, default: 0] < position[$1.id, default: 0] }
@@ -90,11 +92,10 @@ struct ClaimQuery: Sendable {
                 let claim = try db.cachedStatement(sql: Self.claimExcludingSQL)
                 let kinds = SQLiteJobStore.jsonArray(excludingKinds.map(\.rawValue))
                 let hosts = SQLiteJobStore.jsonArray(Array(excludingHosts))
-                claimed = try Row.fetchAll(claim, arguments: [nowSeconds, nowSeconds, kinds, hosts, limit])
-                    .map(ClaimRow.init)
+                claimed = try ClaimRow.fetchAll(claim, arguments: [nowSeconds, nowSeconds, kinds, hosts, limit])
             } else {
                 let claim = try db.cachedStatement(sql: Self.claimSQL)
-                claimed = try Row.fetchAll(claim, arguments: [nowSeconds, nowSeconds, limit]).map(ClaimRow.init)
+                claimed = try ClaimRow.fetchAll(claim, arguments: [nowSeconds, nowSeconds, limit])
             }
         }
         var nextRunAt: Double?
@@ -118,11 +119,13 @@ struct ClaimQuery: Sendable {
         var start = 0
         while start < claimed.count {
             let end = min(start + Self.attemptChunk, claimed.count)
-            var arguments: [(any DatabaseValueConvertible)?] = []
-            arguments.reserveCapacity((end - start) * 3)
-            for row in claimed[start..<end] { arguments += [row.id, row.attemptCount, nowSeconds] }
-            try db.cachedStatement(sql: Self.attemptsSQL(rows: end - start))
-                .execute(arguments: StatementArguments(arguments))
+            var arguments = BoundValues(capacity: (end - start) * 3)
+            for row in claimed[start..<end] {
+                arguments.append(row.id)
+                arguments.append(row.attemptCount)
+                arguments.append(nowSeconds)
+            }
+            try db.cachedStatement(sql: Self.attemptsSQLs[end - start]).execute(arguments: arguments.arguments)
             guard db.changesCount == end - start else {
                 throw StoreError(.badData, "a claim stored \(db.changesCount) of \(end - start) attempt rows")
             }
@@ -157,6 +160,15 @@ struct ClaimRow: Sendable {
     var runAt: Double
     var host: String?
     var submitterUID: Int64?
+
+    /// The rows `statement` returns, read through a cursor: its row reads the statement's
+    /// columns in place, where `Row.fetchAll` copies each row into values first.
+    static func fetchAll(_ statement: Statement, arguments: StatementArguments) throws -> [ClaimRow] {
+        var rows: [ClaimRow] = []
+        let cursor = try Row.fetchCursor(statement, arguments: arguments)
+        while let row = try cursor.next() { rows.append(ClaimRow(row)) }
+        return rows
+    }
 
     init(_ row: Row) {
         id = row[0]

@@ -37,32 +37,37 @@ struct FinishStatements {
     private static func run(
         _ slice: ArraySlice<(attempt: AttemptRef, write: FinishWrite)>, in db: Database
     ) throws -> [Bool] {
-        var jobArguments: [(any DatabaseValueConvertible)?] = []
-        jobArguments.reserveCapacity(slice.count * 11)
+        var jobArguments = BoundValues(capacity: slice.count * 11)
         for (attempt, write) in slice {
-            jobArguments += [
-                attempt.jobID.rawValue, attempt.number, write.state.rawValue, write.resultJSON,
-                write.jobError?.code.rawValue, write.jobError?.message, write.jobError?.httpStatus,
-                write.finishedAt, write.now, write.runAt, write.interrupted ? 1 : 0,
-            ]
+            jobArguments.append(attempt.jobID.rawValue)
+            jobArguments.append(attempt.number)
+            jobArguments.append(write.state.rawValue)
+            jobArguments.append(write.resultJSON)
+            jobArguments.append(write.jobError?.code.rawValue)
+            jobArguments.append(write.jobError?.message)
+            jobArguments.append(write.jobError?.httpStatus)
+            jobArguments.append(write.finishedAt)
+            jobArguments.append(write.now)
+            jobArguments.append(write.runAt)
+            jobArguments.append(write.interrupted ? 1 : 0)
         }
-        let updateJobs = try db.cachedStatement(sql: jobsSQL(rows: slice.count))
+        let updateJobs = try db.cachedStatement(sql: jobsSQLs[slice.count])
         var changed = Set<Int64>(minimumCapacity: slice.count)
-        let returned = try Int64.fetchCursor(updateJobs, arguments: StatementArguments(jobArguments))
+        let returned = try Int64.fetchCursor(updateJobs, arguments: jobArguments.arguments)
         while let id = try returned.next() { changed.insert(id) }
         let recorded = slice.map { changed.contains($0.attempt.jobID.rawValue) }
         guard !changed.isEmpty else { return recorded }
 
-        var attemptArguments: [(any DatabaseValueConvertible)?] = []
-        attemptArguments.reserveCapacity(changed.count * 6)
+        var attemptArguments = BoundValues(capacity: changed.count * 6)
         for ((attempt, write), wasRecorded) in zip(slice, recorded) where wasRecorded {
-            attemptArguments += [
-                attempt.attemptID, write.now, write.outcome.rawValue, write.attemptError?.code.rawValue,
-                write.attemptError?.message, write.attemptError?.httpStatus,
-            ]
+            attemptArguments.append(attempt.attemptID)
+            attemptArguments.append(write.now)
+            attemptArguments.append(write.outcome.rawValue)
+            attemptArguments.append(write.attemptError?.code.rawValue)
+            attemptArguments.append(write.attemptError?.message)
+            attemptArguments.append(write.attemptError?.httpStatus)
         }
-        try db.cachedStatement(sql: attemptsSQL(rows: changed.count))
-            .execute(arguments: StatementArguments(attemptArguments))
+        try db.cachedStatement(sql: attemptsSQLs[changed.count]).execute(arguments: attemptArguments.arguments)
         return recorded
     }
 
@@ -71,6 +76,11 @@ struct FinishStatements {
         let row = "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")"
         return Array(repeating: row, count: rows).joined(separator: ", ")
     }
+
+    /// `jobsSQL` and `attemptsSQL` for 0 to `chunk` rows, made once: the statement cache's
+    /// keys, which would otherwise be built again for every statement.
+    static let jobsSQLs = (0...chunk).map { jobsSQL(rows: $0) }
+    static let attemptsSQLs = (0...chunk).map { attemptsSQL(rows: $0) }
 
     /// The jobs' update (arguments: per finish, the 11 columns of `f`).
     static func jobsSQL(rows: Int) -> String {

@@ -38,20 +38,27 @@ struct JobRowBatch {
         var start = rows.startIndex
         while start < rows.endIndex {
             let end = min(start + chunk, rows.endIndex)
-            var arguments: [(any DatabaseValueConvertible)?] = []
-            arguments.reserveCapacity((end - start) * 15)
+            var arguments = BoundValues(capacity: (end - start) * 15)
             for position in start..<end {
                 let (job, specJSON, host) = rows[position]
-                arguments += [
-                    job.spec.kind.rawValue, specJSON, JobState.queued.rawValue, job.priority,
-                    job.runAt.timeIntervalSince1970, now, now, job.maxAttempts, job.timeout,
-                    job.onInterrupt.rawValue, job.submitterUID.map { Int64($0) }, host, batch?.id,
-                    batch.map { $0.index + (position - rows.startIndex) },
-                    (job.spec.onDependencyFailure ?? .cancel).rawValue,
-                ]
+                arguments.append(job.spec.kind.rawValue)
+                arguments.append(specJSON)
+                arguments.append(JobState.queued.rawValue)
+                arguments.append(job.priority)
+                arguments.append(job.runAt.timeIntervalSince1970)
+                arguments.append(now)
+                arguments.append(now)
+                arguments.append(job.maxAttempts)
+                arguments.append(job.timeout)
+                arguments.append(job.onInterrupt.rawValue)
+                arguments.append(job.submitterUID.map { Int64($0) })
+                arguments.append(host)
+                arguments.append(batch?.id)
+                arguments.append(batch.map { $0.index + (position - rows.startIndex) })
+                arguments.append((job.spec.onDependencyFailure ?? .cancel).rawValue)
             }
             let count = end - start
-            try db.cachedStatement(sql: sql(rows: count)).execute(arguments: StatementArguments(arguments))
+            try db.cachedStatement(sql: sqls[count]).execute(arguments: arguments.arguments)
             guard db.changesCount == count else {
                 throw StoreError(.badData, "a multi-row insert stored \(db.changesCount) of \(count) jobs")
             }
@@ -61,6 +68,9 @@ struct JobRowBatch {
         }
         return ids
     }
+
+    /// `sql` for 0 to `chunk` rows, made once (the statement cache's keys).
+    static let sqls = (0...chunk).map { sql(rows: $0) }
 
     /// The insert of `rows` jobs (arguments: per job, the 15 bound columns).
     static func sql(rows: Int) -> String {
