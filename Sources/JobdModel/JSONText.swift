@@ -107,7 +107,7 @@ public enum JSONText {
         return true
     }
 
-    private static func append(_ text: String, to out: inout [UInt8]) {
+    static func append(_ text: String, to out: inout [UInt8]) {
         out.append(contentsOf: text.utf8)
     }
 

@@ -20,7 +20,9 @@ extension PostgresJobStore {
     public func insertBatch(_ batch: NewBatch, maxQueued: Int?, now: Date) async throws -> BatchInsertOutcome {
         let jobs = batch.jobs
         let encoder = JSONCoding.makeEncoder()
-        let specs = try jobs.map { String(decoding: try encoder.encode($0.spec), as: UTF8.self) }
+        let specs = try jobs.map {
+            try JSONText.encode($0.spec) ?? String(decoding: try encoder.encode($0.spec), as: UTF8.self)
+        }
         let (label, onComplete, submitter) = (batch.label, batch.onComplete, batch.submitterUID)
         let uid = submitter.map { Int64($0) }
         let logger = self.logger

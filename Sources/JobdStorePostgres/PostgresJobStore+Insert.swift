@@ -90,7 +90,9 @@ extension PostgresJobStore {
     public func insert(_ jobs: [NewJob], maxQueued: Int?, now: Date) async throws -> [InsertOutcome] {
         guard !jobs.isEmpty else { return [] }
         let encoder = JSONCoding.makeEncoder()
-        let specs = try jobs.map { String(decoding: try encoder.encode($0.spec), as: UTF8.self) }
+        let specs = try jobs.map {
+            try JSONText.encode($0.spec) ?? String(decoding: try encoder.encode($0.spec), as: UTF8.self)
+        }
         let logger = self.logger
         let recentSpecs = self.recentSpecs
         return try await transaction("cannot store the jobs", operations: jobs.count) { connection in

@@ -101,7 +101,8 @@ extension SQLiteJobStore {
         return try jobs.map { job in
             let host: String? =
                 if case .fetch(let fetch) = job.spec.payload { fetch.hostKey } else { nil }
-            return (job, String(decoding: try encoder.encode(job.spec), as: UTF8.self), host)
+            let text = try JSONText.encode(job.spec) ?? String(decoding: try encoder.encode(job.spec), as: UTF8.self)
+            return (job, text, host)
         }
     }
 
