@@ -62,14 +62,7 @@ extension JSONText {
             case .value(let value):
                 guard append(value, to: &out) else { return nil }
             case .headers(let headers):
-                out.append(UInt8(ascii: "{"))
-                for (position, name) in headers.keys.sorted().enumerated() {
-                    if position > 0 { out.append(UInt8(ascii: ",")) }
-                    appendString(name, to: &out)
-                    out.append(UInt8(ascii: ":"))
-                    appendString(headers[name] ?? "", to: &out)
-                }
-                out.append(UInt8(ascii: "}"))
+                appendStringMap(headers, to: &out)
             case .strings(let strings):
                 out.append(UInt8(ascii: "["))
                 for (position, text) in strings.enumerated() {

@@ -40,14 +40,9 @@ public enum JSONText {
             append("\(fetch.elapsedMs)", to: &out)
             append(#","final_url":"#, to: &out)
             appendString(fetch.finalURL, to: &out)
-            append(#","headers":{"#, to: &out)
-            for (index, name) in fetch.headers.keys.sorted().enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                appendString(name, to: &out)
-                out.append(UInt8(ascii: ":"))
-                appendString(fetch.headers[name] ?? "", to: &out)
-            }
-            append(#"},"kind":"fetch","size":"#, to: &out)
+            append(#","headers":"#, to: &out)
+            appendStringMap(fetch.headers, to: &out)
+            append(#","kind":"fetch","size":"#, to: &out)
             append("\(fetch.size)", to: &out)
             append(#","status":"#, to: &out)
             append("\(fetch.status)", to: &out)
@@ -109,6 +104,18 @@ public enum JSONText {
 
     static func append(_ text: String, to out: inout [UInt8]) {
         out.append(contentsOf: text.utf8)
+    }
+
+    /// Appends an object of strings, keys sorted (a fetch's headers).
+    static func appendStringMap(_ map: [String: String], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        for (index, name) in map.keys.sorted().enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            appendString(name, to: &out)
+            out.append(UInt8(ascii: ":"))
+            appendString(map[name] ?? "", to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
     }
 
     /// A JSON string literal, quotes included: for the other places that write JSON by
