@@ -7,7 +7,8 @@ import JobdStore
 ///
 /// The jobs of up to `chunk` finishes are updated by one `UPDATE … FROM` a table of bound
 /// values, fenced as one finish was (the job is `running` the attempt's number), and
-/// `RETURNING` names the jobs it changed; one more statement then ends their attempt rows.
+/// `RETURNING` names the jobs it changed (with the owning attempt's number); one more
+/// statement then ends their attempt rows.
 /// Per attempt this saves the statement overheads (binding through GRDB, the reset, the
 /// statement journal, the halt) that were a third of a finish (docs/benchmarks.md). The
 /// values are bound, never spliced into the SQL; a chunk's statement text depends only on
@@ -52,13 +53,17 @@ struct FinishStatements {
             jobArguments.append(write.interrupted ? 1 : 0)
         }
         let updateJobs = try db.cachedStatement(sql: jobsSQLs[slice.count])
-        var changed = Set<Int64>(minimumCapacity: slice.count)
-        let returned = try Int64.fetchCursor(updateJobs, arguments: jobArguments.arguments)
-        while let id = try returned.next() { changed.insert(id) }
-        let recorded = slice.map { changed.contains($0.attempt.jobID.rawValue) }
+        // The jobs changed, with the attempt number that owned each: a stale finish of the
+        // same job in the same round (another number) is not recorded.
+        var changed: [Int64: Int] = [:]
+        changed.reserveCapacity(slice.count)
+        let returned = try Row.fetchCursor(updateJobs, arguments: jobArguments.arguments)
+        while let row = try returned.next() { changed[row[0]] = row[1] }
+        let recorded = slice.map { changed[$0.attempt.jobID.rawValue] == $0.attempt.number }
         guard !changed.isEmpty else { return recorded }
 
-        var attemptArguments = BoundValues(capacity: changed.count * 6)
+        let recordedCount = recorded.count { $0 }
+        var attemptArguments = BoundValues(capacity: recordedCount * 6)
         for ((attempt, write), wasRecorded) in zip(slice, recorded) where wasRecorded {
             attemptArguments.append(attempt.attemptID)
             attemptArguments.append(write.now)
@@ -67,7 +72,7 @@ struct FinishStatements {
             attemptArguments.append(write.attemptError?.message)
             attemptArguments.append(write.attemptError?.httpStatus)
         }
-        try db.cachedStatement(sql: attemptsSQLs[changed.count]).execute(arguments: attemptArguments.arguments)
+        try db.cachedStatement(sql: attemptsSQLs[recordedCount]).execute(arguments: attemptArguments.arguments)
         return recorded
     }
 
@@ -92,7 +97,7 @@ struct FinishStatements {
             updated_at = f.updated_at, run_at = coalesce(f.run_at, jobs.run_at),
             interrupted_count = jobs.interrupted_count + f.interrupted
         FROM f WHERE jobs.id = f.id AND jobs.state = 'running' AND jobs.attempt_count = f.number
-        RETURNING jobs.id
+        RETURNING jobs.id, jobs.attempt_count
         """
     }
 
