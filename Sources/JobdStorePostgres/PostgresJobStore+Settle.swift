@@ -86,10 +86,12 @@ extension PostgresJobStore {
             finishes.count == 1 ? "cannot record the end of job \(finishes[0].jobID)" : "cannot record attempts"
         let raw = try await transaction(finishes.isEmpty ? "cannot claim jobs" : context, operations: 1) { connection in
             try await Self.pinPlans(on: connection, logger: logger)
-            var recordedIDs = Set<Int64>()
+            // By attempt id and number: a stale finish beside the owning one of the same
+            // job in one round is not taken for recorded.
+            var recordedAttempts = Set<RecordedAttempt>()
             var parentsEnded = false
             if !rows.isEmpty {
-                for try await (id, parentEnded) in try await connection.query(
+                for try await (attemptID, number, parentEnded) in try await connection.query(
                     """
                     WITH f AS (
                         SELECT job_id, number, attempt_id, state, outcome, NULLIF(result, '') AS result,
@@ -137,14 +139,16 @@ extension PostgresJobStore {
                             error_message, error_status
                         FROM done
                     )
-                    SELECT id, parent_ended FROM done
+                    SELECT attempt_id, number, parent_ended FROM done
                     """, logger: logger
-                ).decode((Int64, Bool).self) {
-                    recordedIDs.insert(id)
+                ).decode((Int64, Int, Bool).self) {
+                    recordedAttempts.insert(RecordedAttempt(id: attemptID, number: number))
                     parentsEnded = parentsEnded || parentEnded
                 }
             }
-            let recorded = finishes.map { recordedIDs.contains($0.jobID.rawValue) }
+            let recorded = finishes.map {
+                recordedAttempts.contains(RecordedAttempt(id: $0.attempt.attemptID, number: $0.attempt.number))
+            }
             // Between the finishes and the claim, and only when a job that others wait for
             // ended (no statement more for the rest): the children these ends release are
             // claimable in this same round, so a chain of jobs costs one round per link.
@@ -269,4 +273,10 @@ extension PostgresJobStore {
         }
         return claimed
     }
+}
+
+/// An attempt a settle recorded: its id and number, as the finish named them.
+private struct RecordedAttempt: Hashable {
+    var id: Int64
+    var number: Int
 }

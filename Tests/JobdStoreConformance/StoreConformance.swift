@@ -65,6 +65,9 @@ public enum StoreConformance {
             ConformanceCase(name: "a finish is fenced by attempt number: a stale end changes nothing", run: fencing),
             ConformanceCase(name: "a retry due now is claimed in the same settle round", run: settleRetry),
             ConformanceCase(
+                name: "a stale finish beside the owning one of the same job in one round: only the owner's is recorded",
+                run: staleBesideOwner),
+            ConformanceCase(
                 name: "cancel: queued at once, running names its attempt, terminal refused", run: cancelRace),
             ConformanceCase(name: "retry re-queues a finished job with a fresh budget", run: retryFinished),
             ConformanceCase(
@@ -153,6 +156,23 @@ public enum StoreConformance {
         #expect(outcome.claimed.map(\.id) == [id])
         #expect(outcome.claimed.first?.attemptNumber == 2)
         #expect(try await store.job(id)?.attempts?.map(\.outcome) == [.failed, .running])
+    }
+
+    static func staleBesideOwner(_ store: any JobStore) async throws {
+        let id = try #require(try await store.insert([delay()], now: t0).first).id
+        let claim = try #require(try await store.claim(limit: 1, now: t0).first)
+        var stale = claim.attempt
+        stale.number += 1
+        let outcome = try await store.settle(
+            SettleRequest(
+                finishes: [
+                    AttemptFinish(
+                        attempt: stale, end: .failed(JobError(.jobFailed, "stale"), result: nil, retryAt: nil)),
+                    AttemptFinish(attempt: claim.attempt, end: success),
+                ], claim: ClaimRequest(limit: 0, now: t0)))
+        #expect(outcome.recorded == [false, true])
+        #expect(try await store.job(id)?.state == .succeeded)
+        #expect(try await store.job(id)?.attempts?.map(\.outcome) == [.succeeded])
     }
 
     static func cancelRace(_ store: any JobStore) async throws {
