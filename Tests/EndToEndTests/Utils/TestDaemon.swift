@@ -102,8 +102,19 @@ func runToEnd(_ process: Process, timeout: Duration) async throws -> Int32 {
         let first = try await group.next() ?? nil
         group.cancelAll()
         guard let first else {
-            kill(process.processIdentifier, SIGKILL)
-            Issue.record("\(process.executableURL?.lastPathComponent ?? "process") did not exit within \(timeout)")
+            // What the process was doing, for the next reader of a CI log: still running
+            // (its state and the kernel function it waits in), or already a zombie or gone
+            // (then the exit was missed, not late). A CI run once saw a `jobd
+            // --check-config`, which takes 20 ms, not exit within 30 s.
+            let pid = process.processIdentifier
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? "gone"
+            let wchan = (try? String(contentsOfFile: "/proc/\(pid)/wchan", encoding: .utf8)) ?? "?"
+            kill(pid, SIGKILL)
+            Issue.record(
+                """
+                \(process.executableURL?.lastPathComponent ?? "process") did not exit within \(timeout) \
+                (pid \(pid), /proc stat: \(stat.prefix(120)), wchan: \(wchan))
+                """)
             throw CancellationError()
         }
         return first
