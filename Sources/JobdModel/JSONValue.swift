@@ -25,7 +25,14 @@ public enum JSONValue: Codable, Hashable, Sendable, ExpressibleByStringLiteral,
         } else if let value = try? container.decode(Int64.self) {
             self = .int(value)
         } else if let value = try? container.decode(Double.self) {
-            self = .double(value)
+            // A number that reads as a whole Double within Int64 is an int, as "2.0" already
+            // is: the encoder writes such a Double without a fraction, so as a double it
+            // would come back an int (the fuzzer found 6666666666666676666.6 doing so).
+            if value.rounded() == value, let whole = Int64(exactly: value) {
+                self = .int(whole)
+            } else {
+                self = .double(value)
+            }
         } else if let value = try? container.decode(String.self) {
             self = .string(value)
         } else if let value = try? container.decode([JSONValue].self) {
