@@ -107,26 +107,6 @@ import Testing
         }
     }
 
-    @Test("a stale finish and the owning one of the same job in one round: only the owner's is recorded")
-    func staleBesideOwner() async throws {
-        try await withTemporaryStore { store in
-            let claim = try await store.insertAndClaim(.delay(), now: t0)
-            var stale = claim.attempt
-            stale.number += 1
-            let outcome = try await store.settle(
-                SettleRequest(
-                    finishes: [
-                        AttemptFinish(
-                            attempt: stale, end: .failed(JobError(.jobFailed, "stale"), result: nil, retryAt: nil)),
-                        AttemptFinish(attempt: claim.attempt, end: .succeeded(.delay(DelayResult(value: 7)))),
-                    ], claim: ClaimRequest(limit: 0, now: t0)))
-            #expect(outcome.recorded == [false, true])
-            let job = try await store.requireJob(claim.id)
-            #expect(job.state == .succeeded)
-            #expect(job.attempts?.map(\.outcome) == [.succeeded])
-        }
-    }
-
     @Test("a short claim reports the earliest future run_at from the same transaction")
     func nextRunAt() async throws {
         try await withTemporaryStore { store in
