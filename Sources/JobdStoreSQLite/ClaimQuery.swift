@@ -125,7 +125,7 @@ struct ClaimQuery: Sendable {
                 arguments.append(row.attemptCount)
                 arguments.append(nowSeconds)
             }
-            try db.cachedStatement(sql: Self.attemptsSQLs[end - start]).execute(arguments: arguments.arguments)
+            try db.cachedStatement(sql: Self.attemptsSQLs[end - start]).run(bound: arguments)
             guard db.changesCount == end - start else {
                 throw StoreError(.badData, "a claim stored \(db.changesCount) of \(end - start) attempt rows")
             }

@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 import JobdModel
 import JobdStore
 
@@ -57,8 +58,9 @@ struct FinishStatements {
         // same job in the same round (another number) is not recorded.
         var changed: [Int64: Int] = [:]
         changed.reserveCapacity(slice.count)
-        let returned = try Row.fetchCursor(updateJobs, arguments: jobArguments.arguments)
-        while let row = try returned.next() { changed[row[0]] = row[1] }
+        try updateJobs.run(bound: jobArguments) { row in
+            changed[sqlite3_column_int64(row, 0)] = Int(sqlite3_column_int64(row, 1))
+        }
         let recorded = slice.map { changed[$0.attempt.jobID.rawValue] == $0.attempt.number }
         guard !changed.isEmpty else { return recorded }
 
@@ -72,7 +74,7 @@ struct FinishStatements {
             attemptArguments.append(write.attemptError?.message)
             attemptArguments.append(write.attemptError?.httpStatus)
         }
-        try db.cachedStatement(sql: attemptsSQLs[recordedCount]).execute(arguments: attemptArguments.arguments)
+        try db.cachedStatement(sql: attemptsSQLs[recordedCount]).run(bound: attemptArguments)
         return recorded
     }
 

@@ -58,7 +58,7 @@ struct JobRowBatch {
                 arguments.append((job.spec.onDependencyFailure ?? .cancel).rawValue)
             }
             let count = end - start
-            try db.cachedStatement(sql: sqls[count]).execute(arguments: arguments.arguments)
+            try db.cachedStatement(sql: sqls[count]).run(bound: arguments)
             guard db.changesCount == count else {
                 throw StoreError(.badData, "a multi-row insert stored \(db.changesCount) of \(count) jobs")
             }
