@@ -15,16 +15,24 @@ extension JobSpec {
     /// The fields a spec of `kind` may have: the common ones and the kind's own.
     public static func fields(of kind: JobKind) -> Set<String> {
         switch kind {
-        case .fetch: commonFields.union(["url", "headers", "max_body_bytes"])
-        case .delay: commonFields.union(["seconds", "value", "fail"])
+        case .fetch: fetchFields
+        case .delay: delayFields
         }
     }
+
+    /// `fields(of:)`, made once: the set was built again for every job of a submit (a
+    /// tenth of a 1,000-job request's decoding).
+    private static let fetchFields = commonFields.union(["url", "headers", "max_body_bytes"])
+    private static let delayFields = commonFields.union(["seconds", "value", "fail"])
 
     /// Throws for the first unknown field of the object `decoder` reads (by name order).
     static func refuseUnknownFields(_ decoder: any Decoder, kind: JobKind) throws {
         let container = try decoder.container(keyedBy: FieldName.self)
         let known = fields(of: kind)
-        for key in container.allKeys.sorted(by: { $0.stringValue < $1.stringValue })
+        let keys = container.allKeys
+        // The usual spec has no unknown field: the sort is for the one that has.
+        guard keys.contains(where: { !known.contains($0.stringValue) }) else { return }
+        for key in keys.sorted(by: { $0.stringValue < $1.stringValue })
         where !known.contains(key.stringValue) {
             // An empty name is named by its JSON spelling: a field must name something.
             let key = key.stringValue.isEmpty ? FieldName(stringValue: "\"\"") : key
