@@ -156,7 +156,11 @@ extension SubmitJobsRequest {
         }
         let request: SubmitJobsRequest
         do {
-            request = try JSONCoding.makeDecoder(strict: true).decode(SubmitJobsRequest.self, from: body)
+            // The usual body is read in one pass; the decoder reads the rest, and says
+            // what is wrong with a bad one.
+            request =
+                try SubmitFastPath.parse(body)
+                ?? JSONCoding.makeDecoder(strict: true).decode(SubmitJobsRequest.self, from: body)
         } catch let error as DecodingError {
             throw APIError(decoding: error)
         } catch {

@@ -30,6 +30,21 @@ enum RequestFuzzChecks {
         "invalid_json", "unknown_kind", "invalid_spec", "invalid_url", "batch_too_large",
     ]
 
+    /// `SubmitFastPath` reads a body only as the strict decoder does: what it accepts, the
+    /// decoder accepts and decodes to the same request.
+    static func checkFastPath(_ data: Data) throws(Violation) {
+        guard String(validating: data, as: UTF8.self) != nil, let fast = SubmitFastPath.parse(data) else { return }
+        let decoded: SubmitJobsRequest
+        do {
+            decoded = try JSONCoding.makeDecoder(strict: true).decode(SubmitJobsRequest.self, from: data)
+        } catch {
+            throw Violation("the fast path read a body the decoder refuses (\(error)): \(fast)")
+        }
+        guard decoded == fast else {
+            throw Violation("the fast path read \(fast), the decoder \(decoded)")
+        }
+    }
+
     /// The codes `NDJSON.parseSpecs` may refuse a line with.
     static let lineCodes: Set<String> = ["invalid_json", "unknown_kind", "invalid_spec", "invalid_url"]
 
@@ -44,6 +59,7 @@ enum RequestFuzzChecks {
     /// - Throws: `Violation` when an invariant does not hold.
     @discardableResult
     static func checkSubmitBody(_ data: Data) throws(Violation) -> Outcome {
+        try checkFastPath(data)
         let request: SubmitJobsRequest
         do throws(APIError) {
             request = try SubmitJobsRequest.decode(data, maxBatch: maxBatch)
