@@ -24,6 +24,18 @@ public enum SubmitFastPath {
             return request
         }
     }
+
+    /// The spec `JSONCoding.makeDecoder()` would decode from `text`, or nil when this path
+    /// does not read it: the engines' claims read stored specs this way. What the strict
+    /// reading accepts has only known fields, which the lenient decoder reads the same.
+    public static func spec(_ text: String) -> JobSpec? {
+        var text = text
+        return text.withUTF8 { bytes in
+            var reader = Reader(bytes: bytes)
+            guard let spec = reader.spec(), reader.atEnd() else { return nil }
+            return spec
+        }
+    }
 }
 
 private struct Reader {

@@ -256,7 +256,7 @@ extension PostgresJobStore {
         claimed.reserveCapacity(picked.count)
         for (id, attemptID, specText, count, interrupted, maxAttempts, timeout, priority, runAt, host, uid) in picked {
             let spec: JobSpec
-            if let known = kept[id] {
+            if let known = kept[id] ?? SubmitFastPath.spec(specText) {
                 spec = known
             } else {
                 do {

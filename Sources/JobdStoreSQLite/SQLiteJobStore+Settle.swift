@@ -60,7 +60,7 @@ extension SQLiteJobStore {
         let kept = raw.rows.isEmpty ? [:] : recentSpecs.take(raw.rows.map(\.row.id))
         let claimed = try raw.rows.map { row, attemptID in
             let spec: JobSpec
-            if let known = kept[row.id] {
+            if let known = kept[row.id] ?? SubmitFastPath.spec(row.spec) {
                 spec = known
             } else {
                 do {

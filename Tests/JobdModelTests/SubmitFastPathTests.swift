@@ -78,6 +78,21 @@ import Testing
         #expect(fast == decoded)
     }
 
+    @Test("a stored spec it reads decodes the same through the lenient decoder", arguments: read)
+    func storedSpec(_ body: String) throws {
+        guard case .single(let spec)? = SubmitFastPath.parse(Data(body.utf8)) else { return }
+        // As stored: the encoder's text (which reads back as the spec), and with
+        // PostgreSQL's jsonb spacing (crudely: inside strings too, so it is compared with
+        // the decoder only).
+        let stored = String(decoding: try JSONCoding.makeEncoder().encode(spec), as: UTF8.self)
+        #expect(SubmitFastPath.spec(stored) == spec)
+        let spaced = stored.replacingOccurrences(of: ",", with: ", ").replacingOccurrences(of: ":", with: ": ")
+        for text in [stored, spaced] {
+            let fast = try #require(SubmitFastPath.spec(text), "\(text)")
+            #expect(fast == (try JSONCoding.makeDecoder().decode(JobSpec.self, from: Data(text.utf8))))
+        }
+    }
+
     @Test("a body it leaves is the decoder's", arguments: left)
     func leftToDecoder(_ body: String) {
         #expect(SubmitFastPath.parse(Data(body.utf8)) == nil)
