@@ -136,9 +136,16 @@ private struct Reader {
 
     /// A finite number.
     mutating func double() -> Double? {
-        guard let (text, _) = numberText(), let value = Double(text), value.isFinite else { return nil }
-        // A negative zero is left to the decoder (it may read "-0" as the integer 0).
-        return value == 0 && value.sign == .minus ? nil : value
+        guard let (text, _) = numberText(), let value = Double(text), value.isFinite, !value.isSubnormal else {
+            return nil
+        }
+        if value == 0 {
+            // A negative zero is left to the decoder (it may read "-0" as the integer 0),
+            // and so is a number that underflows to zero (`1e-400`), which it refuses.
+            let mantissa = text.prefix { $0 != "e" && $0 != "E" }
+            guard value.sign == .plus, !mantissa.contains(where: { ("1"..."9").contains($0) }) else { return nil }
+        }
+        return value
     }
 
     /// A plain integer (no fraction, no exponent) within `Int`.

@@ -29,6 +29,9 @@ import Testing
         #"{"jobs":[{"kind":"delay","seconds":1},{"kind":"fetch","url":"http://x/"}]}"#,
         #"{"jobs":[]}"#,
         #" {"jobs" : [ {"kind":"delay","seconds":0} ] } "#,
+        #"{"kind":"delay","seconds":0.000e-5,"timeout":0.0}"#,
+        #"{"kind":"delay","seconds":0.30000000000000004441,"timeout":123456789012345678901234567890}"#,
+        #"{"kind":"delay","seconds":0,"priority":-9223372036854775808,"max_attempts":9223372036854775807}"#,
         // Read, then refused by validation, as the decoder's reading would be.
         #"{"kind":"delay","seconds":-1}"#,
         #"{"kind":"fetch","url":"not a url"}"#,
@@ -47,6 +50,9 @@ import Testing
         #"{"kind":"delay","seconds":1.}"#,
         #"{"kind":"delay","seconds":-0}"#,
         #"{"kind":"delay","seconds":1e999}"#,
+        #"{"kind":"delay","seconds":1e-400}"#,  // underflows to 0: the decoder refuses it
+        #"{"kind":"delay","seconds":5e-324}"#,  // subnormal
+        #"{"kind":"delay","seconds":-0.0}"#,
         #"{"kind":"delay","seconds":0,"value":1.5}"#,
         #"{"kind":"delay","seconds":0,"value":[1]}"#,
         #"{"kind":"delay","seconds":0,"value":{"a":1}}"#,
