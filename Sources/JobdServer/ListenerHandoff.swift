@@ -50,16 +50,25 @@ public final class ListenerHandoff: Service, Sendable {
     public func run() async throws {
         try await gracefulShutdown()
         let start = ContinuousClock.now
-        let listener = state.withLock { state in
-            state.isStopped = true
-            return state.listener
-        }
+        let listener = state.withLock { $0.listener }
+        let stop: @Sendable () -> Void = { self.state.withLock { $0.isStopped = true } }
         // Not a close: children NIO accepted but had not yet handed to the accept loop would
         // be dropped with the listener. Reads stop instead: autoRead off takes the listener
-        // out of epoll's readable set at once, and `AcceptGate` drops any later read. The
-        // option is set on the listener's event loop, after the read cycle under way, which
-        // has registered every connection it accepted: the set is complete.
-        _ = try? await listener?.setOption(ChannelOptions.autoRead, value: false).get()
+        // out of epoll's readable set at once, and `AcceptGate` drops any later read. Both
+        // happen in one task on the listener's event loop, after the read cycle under way
+        // (which has registered every connection it accepted: the set is complete) and
+        // before any other: once `isAccepting` is false, no connection is accepted. (Setting
+        // the flag first, from this task, left a window in which a connection that came
+        // after it was still accepted, and then closed unanswered by the quiesce, instead of
+        // waiting in the backlog for the next jobd; a CI run of InheritedSocketTests saw it.)
+        if let listener {
+            _ = try? await listener.eventLoop.flatSubmit {
+                stop()
+                return listener.setOption(ChannelOptions.autoRead, value: false)
+            }.get()
+        } else {
+            stop()
+        }
         let (connections, busy) = state.withLock { state in
             (state.connections.count, state.connections.values.filter(\.awaitingRequest).count + state.writesInFlight)
         }
