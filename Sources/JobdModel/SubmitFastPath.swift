@@ -213,9 +213,9 @@ private struct Reader {
     }
 }
 
-/// The fields of one spec as read, each at most once.
+/// The fields of one spec as read, each at most once: a field read already is non-nil
+/// (an optional one read as `null` is `.some(nil)`), so a repeat is told without a set.
 private struct SpecFields {
-    var seen: Set<String> = []
     var kind: JobKind?
     var url: String?
     var maxBodyBytes: Int??
@@ -234,19 +234,18 @@ private struct SpecFields {
 
     /// Reads the value of field `name`; false for a field or value this path does not take.
     mutating func read(_ name: String, from reader: inout Reader) -> Bool {
-        guard seen.insert(name).inserted else { return false }
         switch name {
         case "kind":
-            guard let text = reader.plainString(), let kind = JobKind(rawValue: text) else { return false }
+            guard kind == nil, let text = reader.plainString(), let kind = JobKind(rawValue: text) else { return false }
             self.kind = kind
         case "url":
-            guard let text = reader.plainString() else { return false }
+            guard url == nil, let text = reader.plainString() else { return false }
             url = text
         case "seconds":
-            guard let number = reader.double() else { return false }
+            guard seconds == nil, let number = reader.double() else { return false }
             seconds = number
         case "value":
-            guard let read = reader.value() else { return false }
+            guard value == nil, let read = reader.value() else { return false }
             value = .some(read)
         case "fail": return Self.optional(&fail, reader: &reader) { $0.plainString() }
         case "max_body_bytes": return Self.optional(&maxBodyBytes, reader: &reader) { $0.integer() }
@@ -277,8 +276,10 @@ private struct SpecFields {
         return true
     }
 
-    /// An optional field: `null` is nil, as `decodeIfPresent` reads it.
+    /// An optional field: `null` is nil, as `decodeIfPresent` reads it; false when the
+    /// field was read already.
     private static func optional<T>(_ field: inout T??, reader: inout Reader, _ read: (inout Reader) -> T?) -> Bool {
+        guard field == nil else { return false }
         if reader.null() {
             field = .some(nil)
             return true

@@ -45,6 +45,8 @@ import Testing
         #"{"kind":"fetch","url":"http://x/","value":null}"#,
         #"{"kind":"delay","seconds":0,"timout":3}"#,  // unknown field
         #"{"kind":"delay","seconds":0,"seconds":1}"#,  // repeated field
+        #"{"kind":"delay","seconds":0,"fail":null,"fail":"x"}"#,  // repeated, the first null
+        #"{"kind":"delay","kind":"delay","seconds":0}"#,
         #"{"kind":"delay","seconds":"1"}"#,
         #"{"kind":"delay","seconds":01}"#,
         #"{"kind":"delay","seconds":1.}"#,
