@@ -1,7 +1,8 @@
 import Synchronization
 
-/// The order of fair-share claims (`FairShare.perUID`), shared by the engines: which
-/// candidate goes first, and the uid the rotation starts after.
+/// The order of fair-share claims (`FairShare.perUID`) on PostgreSQL: which candidate goes
+/// first, and the uid the rotation starts after. (SQLite, with one writer, ranks each job
+/// as it is queued instead: `FairRanks` in JobdStoreSQLite.)
 ///
 /// Each submitter is a *group*: its uid, or `FairShareRotation.noUID` for jobs stored
 /// without one. A claim finds the groups with queued jobs, takes up to a quota of due

@@ -14,7 +14,8 @@ import JobdModel
 /// - Claims take due queued jobs highest `priority` first, then earliest `run_at`, then id,
 ///   and give each a new attempt whose number is one more than the job's previous one.
 ///   Under `FairShare.perUID` the submitting uids take turns among jobs of equal priority
-///   (`FairShareRotation` says in which order).
+///   (on PostgreSQL `FairShareRotation` says in which order; SQLite keeps ranks, its
+///   `FairRanks`; which uid a round starts with is the engine's).
 /// - An idempotency key is unique among stored jobs, by the database's own constraint; a
 ///   key given with a window (`JobSpec.keyWindow`) is given up by its job once the window
 ///   has passed since that job's submit, and the next insert with the key takes it.

@@ -9,10 +9,10 @@ struct ClaimQuery: Sendable {
     var excludingKinds: Set<JobKind>
     var excludingHosts: Set<String>
     var now: Date
-    /// Queue order, or the submitters in turn (`FairShareClaim` chooses the jobs).
+    /// Queue order, or the submitters in turn (by their ranks, `FairRanks`).
     var fairShare: FairShare = .off
-    /// The store's fair-share rotation.
-    var rotation: FairShareRotation
+    /// The store's fair-share ranks.
+    var ranks: FairRanks
 
     /// Claims the first `limit` due jobs in claim order (arguments: now, now, limit).
     static let claimSQL = """
@@ -21,7 +21,7 @@ struct ClaimQuery: Sendable {
             SELECT id FROM jobs INDEXED BY jobs_queue WHERE state = 'queued' AND run_at <= ?
             ORDER BY priority DESC, run_at, id LIMIT ?)
         RETURNING id, spec, attempt_count, interrupted_count, max_attempts, timeout, priority, run_at, host,
-            submitter_uid
+            submitter_uid, fair_rank
         """
 
     /// `claimSQL` skipping kinds and hosts at their limits (arguments: now, now, kinds as
@@ -34,15 +34,30 @@ struct ClaimQuery: Sendable {
                 AND (host IS NULL OR host NOT IN (SELECT value FROM json_each(?)))
             ORDER BY priority DESC, run_at, id LIMIT ?)
         RETURNING id, spec, attempt_count, interrupted_count, max_attempts, timeout, priority, run_at, host,
-            submitter_uid
+            submitter_uid, fair_rank
         """
 
-    /// Claims the jobs a fair-share claim chose (arguments: now, the ids as a JSON array).
-    static let claimChosenSQL = """
+    /// Claims the first `limit` ranked due jobs in fair order (arguments: now, now, limit):
+    /// `claimSQL` along `jobs_fair`.
+    static let claimFairSQL = """
         UPDATE jobs SET state = 'running', attempt_count = attempt_count + 1, updated_at = ?
-        WHERE id IN (SELECT value FROM json_each(?)) AND state = 'queued'
+        WHERE id IN (
+            SELECT id FROM jobs INDEXED BY jobs_fair WHERE state = 'queued' AND fair_rank IS NOT NULL AND run_at <= ?
+            ORDER BY priority DESC, fair_rank, id LIMIT ?)
         RETURNING id, spec, attempt_count, interrupted_count, max_attempts, timeout, priority, run_at, host,
-            submitter_uid
+            submitter_uid, fair_rank
+        """
+
+    /// `claimExcludingSQL` along `jobs_fair` (arguments as there).
+    static let claimFairExcludingSQL = """
+        UPDATE jobs SET state = 'running', attempt_count = attempt_count + 1, updated_at = ?
+        WHERE id IN (
+            SELECT id FROM jobs INDEXED BY jobs_fair WHERE state = 'queued' AND fair_rank IS NOT NULL AND run_at <= ?
+                AND kind NOT IN (SELECT value FROM json_each(?))
+                AND (host IS NULL OR host NOT IN (SELECT value FROM json_each(?)))
+            ORDER BY priority DESC, fair_rank, id LIMIT ?)
+        RETURNING id, spec, attempt_count, interrupted_count, max_attempts, timeout, priority, run_at, host,
+            submitter_uid, fair_rank
         """
 
     /// Attempt rows per insert statement: 3 bound values each.
@@ -75,26 +90,18 @@ struct ClaimQuery: Sendable {
             // INDEXED BY: left to itself SQLite picks jobs_state plus a sort, a scan of the
             // whole queue per claim (62 ms at 100,000 queued, against 0.02 ms this way;
             // docs/benchmarks.md). jobs_queue is in claim order: the LIMIT stops the walk.
-            if fairShare == .perUID {
-                let chosen = try FairShareClaim(
-                    limit: limit, excludingKinds: excludingKinds, excludingHosts: excludingHosts, now: nowSeconds,
-                    rotation: rotation
-                ).choose(in: db)
-                if !chosen.isEmpty {
-                    let claim = try db.cachedStatement(sql: Self.claimChosenSQL)
-                    claimed = try ClaimRow.fetchAll(
-                        claim, arguments: [nowSeconds, "[" + chosen.map(String.init).joined(separator: ",") + "]"])
-                    // RETURNING keeps no order: the rotation's order is restored here.
-                    let position = Dictionary(uniqueKeysWithValues: chosen.enumerated().map { ($1, $0) })
-                    claimed.sort { position[$0.id, default: 0] < position[$1.id, default: 0] }
-                }
-            } else if !excludingKinds.isEmpty || !excludingHosts.isEmpty {
-                let claim = try db.cachedStatement(sql: Self.claimExcludingSQL)
+            let fair = fairShare == .perUID
+            if fair {
+                try ranks.load(in: db)
+                try ranks.promote(now: nowSeconds, limit: max(limit, FairRanks.promotionBatch), in: db)
+            }
+            if !excludingKinds.isEmpty || !excludingHosts.isEmpty {
+                let claim = try db.cachedStatement(sql: fair ? Self.claimFairExcludingSQL : Self.claimExcludingSQL)
                 let kinds = SQLiteJobStore.jsonArray(excludingKinds.map(\.rawValue))
                 let hosts = SQLiteJobStore.jsonArray(Array(excludingHosts))
                 claimed = try ClaimRow.fetchAll(claim, arguments: [nowSeconds, nowSeconds, kinds, hosts, limit])
             } else {
-                let claim = try db.cachedStatement(sql: Self.claimSQL)
+                let claim = try db.cachedStatement(sql: fair ? Self.claimFairSQL : Self.claimSQL)
                 claimed = try ClaimRow.fetchAll(claim, arguments: [nowSeconds, nowSeconds, limit])
             }
         }
@@ -106,7 +113,11 @@ struct ClaimQuery: Sendable {
                 arguments: [nowSeconds])
         }
         guard !claimed.isEmpty else { return ([], nextRunAt) }
-        if fairShare == .off {
+        // RETURNING keeps no order: the claim's order is restored here.
+        if fairShare == .perUID {
+            claimed.sort { ($0.priority, -($0.fairRank ?? 0), -$0.id) > ($1.priority, -($1.fairRank ?? 0), -$1.id) }
+            if let last = claimed.compactMap(\.fairRank).max() { ranks.claimed(upTo: last) }
+        } else {
             claimed.sort { ($0.priority, -$0.runAt, -$0.id) > ($1.priority, -$1.runAt, -$1.id) }
         }
         // The attempt rows, by multi-row inserts of bound values. The attempt's row id is
@@ -160,6 +171,7 @@ struct ClaimRow: Sendable {
     var runAt: Double
     var host: String?
     var submitterUID: Int64?
+    var fairRank: Int64?
 
     /// The rows `statement` returns, read through a cursor: its row reads the statement's
     /// columns in place, where `Row.fetchAll` copies each row into values first.
@@ -181,5 +193,6 @@ struct ClaimRow: Sendable {
         runAt = row[7]
         host = row[8]
         submitterUID = row[9]
+        fairRank = row[10]
     }
 }

@@ -97,7 +97,7 @@ struct FinishStatements {
         UPDATE jobs SET state = f.state, result = f.result, error_code = f.error_code,
             error_message = f.error_message, error_http_status = f.error_http_status, finished_at = f.finished_at,
             updated_at = f.updated_at, run_at = coalesce(f.run_at, jobs.run_at),
-            interrupted_count = jobs.interrupted_count + f.interrupted
+            interrupted_count = jobs.interrupted_count + f.interrupted, fair_rank = NULL
         FROM f WHERE jobs.id = f.id AND jobs.state = 'running' AND jobs.attempt_count = f.number
         RETURNING jobs.id, jobs.attempt_count
         """

@@ -17,7 +17,7 @@ import JobdStore
 /// `jobs` while the statement runs (no trigger does): the chunk's ids are the
 /// `rows` ids that end at `lastInsertedRowID`.
 struct JobRowBatch {
-    /// Jobs per statement: 15 bound values each.
+    /// Jobs per statement: 16 bound values each.
     static let chunk = 32
 
     /// Whether `job` may go in a multi-row insert.
@@ -26,36 +26,41 @@ struct JobRowBatch {
     }
 
     /// Inserts `rows` (plain jobs, with their spec JSON and host) in the caller's
-    /// transaction, `queued`; with `batch`, the first row is at `batch.index` of it.
+    /// transaction, `queued`; with `batch`, the first row is at `batch.index` of it. With
+    /// `ranks` (fair share is on), each job due by `now` takes its rank (`FairRanks`);
+    /// without, none does (the next fair claim ranks them).
     ///
     /// - Returns: The new ids, in order.
     static func insert(
         _ rows: ArraySlice<(NewJob, String, String?)>, now: Double, batch: (id: Int64, index: Int)? = nil,
-        in db: Database
+        ranks: FairRanks? = nil, in db: Database
     ) throws -> [JobID] {
         var ids: [JobID] = []
         ids.reserveCapacity(rows.count)
         var start = rows.startIndex
         while start < rows.endIndex {
             let end = min(start + chunk, rows.endIndex)
-            var arguments = BoundValues(capacity: (end - start) * 15)
+            var arguments = BoundValues(capacity: (end - start) * 16)
             for position in start..<end {
                 let (job, specJSON, host) = rows[position]
+                let runAt = job.runAt.timeIntervalSince1970
+                let uid = job.submitterUID.map { Int64($0) }
                 arguments.append(job.spec.kind.rawValue)
                 arguments.append(specJSON)
                 arguments.append(JobState.queued.rawValue)
                 arguments.append(job.priority)
-                arguments.append(job.runAt.timeIntervalSince1970)
+                arguments.append(runAt)
                 arguments.append(now)
                 arguments.append(now)
                 arguments.append(job.maxAttempts)
                 arguments.append(job.timeout)
                 arguments.append(job.onInterrupt.rawValue)
-                arguments.append(job.submitterUID.map { Int64($0) })
+                arguments.append(uid)
                 arguments.append(host)
                 arguments.append(batch?.id)
                 arguments.append(batch.map { $0.index + (position - rows.startIndex) })
                 arguments.append((job.spec.onDependencyFailure ?? .cancel).rawValue)
+                arguments.append(runAt <= now ? ranks?.next(uid: uid) : nil)
             }
             let count = end - start
             try db.cachedStatement(sql: sqls[count]).run(bound: arguments)
@@ -72,12 +77,12 @@ struct JobRowBatch {
     /// `sql` for 0 to `chunk` rows, made once (the statement cache's keys).
     static let sqls = (0...chunk).map { sql(rows: $0) }
 
-    /// The insert of `rows` jobs (arguments: per job, the 15 bound columns).
+    /// The insert of `rows` jobs (arguments: per job, the 16 bound columns).
     static func sql(rows: Int) -> String {
-        let row = "(" + Array(repeating: "?", count: 15).joined(separator: ", ") + ")"
+        let row = "(" + Array(repeating: "?", count: 16).joined(separator: ", ") + ")"
         return """
             INSERT INTO jobs (kind, spec, state, priority, run_at, created_at, updated_at, max_attempts, timeout,
-                on_interrupt, submitter_uid, host, batch_id, batch_index, on_dependency_failure)
+                on_interrupt, submitter_uid, host, batch_id, batch_index, on_dependency_failure, fair_rank)
             VALUES \(Array(repeating: row, count: rows).joined(separator: ", "))
             """
     }

@@ -48,7 +48,9 @@ extension SQLiteJobStore {
                 while plainEnd < rows.count && JobRowBatch.isPlain(rows[plainEnd].0) { plainEnd += 1 }
                 if plainEnd > index {
                     jobIDs += try JobRowBatch.insert(
-                        rows[index..<plainEnd], now: nowSeconds, batch: (batchID, index), in: db)
+                        rows[index..<plainEnd], now: nowSeconds, batch: (batchID, index),
+                        ranks: try self.insertRanks(in: db),
+                        in: db)
                     index = plainEnd
                     continue
                 }

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import JobdModel
 import JobdStore
+import Synchronization
 
 extension SQLiteJobStore {
     /// Stores new jobs, all in one transaction, and returns after the commit.
@@ -53,7 +54,8 @@ extension SQLiteJobStore {
                 var plainEnd = position
                 while plainEnd < rows.count && JobRowBatch.isPlain(rows[plainEnd].0) { plainEnd += 1 }
                 if plainEnd > position {
-                    let ids = try JobRowBatch.insert(rows[position..<plainEnd], now: nowSeconds, in: db)
+                    let ids = try JobRowBatch.insert(
+                        rows[position..<plainEnd], now: nowSeconds, ranks: try self.insertRanks(in: db), in: db)
                     outcomes += ids.map { InsertOutcome(id: $0, created: true) }
                     created += ids.count
                     position = plainEnd
@@ -104,6 +106,14 @@ extension SQLiteJobStore {
             let text = try JSONText.encode(job.spec) ?? String(decoding: try encoder.encode(job.spec), as: UTF8.self)
             return (job, text, host)
         }
+    }
+
+    /// The fair-share ranks new due jobs take (`FairRanks`), loaded; nil while the store
+    /// has no fair-share index (then the next fair claim ranks them). Inside a write.
+    func insertRanks(in db: Database) throws -> FairRanks? {
+        guard queueIndexes.withLock({ $0.fair }) else { return nil }
+        try fairRanks.load(in: db)
+        return fairRanks
     }
 
     /// How many jobs are queued, counting no further than `cap + 1`: the answer is only

@@ -86,6 +86,7 @@ extension SQLiteJobStore {
             try migrateParentEndedTrigger(db)
             try migrateBatchTriggers(db)
         }
+        migrator.registerMigration("v9", migrate: migrateFairRanks)
         return migrator
     }
 }

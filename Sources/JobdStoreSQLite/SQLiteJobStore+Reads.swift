@@ -182,21 +182,18 @@ extension SQLiteJobStore {
         }
     }
 
-    /// SQLite's plan for a fair-share claim's reads (`FairShareClaim`): the loose scan of
-    /// the submitter groups and a group's candidates, both forms; for the same test.
+    /// SQLite's plan for a fair-share claim's statements: the ranking of due jobs without
+    /// a rank (`FairRanks.promote`) and the claim's walk of `jobs_fair`, both forms; for the
+    /// same test.
     ///
     /// - Throws: `StoreError`.
     public func fairShareClaimPlan() async throws -> [String] {
         try await read("cannot explain the fair-share claim") { db in
             var details: [String] = []
             for (sql, arguments) in [
-                (FairShareClaim.groupsSQL, [] as StatementArguments),
-                (FairShareClaim.candidatesSQL(groups: 2, excluding: false), [0, 10, 1, 0, 2, 0] as StatementArguments),
-                (
-                    FairShareClaim.candidatesSQL(groups: 2, excluding: true),
-                    [0, 10, "[]", "[]", 1, 0, 2, 0] as StatementArguments
-                ),
-                (ClaimQuery.claimChosenSQL, [0, "[1,2]"] as StatementArguments),
+                (FairRanks.promoteSQL, [0, 10] as StatementArguments),
+                (ClaimQuery.claimFairSQL, [0, 0, 10] as StatementArguments),
+                (ClaimQuery.claimFairExcludingSQL, [0, 0, "[]", "[]", 10] as StatementArguments),
             ] {
                 let rows = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments)
                 details += rows.map { $0["detail"] as String }

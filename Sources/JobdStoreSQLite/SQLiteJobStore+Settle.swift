@@ -9,8 +9,7 @@ extension SQLiteJobStore {
     /// (the group writer's), as `JobStore.settle(_:)` describes.
     ///
     /// A finish is fenced by (job id, attempt number, state `running`); the claim walks the
-    /// queue index (`ClaimQuery`), or the submitters' groups under fair share
-    /// (`FairShareClaim`). The node and lease of the claim are not used: one
+    /// queue index, or under fair share the ranked one (`ClaimQuery`, `FairRanks`). The node and lease of the claim are not used: one
     /// process owns the file, under `DatabaseLock`.
     ///
     /// - Throws: `StoreError`.
@@ -26,7 +25,7 @@ extension SQLiteJobStore {
         let claim = ClaimQuery(
             limit: claimLimit, excludingKinds: request.claim.excludingKinds,
             excludingHosts: request.claim.excludingHosts, now: now, fairShare: request.claim.fairShare,
-            rotation: fairShareRotation)
+            ranks: fairRanks)
         // A claim on a store without the index its order walks builds it first (once: the
         // flag is set after that transaction committed).
         let fair = request.claim.fairShare == .perUID

@@ -16,8 +16,8 @@ extension SQLiteJobStore {
     ///   whose window passed gives its key up (`idempotency_key` becomes NULL, nothing else
     ///   of it changes) inside the insert that takes the key over.
     ///
-    /// The fair-share index (`jobs_fair`, `fairShareIndexSQL`) is not part of the schema:
-    /// it stands in for `jobs_queue` while fair share is on (`applyQueueIndexes`).
+    /// The fair-share indexes (`fairShareIndexSQL`) are not part of the schema: they stand
+    /// in for `jobs_queue` while fair share is on (`applyQueueIndexes`).
     static func migrateSharing(_ db: Database) throws {
         try db.execute(
             sql: """
@@ -31,13 +31,26 @@ extension SQLiteJobStore {
                 """)
     }
 
-    /// The queued jobs by submitter group (`coalesce(submitter_uid, -1)`), then in queue
-    /// order: a fair-share claim finds the groups with queued jobs by a loose index scan
-    /// along it (one seek per group) and each group's first due jobs by one range each.
+    /// Fair share's two indexes (`FairRanks`): the ranked due jobs in claim order (a fair
+    /// claim walks it as a plain one walks `jobs_queue`), and the queued jobs without a
+    /// rank by `run_at` (delayed jobs, retries in their backoff, released children: the
+    /// next fair claim ranks those due).
     static let fairShareIndexSQL = """
-        CREATE INDEX IF NOT EXISTS jobs_fair ON jobs(coalesce(submitter_uid, -1), priority DESC, run_at, id)
-            WHERE state = 'queued'
+        CREATE INDEX IF NOT EXISTS jobs_fair ON jobs(priority DESC, fair_rank, id)
+            WHERE state = 'queued' AND fair_rank IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS jobs_unranked ON jobs(run_at, id) WHERE state = 'queued' AND fair_rank IS NULL;
         """
+
+    /// Schema v9: fair share by ranks (`FairRanks`). The rank column; v6's `jobs_fair` (by
+    /// uid, then queue order) goes, and `fairShareIndexSQL` makes the new one when fair
+    /// share is on.
+    static func migrateFairRanks(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                ALTER TABLE jobs ADD COLUMN fair_rank INTEGER;
+                DROP INDEX IF EXISTS jobs_fair;
+                """)
+    }
 
     /// The queued jobs in queue order, for the plain claim: schema v1's `jobs_queue`.
     static let queueIndexSQL = """
@@ -45,13 +58,12 @@ extension SQLiteJobStore {
         """
 
     /// Makes the queue indexes fit the claims to come, at open: `perUID` builds `jobs_fair`
-    /// and drops `jobs_queue`; `off` builds `jobs_queue` and drops `jobs_fair`; nil leaves
-    /// both as they are.
+    /// and `jobs_unranked` and drops `jobs_queue`; `off` builds `jobs_queue` and drops the
+    /// other two; nil leaves them as they are.
     ///
     /// Each index costs every insert, claim and finish an index entry: W1 ran 5 % slower
-    /// with both (docs/benchmarks.md, issue 13). A fair-share claim walks only `jobs_fair`
-    /// (a single group's range of it is in queue order too), a plain one only `jobs_queue`,
-    /// so one of them is enough. A claim that needs the missing one builds it in its own
+    /// with both (docs/benchmarks.md, issue 13). A fair-share claim walks only `jobs_fair`,
+    /// a plain one only `jobs_queue`, so one of them is enough. A claim that needs the missing one builds it in its own
     /// transaction (a library user that mixes both orders keeps both). Building an index
     /// reads every queued job once, about a second per million, before the store serves.
     ///
@@ -64,15 +76,20 @@ extension SQLiteJobStore {
                 try db.execute(sql: "DROP INDEX IF EXISTS jobs_queue")
             case .off?:
                 try db.execute(sql: queueIndexSQL)
-                try db.execute(sql: "DROP INDEX IF EXISTS jobs_fair")
+                try db.execute(sql: "DROP INDEX IF EXISTS jobs_fair; DROP INDEX IF EXISTS jobs_unranked")
             case nil:
                 break
             }
             let names = try Set(
                 String.fetchAll(
                     db,
-                    sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('jobs_queue', 'jobs_fair')"))
-            return QueueIndexes(queue: names.contains("jobs_queue"), fair: names.contains("jobs_fair"))
+                    sql: """
+                        SELECT name FROM sqlite_master
+                        WHERE type = 'index' AND name IN ('jobs_queue', 'jobs_fair', 'jobs_unranked')
+                        """))
+            return QueueIndexes(
+                queue: names.contains("jobs_queue"),
+                fair: names.contains("jobs_fair") && names.contains("jobs_unranked"))
         }
     }
 
@@ -119,8 +136,8 @@ extension SQLiteJobStore {
     }
 }
 
-/// Which of the two queue indexes a store has: `jobs_queue` (plain claims) and `jobs_fair`
-/// (fair-share claims).
+/// Which queue indexes a store has: `jobs_queue` (plain claims), and `jobs_fair` with
+/// `jobs_unranked` (fair-share claims).
 struct QueueIndexes: Sendable, Equatable {
     var queue: Bool
     var fair: Bool

@@ -109,7 +109,8 @@ extension SQLiteJobStore {
             try db.cachedStatement(
                 sql: """
                     UPDATE jobs SET state = 'queued', run_at = ?, updated_at = ?, finished_at = NULL, result = NULL,
-                        error_code = NULL, error_message = NULL, error_http_status = NULL, max_attempts = ?
+                        error_code = NULL, error_message = NULL, error_http_status = NULL, max_attempts = ?,
+                        fair_rank = NULL
                     WHERE id = ?
                     """
             ).execute(arguments: [nowSeconds, nowSeconds, used + budget, jobID.rawValue])

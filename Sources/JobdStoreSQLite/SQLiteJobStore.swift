@@ -18,8 +18,8 @@ public final class SQLiteJobStore: JobStore {
     let writer: GroupCommitWriter
     /// Specs of just-inserted jobs, for their claims.
     let recentSpecs = RecentSpecs()
-    /// Which submitter a fair-share claim serves first.
-    let fairShareRotation = FairShareRotation()
+    /// The fair-share ranks (`FairRanks`): the writer's state.
+    let fairRanks = FairRanks()
     /// Which queue index exists: a claim builds the one its order walks first when it does
     /// not (`applyQueueIndexes`).
     let queueIndexes = Mutex(QueueIndexes(queue: true, fair: false))

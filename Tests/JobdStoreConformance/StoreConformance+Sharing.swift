@@ -147,12 +147,15 @@ extension StoreConformance {
         let aHigh = ids[24]
         // Fair share off: queue order, A's backlog first.
         #expect(try await store.claim(limit: 2, now: t0).map(\.id) == [aHigh, aIDs[0]])
-        // On: one job per claim, the groups in turn (no uid, then A, then B), until B runs out.
+        // On: one job per claim, the groups in turn, until B runs out. Which group a round
+        // starts with is the engine's (PostgreSQL's rotation goes by uid, SQLite's ranks
+        // by id); every round takes one job of each group.
         var order: [JobID] = []
         for _ in 0..<9 {
             order += try await store.claim(limit: 1, now: t0, fairShare: .perUID).map(\.id)
         }
-        #expect(order == [noUID, aIDs[1], bIDs[0], aIDs[2], bIDs[1], aIDs[3], bIDs[2], aIDs[4], aIDs[5]])
+        #expect(Set(order.prefix(3)) == [noUID, aIDs[1], bIDs[0]], "\(order)")
+        #expect(Array(order.dropFirst(3)) == [aIDs[2], bIDs[1], aIDs[3], bIDs[2], aIDs[4], aIDs[5]])
         // Priority still wins over the turn.
         let bHigh = try #require(
             try await store.insert([delay(400, priority: 5, maxAttempts: 1, submitterUID: b)], now: t0).first
@@ -162,9 +165,9 @@ extension StoreConformance {
         // the others within the same claim.
         let bLast = try #require(try await store.insert([delay(500, maxAttempts: 1, submitterUID: b)], now: t0).first)
             .id
-        #expect(
-            try await store.claim(limit: 6, now: t0, fairShare: .perUID).map(\.id)
-                == [bLast, aIDs[8], aIDs[9], aIDs[10], aIDs[11], aIDs[12]])
+        let many = try await store.claim(limit: 6, now: t0, fairShare: .perUID).map(\.id)
+        #expect(Set(many.prefix(2)) == [bLast, aIDs[8]], "\(many)")
+        #expect(Array(many.dropFirst(2)) == [aIDs[9], aIDs[10], aIDs[11], aIDs[12]])
         // Limits still hold: an excluded kind is skipped, the others are taken.
         let fetch = try #require(
             try await store.insert(

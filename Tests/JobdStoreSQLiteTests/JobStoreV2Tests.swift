@@ -26,7 +26,7 @@ import Testing
             #expect(recovery.requeuedJobs == 1)
             #expect(try await store.requireJob(4).state == .queued)
             let identifiers = try await store.migrationIdentifiers()
-            #expect(identifiers == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8"])
+            #expect(identifiers == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"])
         }
     }
 

@@ -18,7 +18,7 @@ import Testing
             try FileManager.default.copyItem(atPath: fixture.path, toPath: path)
             let store = try SQLiteJobStore(path: path)
             defer { try? store.close() }
-            #expect(try await store.migrationIdentifiers() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8"])
+            #expect(try await store.migrationIdentifiers() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"])
             #expect(try await store.list(limit: 10).map(\.id) == [3, 2, 1])
             #expect(try await store.requireJob(3).result == .delay(DelayResult(value: "v5 value")))
             // The key of job 1 was stored without a window: it holds for ever.
@@ -90,11 +90,12 @@ import Testing
         }
     }
 
-    @Test("a fair-share claim reads jobs_fair: one seek per group and one range per group, never a sort")
+    @Test("a fair-share claim walks jobs_fair and ranks the due jobs from jobs_unranked, never a sort")
     func fairShareClaimPlan() async throws {
         try await withTemporaryStore(options: SQLiteStoreOptions(fairShare: .perUID)) { store in
             let plan = try await store.fairShareClaimPlan()
             #expect(plan.contains { $0.contains("jobs_fair") })
+            #expect(plan.contains { $0.contains("jobs_unranked") })
             #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(plan)")
             #expect(!plan.contains { $0.hasPrefix("SCAN jobs") && !$0.contains("INDEX") }, "\(plan)")
         }
