@@ -35,6 +35,7 @@ Usage (scripts/bench.sh wraps the first form, after the release build):
     bench.py --jobd PATH --workload cost [--plot PNG]   the cost curve: W1 at 10k-1M, W2 at 1k-100k
     bench.py --jobd PATH --workload w1-fair [--jobs N] [--runs N]   W1 with fair share (root: a 2nd uid)
     bench.py --jobd PATH --workload pg-w1|pg-w2 [--nodes N ...] [--pg-statements] [--pg-analyze] [--runs N]
+    bench.py --jobd PATH --workload pg-w1-fair [--jobs N] [--runs N]   W1 with fair share on 1 node (root)
     bench.py --jobd PATH --kill-test [--synchronous full|normal]
     bench.py --jobd PATH --workload w1 --jobs 10000 --runs 1 --profile DIR   perf record each jobd
 
@@ -1346,20 +1347,29 @@ class PgBench:
             self.cluster.stop()
             self.cluster = None
 
-    def _nodes(self, label: str, db: str, count: int, workers: int) -> list[Jobd]:
+    def _nodes(self, label: str, db: str, count: int, workers: int, **settings) -> list[Jobd]:
         url = self.cluster.url(db)
         return [self.b.jobd(f"{label}-node{k}", synchronous="full", workers=workers, database_url=url,
-                            node_name=f"node-{k}") for k in range(1, count + 1)]
+                            node_name=f"node-{k}", **settings) for k in range(1, count + 1)]
 
-    def run(self, workload: str, n: int, nodes: int, spec: dict, batch: int, workers: int) -> dict:
+    def run(self, workload: str, n: int, nodes: int, spec: dict, batch: int, workers: int,
+            fair_share: str | None = None, two_uids: bool = False) -> dict:
         """One run: fresh database, `nodes` jobd nodes on it, `n` copies of `spec` submitted in
         batches of `batch` round-robin over the nodes' sockets (one client, one keep-alive
-        connection per node), then waited for through node 1 (cluster-wide counts)."""
+        connection per node), then waited for through node 1 (cluster-wide counts). With
+        `two_uids` (one node), half the jobs come from a second client running as `nobody`,
+        at the same time, as in W1-fair on SQLite."""
         pg = self.ensure_cluster()
         self.runs_done += 1
-        db = f"bench_{workload}_{nodes}n_{self.runs_done}"
+        db = f"bench_{workload.replace('-', '_')}_{nodes}n_{self.runs_done}"
         pg.psql(f"CREATE DATABASE {db}")
-        js = self._nodes(f"pg-{workload}-{nodes}n", db, nodes, workers)
+        settings = {"fair_share": fair_share} if fair_share else {}
+        if two_uids:
+            settings["socket_mode"] = "0666"
+        js = self._nodes(f"pg-{workload}-{nodes}n", db, nodes, workers, **settings)
+        if two_uids:
+            for d in [self.b.workdir] + [j.dir for j in js]:
+                os.chmod(d, 0o711)  # `nobody` must reach the socket
         conns: list[Conn] = []
         statements = []
         try:
@@ -1377,7 +1387,15 @@ class PgBench:
             with PgMemSampler(pg) as mem:
                 t0_wall = time.time()
                 t0 = time.perf_counter()
-                ids = self._submit(conns, n, batch, spec)
+                if two_uids:
+                    child = multiprocessing.Process(target=_submit_as_nobody, args=(js[0].socket, n // 2, spec))
+                    child.start()
+                    ids = self._submit(conns, n - n // 2, batch, spec)
+                    child.join(600)
+                    if child.exitcode != 0:
+                        raise RuntimeError(f"the submitter running as nobody exited with {child.exitcode}")
+                else:
+                    ids = self._submit(conns, n, batch, spec)
                 t_submit = time.perf_counter() - t0
                 if analyze:
                     t = time.time()
@@ -1499,6 +1517,28 @@ class PgBench:
         rs = runs_within(runs, 40, lambda: self.run("w1", n, nodes, {"kind": "delay", "seconds": 0}, 1000, workers))
         return self.report(f"pg_w1_e2e_{n // 1000}k_full_{nodes}node{'s' if nodes > 1 else ''}", rs, n, nodes,
                            f"workers={workers} batch=1000 synchronous=full")
+
+    def w1_fair(self, n: int, runs: int) -> None:
+        """W1 with fair share on one node (issue 13): `off` (one client, root),
+        `per_uid_2uids` and `off_2uids` (root and `nobody` at once, half the jobs each),
+        interleaved, a fresh database each run."""
+        if os.geteuid() != 0:
+            log("pg-w1-fair needs root: it submits as root and as nobody (skipped)")
+            return
+        workers = self.args.workers
+        variants = {"off": (None, False), "per_uid_2uids": ("per_uid", True), "off_2uids": ("off", True)}
+        results: dict[str, list[dict]] = {v: [] for v in variants}
+        for _ in range(runs):
+            for v, (fair, two) in variants.items():
+                results[v].append(self.run("w1-fair", n, 1, {"kind": "delay", "seconds": 0}, 1000, workers,
+                                           fair_share=fair, two_uids=two))
+        tag = f"{n // 1000}k"
+        figs = {v: self.report(f"pg_w1_fair_{v}_e2e_{tag}", rs, n, 1, f"workers={workers} batch=1000")
+                for v, rs in results.items()}
+        emit(f"ratio pg_w1_fair_per_uid_2uids/off_{tag} e2e_jobs_per_s="
+             f"{figs['per_uid_2uids']['jobs_per_s'] / figs['off']['jobs_per_s']:.3f} target=>=0.9")
+        emit(f"ratio pg_w1_fair_per_uid_2uids/off_2uids_{tag} e2e_jobs_per_s="
+             f"{figs['per_uid_2uids']['jobs_per_s'] / figs['off_2uids']['jobs_per_s']:.3f}")
 
     def w2(self, n: int, nodes: int, runs: int) -> dict:
         batch = min(10000, -(-n // nodes))
@@ -1865,6 +1905,7 @@ def main() -> int:
     p.add_argument("--jobd", default=os.path.join(here, "..", ".build-bench", "release", "jobd"),
                    help="the release jobd binary")
     p.add_argument("--workload", choices=["all", "w1", "w1-fair", "w2", "w3", "w4", "w5", "w6", "cost", "pg-w1",
+                                          "pg-w1-fair",
                                           "pg-w2"],
                    default="all")
     p.add_argument("--engine", choices=["sqlite", "postgres", "both"], default="both",
@@ -1934,13 +1975,16 @@ def main() -> int:
             b.cost_curve(runs, args.plot)
         elif w == "w1-fair":
             b.w1_fair(args.jobs or 10000, runs)
-        elif w in ("pg-w1", "pg-w2"):
+        elif w in ("pg-w1", "pg-w2", "pg-w1-fair"):
             if not pg_bin_dir():
                 sys.exit(f"bench.py: {w} needs PostgreSQL: {PG_INSTALL} (or set JOBD_PG_BIN)")
             pgb = PgBench(b)
             try:
-                for nodes in args.nodes or ([1, 3] if w == "pg-w1" else [3]):
-                    (pgb.w1 if w == "pg-w1" else pgb.w2)(args.jobs or 10000, nodes, runs)
+                if w == "pg-w1-fair":
+                    pgb.w1_fair(args.jobs or 10000, runs)
+                else:
+                    for nodes in args.nodes or ([1, 3] if w == "pg-w1" else [3]):
+                        (pgb.w1 if w == "pg-w1" else pgb.w2)(args.jobs or 10000, nodes, runs)
             finally:
                 pgb.stop()
         return 0

@@ -38,6 +38,7 @@ public final class FairShareRotation: Sendable {
     }
 
     private let lastServed = Mutex<Int64?>(nil)
+    private let groupsSeen = Mutex(1)
 
     /// A rotation that starts with the lowest group.
     public init() {}
@@ -93,6 +94,15 @@ public final class FairShareRotation: Sendable {
         let taken = Array(all.prefix(limit))
         if let final = taken.last { advance(to: final.group) }
         return taken
+    }
+
+    /// How many groups had queued jobs at the last claim that counted them (1 before
+    /// any): an engine that finds the groups in the claim's own statement sizes the quota
+    /// by it. A count that grew since only makes the quota larger than needed; one that
+    /// shrank leaves the claim short, and `groupsToReadAgain` reads again for the rest.
+    public var knownGroups: Int {
+        get { groupsSeen.withLock { $0 } }
+        set { groupsSeen.withLock { $0 = max(1, newValue) } }
     }
 
     /// Records `group` as the group served last.

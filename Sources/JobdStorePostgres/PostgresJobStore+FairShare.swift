@@ -4,62 +4,52 @@ import JobdStore
 import PostgresNIO
 
 extension PostgresJobStore {
-    /// The submitter groups with queued jobs, ascending: a loose index scan of `jobs_fair`
-    /// (the smallest group, then the smallest one above it: one index seek each, however
-    /// many jobs each group has).
-    static let fairShareGroupsSQL = """
-        WITH RECURSIVE groups(uid) AS (
-            SELECT (SELECT coalesce(submitter_uid, -1) FROM jobs WHERE state = 'queued'
-                ORDER BY coalesce(submitter_uid, -1) LIMIT 1)
-            UNION ALL
-            SELECT (SELECT coalesce(submitter_uid, -1) FROM jobs
-                    WHERE state = 'queued' AND coalesce(submitter_uid, -1) > groups.uid
-                    ORDER BY coalesce(submitter_uid, -1) LIMIT 1)
-            FROM groups WHERE groups.uid IS NOT NULL)
-        SELECT uid FROM groups WHERE uid IS NOT NULL
-        """
-
     /// Claims up to `claim.limit` due jobs for `node` under fair share (`FairShare.perUID`),
     /// in claim order: the submitters in turn among jobs of equal priority.
     ///
-    /// The groups come from `fairShareGroupsSQL`. Each pass then locks each group's first due
-    /// jobs `FOR UPDATE SKIP LOCKED`, up to a quota (`FairShareRotation.quota`), one range
-    /// of `jobs_fair` per group, and merges them in SQL by the rotation's order (priority,
-    /// rank within the group, group after the one this node served last), claiming the
-    /// first of them in the same statement. Candidates the merge leaves are locked until
-    /// the commit, at most a quota's worth per group (other nodes skip them meanwhile). A
-    /// pass that is not full while some group gave its whole quota is followed by one for
-    /// those groups, for what is left. With one group of queued jobs the claim is the plain
-    /// one (`claim`).
+    /// One statement per pass. It finds the submitter groups with queued jobs by a loose
+    /// index scan of `jobs_fair` (a recursive query: the smallest group, then the smallest
+    /// one above it; one index seek each, however many jobs each group has), locks each
+    /// group's first due jobs `FOR UPDATE SKIP LOCKED`, up to a quota, one range of
+    /// `jobs_fair` per group, and merges them by the rotation's order (priority, rank within
+    /// the group, group after the one this node served last), claiming the first of them.
+    /// The quota is sized by the number of groups the previous claim counted
+    /// (`FairShareRotation.knownGroups`; the statement counts them again). Candidates the
+    /// merge leaves are locked until the commit, at most a quota's worth per group (other
+    /// nodes skip them meanwhile). A pass that is not full while some group gave its whole
+    /// quota is followed by one for those groups only, for what is left.
+    ///
+    /// The groups used to be read by a statement of their own before each claim: one round
+    /// trip and one plan more per claim, 15 % of W1 with two uids (docs/benchmarks.md).
     static func fairShareClaim(
         _ claim: ClaimRequest, node: Int64, nodeName: String, rotation: FairShareRotation,
         recentSpecs: RecentSpecs, on connection: PostgresConnection, logger: Logger
     ) async throws -> [ClaimedJob] {
-        var groups: [Int64] = []
-        for try await group in try await connection.query(PostgresQuery(unsafeSQL: fairShareGroupsSQL), logger: logger)
-            .decode(Int64.self)
-        {
-            groups.append(group)
-        }
-        if groups.count == 1 {
-            // One group of queued jobs: its jobs in queue order are the claim.
-            rotation.advance(to: groups[0])
-            return try await Self.claim(
-                claim, node: node, nodeName: nodeName, recentSpecs: recentSpecs, on: connection, logger: logger)
-        }
+        guard claim.limit > 0 else { return [] }
         let kinds = claim.excludingKinds.map(\.rawValue)
         let hosts = Array(claim.excludingHosts)
         let now = claim.now
         var claimed: [ClaimedJob] = []
-        while !groups.isEmpty, claimed.count < claim.limit {
+        // Empty: every group with queued jobs; else only these.
+        var only: [Int64] = []
+        repeat {
             let wanted = claim.limit - claimed.count
-            let quota = FairShareRotation.quota(limit: wanted, groups: groups.count)
+            let quota = FairShareRotation.quota(limit: wanted, groups: only.isEmpty ? rotation.knownGroups : only.count)
             let last = rotation.last ?? Int64.min
             let rows = try await connection.query(
                 """
-                WITH live AS (
-                    SELECT uid FROM unnest(\(groups)::bigint[]) AS g(uid)
-                    WHERE EXISTS (SELECT 1 FROM nodes WHERE id = \(node) AND lease_until > now())
+                WITH RECURSIVE groups(uid) AS (
+                    SELECT (SELECT coalesce(submitter_uid, -1) FROM jobs WHERE state = 'queued'
+                        ORDER BY coalesce(submitter_uid, -1) LIMIT 1)
+                    UNION ALL
+                    SELECT (SELECT coalesce(submitter_uid, -1) FROM jobs
+                            WHERE state = 'queued' AND coalesce(submitter_uid, -1) > groups.uid
+                            ORDER BY coalesce(submitter_uid, -1) LIMIT 1)
+                    FROM groups WHERE groups.uid IS NOT NULL
+                ), live AS (
+                    SELECT uid FROM groups
+                    WHERE uid IS NOT NULL AND (cardinality(\(only)::bigint[]) = 0 OR uid = ANY(\(only)::bigint[]))
+                        AND EXISTS (SELECT 1 FROM nodes WHERE id = \(node) AND lease_until > now())
                 ), candidates AS (
                     SELECT c.id, c.priority, live.uid,
                         row_number() OVER (PARTITION BY live.uid, c.priority ORDER BY c.run_at, c.id) AS rank
@@ -82,25 +72,28 @@ extension PostgresJobStore {
                     started_at = \(now)
                 FROM picked WHERE j.id = picked.id
                 RETURNING j.id, j.attempt_id, j.spec, j.attempt_count, j.interrupted_count, j.max_attempts, j.timeout,
-                    j.priority, j.run_at, j.host, j.submitter_uid, picked.uid, picked.rank
+                    j.priority, j.run_at, j.host, j.submitter_uid, picked.uid, picked.rank,
+                    (SELECT count(*)::integer FROM live)
                 """, logger: logger)
             var picked: [ClaimedRow] = []
             var candidates: [FairShareRotation.Candidate] = []
+            var groupCount: Int?
             for try await row in rows.decode(
-                (Int64, Int64, String, Int, Int, Int, Double?, Int, Date, String?, Int64?, Int64, Int).self)
+                (Int64, Int64, String, Int, Int, Int, Double?, Int, Date, String?, Int64?, Int64, Int, Int).self)
             {
                 picked.append((row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10))
                 candidates.append(FairShareRotation.Candidate(id: row.0, priority: row.7, group: row.11, rank: row.12))
+                groupCount = row.13
             }
+            if only.isEmpty, let groupCount { rotation.knownGroups = groupCount }
             // RETURNING keeps no order: the merge's order is restored here.
             let order = candidates.indices.sorted {
                 FairShareRotation.precedes(candidates[$0], candidates[$1], after: last)
             }
             if let final = order.last { rotation.advance(to: candidates[final].group) }
-            let jobs = try claimedJobs(order.map { picked[$0] }, recentSpecs: recentSpecs)
-            claimed += jobs
-            groups = FairShareRotation.groupsToReadAgain(taken: candidates, wanted: wanted, quota: quota)
-        }
+            claimed += try claimedJobs(order.map { picked[$0] }, recentSpecs: recentSpecs)
+            only = FairShareRotation.groupsToReadAgain(taken: candidates, wanted: wanted, quota: quota)
+        } while !only.isEmpty && claimed.count < claim.limit
         return claimed
     }
 }
