@@ -106,10 +106,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "JobdLoopback", swiftSettings: swiftSettings),
         .target(
             name: "JobdServer",
             dependencies: [
                 "JobdModel",
+                "JobdLoopback",
                 "JobdStore",
                 "JobdRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -127,6 +129,7 @@ let package = Package(
             name: "JobdClient",
             dependencies: [
                 "JobdModel",
+                "JobdLoopback",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -233,7 +236,7 @@ let package = Package(
         ),
         .testTarget(
             name: "JobdClientTests",
-            dependencies: ["JobdModel", "JobdClient"],
+            dependencies: ["JobdModel", "JobdClient", "JobdLoopback"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

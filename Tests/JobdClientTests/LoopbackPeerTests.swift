@@ -1,8 +1,8 @@
+import JobdLoopback
 import Testing
 
-@testable import JobdClient
-
-/// The owner look-up of `jobctl dashboard`'s forwarder, on a fixed `/proc/net/tcp` table.
+/// The owner look-up of the dashboard listener and `jobctl dashboard`'s forwarder
+/// (`LoopbackSockets`), on a fixed `/proc/net/tcp` table.
 @Suite struct LoopbackPeerTests {
     static let table = """
           sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
@@ -14,14 +14,14 @@ import Testing
     @Test("the client socket is the one from the connection's remote port to its local port")
     func clientEnd() {
         // The forwarder listens on 0xAD9C (44444); a client connected from 0xC350 (50000).
-        #expect(LoopbackPeer.uid(in: Self.table, localPort: 44444, remotePort: 50000) == 1001)
-        #expect(LoopbackPeer.uid(in: Self.table, localPort: 44444, remotePort: 50001) == nil)
+        #expect(LoopbackSockets.uid(in: Self.table, localPort: 44444, remotePort: 50000) == 1001)
+        #expect(LoopbackSockets.uid(in: Self.table, localPort: 44444, remotePort: 50001) == nil)
     }
 
     @Test("a /proc file is read to its end, past a page")
     func readAll() throws {
-        let text = try #require(LoopbackPeer.readAll("/proc/self/maps"))
+        let text = try #require(LoopbackSockets.readAll("/proc/self/maps"))
         #expect(!text.isEmpty)
-        #expect(LoopbackPeer.readAll("/nonexistent/file") == nil)
+        #expect(LoopbackSockets.readAll("/nonexistent/file") == nil)
     }
 }
