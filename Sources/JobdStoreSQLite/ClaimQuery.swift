@@ -15,50 +15,43 @@ struct ClaimQuery: Sendable {
     var ranks: FairRanks
 
     /// Claims the first `limit` due jobs in claim order (arguments: now, now, limit).
-    static let claimSQL = """
-        UPDATE jobs SET state = 'running', attempt_count = attempt_count + 1, updated_at = ?
-        WHERE id IN (
-            SELECT id FROM jobs INDEXED BY jobs_queue WHERE state = 'queued' AND run_at <= ?
-            ORDER BY priority DESC, run_at, id LIMIT ?)
-        RETURNING id, spec, attempt_count, interrupted_count, max_attempts, timeout, priority, run_at, host,
-            submitter_uid, fair_rank
-        """
+    static let claimSQL = makeClaimSQL(fair: false, excluding: false)
 
     /// `claimSQL` skipping kinds and hosts at their limits (arguments: now, now, kinds as
     /// a JSON array, hosts as a JSON array, limit).
-    static let claimExcludingSQL = """
-        UPDATE jobs SET state = 'running', attempt_count = attempt_count + 1, updated_at = ?
-        WHERE id IN (
-            SELECT id FROM jobs INDEXED BY jobs_queue WHERE state = 'queued' AND run_at <= ?
-                AND kind NOT IN (SELECT value FROM json_each(?))
-                AND (host IS NULL OR host NOT IN (SELECT value FROM json_each(?)))
-            ORDER BY priority DESC, run_at, id LIMIT ?)
-        RETURNING id, spec, attempt_count, interrupted_count, max_attempts, timeout, priority, run_at, host,
-            submitter_uid, fair_rank
-        """
+    static let claimExcludingSQL = makeClaimSQL(fair: false, excluding: true)
 
-    /// Claims the first `limit` ranked due jobs in fair order (arguments: now, now, limit):
-    /// `claimSQL` along `jobs_fair`.
-    static let claimFairSQL = """
-        UPDATE jobs SET state = 'running', attempt_count = attempt_count + 1, updated_at = ?
-        WHERE id IN (
-            SELECT id FROM jobs INDEXED BY jobs_fair WHERE state = 'queued' AND fair_rank IS NOT NULL AND run_at <= ?
-            ORDER BY priority DESC, fair_rank, id LIMIT ?)
-        RETURNING id, spec, attempt_count, interrupted_count, max_attempts, timeout, priority, run_at, host,
-            submitter_uid, fair_rank
-        """
+    /// Claims the first `limit` ranked due jobs in fair order (arguments as `claimSQL`):
+    /// the same walk along `jobs_fair`.
+    static let claimFairSQL = makeClaimSQL(fair: true, excluding: false)
 
     /// `claimExcludingSQL` along `jobs_fair` (arguments as there).
-    static let claimFairExcludingSQL = """
-        UPDATE jobs SET state = 'running', attempt_count = attempt_count + 1, updated_at = ?
-        WHERE id IN (
-            SELECT id FROM jobs INDEXED BY jobs_fair WHERE state = 'queued' AND fair_rank IS NOT NULL AND run_at <= ?
-                AND kind NOT IN (SELECT value FROM json_each(?))
-                AND (host IS NULL OR host NOT IN (SELECT value FROM json_each(?)))
-            ORDER BY priority DESC, fair_rank, id LIMIT ?)
-        RETURNING id, spec, attempt_count, interrupted_count, max_attempts, timeout, priority, run_at, host,
-            submitter_uid, fair_rank
-        """
+    static let claimFairExcludingSQL = makeClaimSQL(fair: true, excluding: true)
+
+    /// The claim's `UPDATE` of the first `limit` due jobs of one queue index, in its order:
+    /// `jobs_queue` (priority, `run_at`, id) or, under fair share, `jobs_fair` (priority,
+    /// rank, id), optionally skipping kinds and hosts.
+    private static func makeClaimSQL(fair: Bool, excluding: Bool) -> String {
+        let walk =
+            fair
+            ? "jobs INDEXED BY jobs_fair WHERE state = 'queued' AND fair_rank IS NOT NULL AND run_at <= ?"
+            : "jobs INDEXED BY jobs_queue WHERE state = 'queued' AND run_at <= ?"
+        let skip =
+            excluding
+            ? """
+
+                    AND kind NOT IN (SELECT value FROM json_each(?))
+                    AND (host IS NULL OR host NOT IN (SELECT value FROM json_each(?)))
+            """ : ""
+        return """
+            UPDATE jobs SET state = 'running', attempt_count = attempt_count + 1, updated_at = ?
+            WHERE id IN (
+                SELECT id FROM \(walk)\(skip)
+                ORDER BY priority DESC, \(fair ? "fair_rank" : "run_at"), id LIMIT ?)
+            RETURNING id, spec, attempt_count, interrupted_count, max_attempts, timeout, priority, run_at, host,
+                submitter_uid, fair_rank
+            """
+    }
 
     /// Attempt rows per insert statement: 3 bound values each.
     static let attemptChunk = 128

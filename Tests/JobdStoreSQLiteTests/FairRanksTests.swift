@@ -19,15 +19,22 @@ import Testing
         return order
     }
 
+    /// `count` delay jobs of `uid`, due at `runAt`, inserted at `t0` in one call.
+    static func backlog(
+        _ count: Int, of uid: UInt32, in store: SQLiteJobStore, runAt: Date = t0
+    ) async throws -> [JobID] {
+        try await store.insert((0..<count).map { _ in .delay(runAt: runAt, submitterUID: uid) }, now: t0).map(\.id)
+    }
+
     @Test("a submitter that was idle starts at the virtual time: its early job gives it no credit over a backlog")
     func idleSavesNoCredit() async throws {
         try await withTemporaryStore(options: Self.perUID) { store in
             let early = try await store.insertOne(.delay(submitterUID: 2))
             #expect(try await Self.claimOneByOne(1, from: store) == [early])
-            let a = try await store.insert((0..<100).map { _ in .delay(submitterUID: 1) }, now: t0).map(\.id)
+            let a = try await Self.backlog(100, of: 1, in: store)
             #expect(try await Self.claimOneByOne(50, from: store) == Array(a[0..<50]))
             // B's one earlier job does not let its three new ones go ahead of A's together.
-            let b = try await store.insert((0..<3).map { _ in .delay(submitterUID: 2) }, now: t0).map(\.id)
+            let b = try await Self.backlog(3, of: 2, in: store)
             #expect(
                 try await Self.claimOneByOne(7, from: store) == [a[50], b[0], a[51], b[1], a[52], b[2], a[53]])
         }
@@ -36,8 +43,8 @@ import Testing
     @Test("a retry leaves the ranked range for its backoff and is ranked again when due, behind who waited")
     func retryIsRankedWhenDue() async throws {
         try await withTemporaryStore(options: Self.perUID) { store in
-            let a = try await store.insert((0..<4).map { _ in .delay(submitterUID: 1) }, now: t0).map(\.id)
-            let b = try await store.insert((0..<4).map { _ in .delay(submitterUID: 2) }, now: t0).map(\.id)
+            let a = try await Self.backlog(4, of: 1, in: store)
+            let b = try await Self.backlog(4, of: 2, in: store)
             let first = try #require(try await store.claim(limit: 1, now: t0, fairShare: .perUID).first)
             #expect(first.id == a[0])
             let retryAt = t0.addingTimeInterval(10)
@@ -58,8 +65,8 @@ import Testing
     func delayedJobsJoinWhenDue() async throws {
         try await withTemporaryStore(options: Self.perUID) { store in
             let later = t0.addingTimeInterval(60)
-            _ = try await store.insert((0..<2000).map { _ in .delay(runAt: later, submitterUID: 1) }, now: t0)
-            let b = try await store.insert((0..<3).map { _ in .delay(submitterUID: 2) }, now: t0).map(\.id)
+            _ = try await Self.backlog(2000, of: 1, in: store, runAt: later)
+            let b = try await Self.backlog(3, of: 2, in: store)
             #expect(try await Self.claimOneByOne(4, from: store) == b)
             let plan = try await store.fairShareClaimPlan()
             #expect(plan.contains { $0.contains("jobs_unranked") }, "\(plan)")
@@ -81,8 +88,8 @@ import Testing
             do {
                 let store = try SQLiteJobStore(path: path, options: Self.perUID)
                 defer { try? store.close() }
-                a = try await store.insert((0..<6).map { _ in .delay(submitterUID: 1) }, now: t0).map(\.id)
-                b = try await store.insert((0..<6).map { _ in .delay(submitterUID: 2) }, now: t0).map(\.id)
+                a = try await Self.backlog(6, of: 1, in: store)
+                b = try await Self.backlog(6, of: 2, in: store)
                 #expect(try await Self.claimOneByOne(4, from: store) == [a[0], b[0], a[1], b[1]])
             }
             let store = try SQLiteJobStore(path: path, options: Self.perUID)
@@ -100,8 +107,8 @@ import Testing
             do {
                 let store = try SQLiteJobStore(path: path, options: SQLiteStoreOptions(fairShare: .off))
                 defer { try? store.close() }
-                a = try await store.insert((0..<3).map { _ in .delay(submitterUID: 1) }, now: t0).map(\.id)
-                b = try await store.insert((0..<3).map { _ in .delay(submitterUID: 2) }, now: t0).map(\.id)
+                a = try await Self.backlog(3, of: 1, in: store)
+                b = try await Self.backlog(3, of: 2, in: store)
             }
             let store = try SQLiteJobStore(path: path, options: Self.perUID)
             defer { try? store.close() }
