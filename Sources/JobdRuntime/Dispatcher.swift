@@ -283,7 +283,8 @@ public final class Dispatcher: Service, Sendable {
                 let (excludedKinds, excludedHosts, reopensAt) =
                     limit > 0 ? saturated(after: round.ended, at: instant) : ([], [], nil)
                 // One instant for the claim and the next-run_at query (they share a
-                // transaction): a job due in between is either claimed or timed.
+                // transaction): a job due in between is either claimed or timed. The
+                // store takes it when the claim runs (`nowAtClaim`); this is the earliest.
                 let now = Date()
                 let ended = round.ended
                 let outcome: SettleOutcome
@@ -297,7 +298,7 @@ public final class Dispatcher: Service, Sendable {
                             },
                             claim: ClaimRequest(
                                 limit: limit, excludingKinds: excludedKinds, excludingHosts: excludedHosts, now: now,
-                                fairShare: options.fairShare)))
+                                fairShare: options.fairShare, nowAtClaim: true)))
                     if let since = failingSince {
                         logger.notice(
                             "the store records attempts and claims jobs again",

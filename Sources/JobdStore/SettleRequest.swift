@@ -30,6 +30,14 @@ public struct ClaimRequest: Sendable {
     public var excludingHosts: Set<String>
     /// The claim's instant: jobs with `run_at` up to it are due.
     public var now: Date
+    /// Whether the engine takes the claim's instant from its clock when the claim runs
+    /// (after the round's finishes and the children they release), `now` being the
+    /// earliest it may be. The dispatcher asks for it: a round's request waits for the
+    /// writer, and its finishes and releases take their time, so an instant taken when the
+    /// round was built would date an attempt's `started_at` before its job was claimed (by
+    /// the 20-30 ms of a 10,000-child release, docs/benchmarks.md, W6). False: exactly `now`
+    /// (tests, with their own clock).
+    public var nowAtClaim: Bool
     /// The claiming node, recorded on each attempt; nil for an engine with one node.
     public var node: String?
     /// How long the node's lease lasts: an engine with many nodes rescues the attempts
@@ -49,9 +57,10 @@ public struct ClaimRequest: Sendable {
     ///   - node: The claiming node, if the engine has many.
     ///   - lease: The node's lease, if the engine has many nodes.
     ///   - fairShare: Queue order, or uids in turn.
+    ///   - nowAtClaim: Whether the engine's clock at the claim gives the instant.
     public init(
         limit: Int, excludingKinds: Set<JobKind> = [], excludingHosts: Set<String> = [], now: Date = Date(),
-        node: String? = nil, lease: Duration? = nil, fairShare: FairShare = .off
+        node: String? = nil, lease: Duration? = nil, fairShare: FairShare = .off, nowAtClaim: Bool = false
     ) {
         self.limit = limit
         self.excludingKinds = excludingKinds
@@ -60,6 +69,16 @@ public struct ClaimRequest: Sendable {
         self.node = node
         self.lease = lease
         self.fairShare = fairShare
+        self.nowAtClaim = nowAtClaim
+    }
+
+    /// This claim with its instant taken now, when `nowAtClaim` asks for it: engines call it
+    /// right before they claim.
+    public func stamped() -> ClaimRequest {
+        guard nowAtClaim else { return self }
+        var claim = self
+        claim.now = max(now, Date())
+        return claim
     }
 }
 

@@ -157,6 +157,8 @@ extension PostgresJobStore {
             var claimed: [ClaimedJob] = []
             var nextRunAt: Date?
             if let node {
+                // The claim's instant after the finishes and the release (`ClaimRequest.stamped`).
+                let claim = claim.stamped()
                 claimed =
                     claim.fairShare == .perUID
                     ? try await Self.fairShareClaim(

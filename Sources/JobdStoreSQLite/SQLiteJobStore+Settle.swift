@@ -22,10 +22,8 @@ extension SQLiteJobStore {
         let writes = try finishes.map { finish in
             (attempt: finish.attempt, write: try FinishWrite(end: finish.end, now: finish.endedAt ?? now))
         }
-        let claim = ClaimQuery(
-            limit: claimLimit, excludingKinds: request.claim.excludingKinds,
-            excludingHosts: request.claim.excludingHosts, now: now, fairShare: request.claim.fairShare,
-            ranks: fairRanks)
+        let claimRequest = request.claim
+        let ranks = fairRanks
         // A claim on a store without the index its order walks builds it first (once: the
         // flag is set after that transaction committed).
         let fair = request.claim.fairShare == .perUID
@@ -47,6 +45,11 @@ extension SQLiteJobStore {
             // The children these ends release are claimable in this same round: a chain of
             // jobs costs one round per link.
             let transitions = recorded.contains(true) ? try Self.propagateDependencies(db) : []
+            // The claim's instant after the finishes and the release (`ClaimRequest.stamped`).
+            let stamped = claimRequest.stamped()
+            let claim = ClaimQuery(
+                limit: claimLimit, excludingKinds: stamped.excludingKinds, excludingHosts: stamped.excludingHosts,
+                now: stamped.now, fairShare: stamped.fairShare, ranks: ranks)
             let (rows, nextRunAt) = try claim.run(in: db)
             return RawSettle(recorded: recorded, rows: rows, nextRunAt: nextRunAt, transitions: transitions)
         }

@@ -66,11 +66,18 @@ extension StoreConformance {
         #expect(claims.map(\.id) == parents, "a waiting job is never claimed")
         try await finishAll(store, [claims[0]]) { _ in success }
         #expect(try await store.job(childID)?.state == .waiting, "one parent is still running")
+        // The dispatcher's round: the instant taken when the claim runs, after the release
+        // (`nowAtClaim`), t0 being only the earliest.
+        let before = Date()
         let round = try await store.settle(
             SettleRequest(
                 finishes: [AttemptFinish(attempt: claims[1].attempt, end: success)],
-                claim: ClaimRequest(limit: 5, now: t0)))
+                claim: ClaimRequest(limit: 5, now: t0, nowAtClaim: true)))
         #expect(round.claimed.map(\.id) == [childID], "released and claimed in the round of its last parent's end")
+        let started = try #require(try await store.job(childID)?.attempts?.first).startedAt
+        #expect(
+            started.timeIntervalSince(before) >= -0.001,
+            "the attempt is dated when its claim ran (\(started)), not at the request's instant")
         let seen = try await transitions.wait { $0.count >= 2 }
         #expect(
             seen == [
