@@ -38,11 +38,21 @@ struct RateWait {
 }
 
 /// A timed attempt waiting for its deadline.
-struct TimedRun {
-    var job: ClaimedJob
+///
+/// A class, so that `DispatcherState.timed` holds one pointer per attempt: the dictionary
+/// rehashes and moves every entry under the state's lock each time it doubles, and with the
+/// claimed job inline (hundreds of bytes) the doubling past 65,536 delay jobs held the lock
+/// for 30 ms (W4's slowest status reads under W2 100k, docs/benchmarks.md).
+final class TimedRun: Sendable {
+    let job: ClaimedJob
     /// The outcome at the deadline: the plan's, or `.timedOut` when the job's
     /// timeout comes first.
-    var outcome: AttemptRace
+    let outcome: AttemptRace
+
+    init(job: ClaimedJob, outcome: AttemptRace) {
+        self.job = job
+        self.outcome = outcome
+    }
 }
 
 /// An attempt that ended and waits for the loop to record it.
