@@ -43,7 +43,7 @@ let package = Package(
         ),
         .target(
             name: "JobdStore",
-            dependencies: ["JobdModel"],
+            dependencies: ["JobdModel", .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: swiftSettings
         ),
         // sqlite3_config, which Swift cannot call (variadic): process-wide SQLite settings.

@@ -1,4 +1,5 @@
 import HummingbirdCore
+import JobdStore
 import Logging
 import NIOCore
 
@@ -60,6 +61,10 @@ struct JobdHTTPChannel: ServerChildChannel {
 
     func handle(value: Connection, logger: Logger) async {
         guard let http = value.http else { return }
-        await http1.handle(value: http, logger: logger)
+        // The connection's task on the request threads: its reads run there without
+        // hopping to a reader queue and back (`RequestExecutor`).
+        await withTaskExecutorPreference(RequestExecutor.shared) {
+            await http1.handle(value: http, logger: logger)
+        }
     }
 }

@@ -202,12 +202,23 @@ public final class SQLiteJobStore: JobStore {
     }
 
     /// Runs a read on a reader connection, wrapping errors as `StoreError`.
+    ///
+    /// On a request thread (`RequestExecutor`) the read runs right there, on a reader
+    /// connection taken from the pool; elsewhere it hops to the reader's queue and back, so
+    /// the cooperative pool never blocks on SQLite.
     func read<T: Sendable>(_ context: String, _ operation: @escaping @Sendable (Database) throws -> T) async throws -> T
     {
         do {
+            if RequestExecutor.isCurrentThread { return try Self.readOnThisThread(pool, operation) }
             return try await pool.read(operation)
         } catch {
             throw StoreError(wrapping: error, context: context)
         }
+    }
+
+    /// GRDB's blocking read (a function that is not `async`, so the blocking overload is
+    /// the one called).
+    private static func readOnThisThread<T>(_ pool: DatabasePool, _ operation: (Database) throws -> T) throws -> T {
+        try pool.read(operation)
     }
 }
