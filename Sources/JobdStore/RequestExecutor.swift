@@ -44,11 +44,14 @@ public final class RequestExecutor: TaskExecutor, @unchecked Sendable {
     /// process.
     public init(threads: Int, name: String = "jobd-request") {
         for index in 0..<max(1, threads) {
+            let threadName = "\(name)-\(index)"
             let thread = Thread { [self] in
                 pthread_setspecific(Self.threadKey, UnsafeRawPointer(bitPattern: 1))
+                // Named from inside: set from outside, the name does not reach the kernel
+                // (`top -H`, `perf` would show the creating thread's name).
+                Thread.current.name = threadName
                 runJobs()
             }
-            thread.name = "\(name)-\(index)"
             thread.start()
         }
     }
