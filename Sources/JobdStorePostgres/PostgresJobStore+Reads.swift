@@ -137,7 +137,8 @@ extension PostgresJobStore {
             throw StoreError(.badData, "job \(id) has an unknown kind or state")
         }
         return JobRecord(
-            id: JobID(id), kind: kind, spec: try decode(JobSpec.self, specText, "spec"), state: state,
+            id: JobID(id), kind: kind,
+            spec: try SubmitFastPath.spec(specText) ?? decode(JobSpec.self, specText, "spec"), state: state,
             priority: priority, runAt: runAt, maxAttempts: maxAttempts, attemptCount: attemptCount,
             createdAt: createdAt, updatedAt: updatedAt, finishedAt: finishedAt,
             submitterUID: uid.map { UInt32(truncatingIfNeeded: $0) },

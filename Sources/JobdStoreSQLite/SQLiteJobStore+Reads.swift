@@ -134,8 +134,11 @@ extension SQLiteJobStore {
         let finishedAt: Double? = row["finished_at"]
         let uid: Int64? = row["submitter_uid"]
         let batchID: Int64? = row["batch_id"]
+        // The usual stored spec is read by the submit's fast path; the decoder reads the rest.
+        let specText: String = row["spec"]
+        let spec = try SubmitFastPath.spec(specText) ?? decode(JobSpec.self, specText, "spec")
         return JobRecord(
-            id: JobID(id), kind: kind, spec: try decode(JobSpec.self, row["spec"], "spec"), state: state,
+            id: JobID(id), kind: kind, spec: spec, state: state,
             priority: row["priority"], runAt: Date(timeIntervalSince1970: row["run_at"]),
             maxAttempts: row["max_attempts"], attemptCount: row["attempt_count"],
             createdAt: Date(timeIntervalSince1970: row["created_at"]),

@@ -214,6 +214,28 @@ enum RequestFuzzChecks {
         if let key = spec.key, key.isEmpty || key.utf8.count > JobSpec.maxKeyBytes {
             throw Violation("a validated spec has a key of \(key.utf8.count) bytes")
         }
+        try checkRecordText(spec)
+    }
+
+    /// The API's record of a job with this spec (and, for a delay, its value as the result):
+    /// `JSONText`'s bytes are the encoder's, whenever it writes them.
+    static func checkRecordText(_ spec: JobSpec) throws(Violation) {
+        let at = Date(timeIntervalSince1970: 1_796_680_471.5)
+        var result: JobResult?
+        if case .delay(let delay) = spec.payload, let value = delay.value { result = .delay(DelayResult(value: value)) }
+        let record = JobRecord(
+            id: JobID(rawValue: 1), kind: spec.kind, spec: spec, state: .succeeded, priority: spec.priority ?? 0,
+            runAt: at, maxAttempts: spec.maxAttempts ?? 3, attemptCount: 1, createdAt: at, updatedAt: at,
+            finishedAt: at, submitterUID: 0, result: result, error: nil,
+            attempts: [JobAttempt(id: 1, number: 1, startedAt: at, finishedAt: at, outcome: .succeeded, error: nil)])
+        guard let fast = JSONText.encode(record) else { return }
+        guard let data = try? JSONCoding.makeEncoder().encode(record) else {
+            throw Violation("the writer wrote a record the encoder cannot: \(fast)")
+        }
+        let encoded = String(decoding: data, as: UTF8.self)
+        guard fast == encoded else {
+            throw Violation("the record writer wrote \(fast.debugDescription), the encoder \(encoded.debugDescription)")
+        }
     }
 
     /// Checks a refusal: one of the documented stable codes, the HTTP status that goes
