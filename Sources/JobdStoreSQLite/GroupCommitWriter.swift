@@ -8,7 +8,8 @@ import Synchronization
 /// Callers hand in a closure and suspend. The first caller to find the writer idle
 /// schedules a drain on GRDB's writer queue (the one thread that owns the write
 /// connection); the drain takes everything queued so far, runs each operation in its
-/// own savepoint inside one `BEGIN IMMEDIATE … COMMIT`, then resumes every caller. Work
+/// own savepoint (none when it is alone) inside one `BEGIN IMMEDIATE … COMMIT`, then
+/// resumes every caller. Work
 /// that arrives during a commit waits for the next round, so under load many operations
 /// share one fsync, and an idle writer costs nothing (no polling thread).
 ///
@@ -57,8 +58,9 @@ final class GroupCommitWriter: Sendable {
 
     /// Runs `operation` in the next group transaction and returns its value after the commit.
     ///
-    /// The operation runs in a savepoint: if it throws, only its own changes roll back and
-    /// only its caller sees the error. If the commit itself fails, every operation of the
+    /// The operation runs in a savepoint (alone in the transaction, the transaction is its
+    /// savepoint): if it throws, only its own changes roll back and only its caller sees
+    /// the error. If the commit itself fails, every operation of the
     /// group gets that error and none of their changes is stored.
     ///
     /// - Throws: What `operation` threw, or the commit's `DatabaseError`.
@@ -125,14 +127,30 @@ final class GroupCommitWriter: Sendable {
                 batch.removeAll { $0.isProbe }
                 if batch.isEmpty { continue }
             }
+            // An operation that failed alone in its transaction gets its own error, whatever
+            // the rollback said.
+            var failedAlone = false
             do {
                 let started = ContinuousClock.now
                 let end = transactionEnd.withLock { $0 }
                 var ended: [StoreChange] = []
                 try db.inTransaction(.immediate) {
-                    for item in batch { try item.run(in: db) }
+                    if batch.count == 1 {
+                        // Alone in its transaction, an operation needs no savepoint: when it
+                        // fails, the transaction rolls back, which undoes exactly its changes.
+                        // Two statements less per round (most of the dispatcher's rounds run
+                        // alone).
+                        failedAlone = !batch[0].runAlone(in: db)
+                        if failedAlone { return .rollback }
+                    } else {
+                        for item in batch { try item.run(in: db) }
+                    }
                     ended = try end?.collect(db) ?? []
                     return .commit
+                }
+                if failedAlone {
+                    batch[0].resumeAfterCommit()
+                    continue
                 }
                 commitTimer.record(duration: ContinuousClock.now - started)
                 batchSize.record(batch.count)
@@ -143,7 +161,11 @@ final class GroupCommitWriter: Sendable {
                 for item in batch { item.resumeAfterCommit() }
                 if !ended.isEmpty { end?.announce(ended) }
             } catch {
-                for item in batch { item.resume(throwing: error) }
+                if failedAlone {
+                    batch[0].resumeAfterCommit()
+                } else {
+                    for item in batch { item.resume(throwing: error) }
+                }
             }
         }
     }
@@ -155,6 +177,9 @@ private protocol PendingWrite: AnyObject, Sendable {
     var isProbe: Bool { get }
     /// Runs the operation in a savepoint and keeps its outcome.
     func run(in db: Database) throws
+    /// Runs the operation as the transaction's only one, without a savepoint, and keeps
+    /// its outcome; false when it failed (the caller rolls the transaction back).
+    func runAlone(in db: Database) -> Bool
     /// Resumes the caller with the kept outcome.
     func resumeAfterCommit()
     /// Resumes the caller with the transaction's error.
@@ -192,6 +217,16 @@ private final class TypedPendingWrite<T: Sendable>: PendingWrite, @unchecked Sen
         }
     }
 
+    func runAlone(in db: Database) -> Bool {
+        do {
+            outcome = .success(try operation(db))
+            return true
+        } catch {
+            outcome = .failure(error)
+            return false
+        }
+    }
+
     func resumeAfterCommit() {
         guard let outcome else {
             preconditionFailure("a pending write was resumed without having run")
@@ -216,6 +251,8 @@ private final class ProbeRequest: PendingWrite {
     var isProbe: Bool { true }
 
     func run(in db: Database) throws {}
+
+    func runAlone(in db: Database) -> Bool { true }
 
     func resumeAfterCommit() {
         continuation.resume()

@@ -71,6 +71,25 @@ import Testing
         }
     }
 
+    @Test("an operation failing alone in its transaction gets its own error and leaves nothing; the next write works")
+    func failureAlone() async throws {
+        try await withTemporaryStore { store async throws in
+            // One write at a time: each runs alone in its transaction, without a savepoint.
+            let before = try await store.insertOne(.delay(value: .int(1)))
+            await #expect {
+                try await store.insert(
+                    [.delay(value: .int(2)), .delay(value: .int(3), runAt: Date(timeIntervalSince1970: .nan))],
+                    now: t0)
+            } throws: { error in
+                (error as? StoreError)?.code == .sqlite
+            }
+            let after = try await store.insertOne(.delay(value: .int(4)))
+            let listed = try await store.list(limit: 10).map(\.id)
+            #expect(listed == [after, before], "the failed insert's first job was rolled back with it")
+            #expect(try await store.counts().queued == 2)
+        }
+    }
+
     @Test("concurrent inserts with one idempotency key create exactly one job")
     func concurrentSameKey() async throws {
         try await withTemporaryStore { store async throws in
