@@ -34,24 +34,14 @@ extension JSONText {
         append(#"{"attempt_count":"#, to: &out)
         append(String(record.attemptCount), to: &out)
         if let attempts = record.attempts {
-            append(#","attempts":["#, to: &out)
-            for (index, attempt) in attempts.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                append(attempt, to: &out)
-            }
-            out.append(UInt8(ascii: "]"))
+            appendArray(#","attempts":"#, attempts, to: &out) { append($0, to: &$1) }
         }
         if let batch = record.batchID {
             append(#","batch_id":"#, to: &out)
             append(String(batch.rawValue), to: &out)
         }
         if let children = record.children {
-            append(#","children":["#, to: &out)
-            for (index, child) in children.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                append(String(child.rawValue), to: &out)
-            }
-            out.append(UInt8(ascii: "]"))
+            appendArray(#","children":"#, children, to: &out) { append(String($0.rawValue), to: &$1) }
         }
         appendDate(#","created_at":"#, record.createdAt, to: &out)
         if let error = record.error {
@@ -89,6 +79,20 @@ extension JSONText {
         appendDate(#","updated_at":"#, record.updatedAt, to: &out)
         out.append(UInt8(ascii: "}"))
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `prefix` and the elements as a JSON array, each written by `element`.
+    private static func appendArray<Element>(
+        _ prefix: String, _ elements: [Element], to out: inout [UInt8],
+        element: (Element, inout [UInt8]) -> Void
+    ) {
+        append(prefix, to: &out)
+        out.append(UInt8(ascii: "["))
+        for (index, item) in elements.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            element(item, &out)
+        }
+        out.append(UInt8(ascii: "]"))
     }
 
     /// Appends an attempt: error, finished_at, id, node, number, outcome, started_at.
